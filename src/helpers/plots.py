@@ -1,0 +1,69 @@
+"""One look for every figure: seaborn theme, labelled axes with units, euro and percent formats.
+Each function draws on a new or given Axes and returns nothing, so a notebook never shows a repr."""
+
+from __future__ import annotations
+
+
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+
+def set_theme() -> None:
+    """The project's plotting theme (call once per notebook)."""
+    sns.set_theme(style="whitegrid", context="notebook", palette="deep")
+    plt.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 90, "axes.titleweight": "bold"})
+
+
+def euro_axis(axis) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f} €".replace(",", " ")))
+
+
+def _axes(ax):
+    return ax if ax is not None else plt.subplots()[1]
+
+
+def pareto(curve: pd.DataFrame, ax=None) -> None:
+    """Lorenz-style Pareto curve with the 80/20 rule of thumb marked."""
+    ax = _axes(ax)
+    ax.plot(curve.customer_share, curve.revenue_share, lw=2.5, label="this customer base")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", label="every customer equal")
+    ax.scatter([0.2], [0.8], color="crimson", zorder=3, label="80/20 rule of thumb")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(xlabel="customers, best first (%)", ylabel="share of revenue (%)", title="Pareto curve")
+    ax.legend(loc="lower right")
+
+
+def heatmap_share(table: pd.DataFrame, title: str, ax=None) -> None:
+    """A table of shares (0-1) as an annotated heat map."""
+    ax = _axes(ax)
+    sns.heatmap(table, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 8})
+    ax.set_title(title)
+
+
+def histogram(values: pd.Series, xlabel: str, title: str, bins: int = 60, clip: float | None = None, ax=None) -> None:
+    """Histogram of ``values`` (optionally clipped at ``clip`` for readability)."""
+    ax = _axes(ax)
+    sns.histplot(values.clip(upper=clip) if clip else values, bins=bins, ax=ax)
+    ax.set(xlabel=xlabel, ylabel="count", title=title)
+
+
+def bars(df: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str, hue: str | None = None,
+         percent: bool = False, ax=None) -> None:
+    """Bar chart with labelled axes; ``percent`` formats the y axis as a share."""
+    ax = _axes(ax)
+    sns.barplot(data=df, x=x, y=y, hue=hue, ax=ax)
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+
+
+def monthly_revenue(monthly: pd.DataFrame, ax=None) -> None:
+    """Revenue per month (columns month, revenue) as a line."""
+    ax = _axes(ax)
+    ax.plot(monthly.month, monthly.revenue, lw=2)
+    euro_axis(ax.yaxis)
+    ax.set(xlabel="month", ylabel="revenue (EUR)", title="Revenue by month: sales and Black Friday peaks")

@@ -1,0 +1,128 @@
+"""The synthetic customer world: a causal simulation whose truth is known and saved apart.
+
+    world = ensure_world("retail_fr", seed=42)      # generate once, then reuse (cached by parameters)
+    tx = world.table("transactions")                # the analyst's tables (pandas)
+    result = world.play(plan, weeks=8, seed=1)      # play a contact plan forward against the truth
+
+Analysis code reads only the contract tables; ``world.truth()`` is for cells titled
+"Check against the truth".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from helpers.paths import SYNTHETIC_DIR, relative_to_repo
+from helpers.world.scenario import WorldParameterError, WorldParameters, load_scenario, world_parameters
+
+__all__ = ["World", "WorldParameterError", "ensure_world", "generate_world", "load_world", "world_dir"]
+
+CONTRACT_TABLES = ("transactions", "customers", "consents", "campaigns", "contacts", "products")
+GENERATOR_VERSION = 1
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def world_dir(params: WorldParameters, spec: dict, root: Path = SYNTHETIC_DIR) -> Path:
+    """``synthetic_data/<scenario>-<seed>-<key>/``: the key hashes every parameter and the scenario."""
+    return Path(root) / f"{params.scenario}-{params.seed}-{params.key(spec)}"
+
+
+@dataclass
+class World:
+    """A generated world on disk: contract tables, hidden truth, manifest and scenario."""
+
+    path: Path
+    manifest: dict
+    spec: dict
+
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """One contract table as a pandas frame (dates as datetime64)."""
+        if name not in CONTRACT_TABLES:
+            raise KeyError(f"unknown table {name!r}; tables: {', '.join(CONTRACT_TABLES)}")
+        return pq.read_table(self.path / f"{name}.parquet", columns=columns).to_pandas(date_as_object=False)
+
+    def table_path(self, name: str) -> Path:
+        return self.path / f"{name}.parquet"
+
+    def truth(self) -> pd.DataFrame:
+        """The hidden truth (read it only in cells titled "Check against the truth")."""
+        return pq.read_table(self.path / "truth" / "truth.parquet").to_pandas(date_as_object=False)
+
+    def verify(self) -> list[str]:
+        """Files whose sha256 differs from the manifest (empty when the world is intact)."""
+        return [rel for rel, info in self.manifest["files"].items() if _sha256(self.path / rel) != info["sha256"]]
+
+    @property
+    def parameters(self) -> dict:
+        return self.manifest["parameters"]
+
+    def play(self, plan: pd.DataFrame, weeks: int, seed: int):
+        """Play a contact plan forward against the truth; see ``helpers.world.play.play``."""
+        from helpers.world.play import play
+        return play(self, plan, weeks, seed)
+
+
+def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DIR, **overrides) -> World:
+    """Generate a world from a scenario plus overrides (n_customers, n_prospects, start, end, seed,
+    locale) and write it to ``world_dir``. Parameters are checked before any work is done."""
+    from helpers.world.generate import build_tables
+
+    spec = load_scenario(scenario)
+    params = world_parameters(scenario, spec=spec, **overrides)
+    tables = build_tables(spec, params)
+    target = world_dir(params, spec, root)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "truth").mkdir(parents=True)
+    files = {}
+    for name, table in tables.items():
+        rel = f"truth/{name}.parquet" if name == "truth" else f"{name}.parquet"
+        pq.write_table(table, tmp / rel, compression="zstd")
+        files[rel] = {"sha256": _sha256(tmp / rel), "rows": table.num_rows}
+    manifest = {"scenario": params.scenario, "generator_version": GENERATOR_VERSION,
+                "parameters": params.as_dict(), "key": params.key(spec),
+                "true_parameters": {"bgnbd": {k: spec["purchases"][k] for k in ("r", "alpha", "a", "b")},
+                                    "gamma_gamma": dict(spec["spend"])},
+                "files": files}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    (tmp / "scenario.json").write_text(json.dumps(spec, indent=2, default=str) + "\n")  # keeps the YAML order
+    from helpers.world.datacard import data_card
+    (tmp / "README.md").write_text(data_card(manifest, spec, tables))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    return World(target, manifest, spec)
+
+
+def load_world(path: str | Path) -> World:
+    """Open a world written by ``generate_world`` (``World.verify`` checks its file hashes)."""
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{relative_to_repo(path)} holds no manifest.json: not a generated world.")
+    manifest = json.loads(manifest_path.read_text())
+    spec = json.loads((path / "scenario.json").read_text())
+    return World(path, manifest, spec)
+
+
+def ensure_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DIR, **overrides) -> World:
+    """The world for these parameters: loaded from its cache folder, generated first if missing."""
+    spec = load_scenario(scenario)
+    params = world_parameters(scenario, spec=spec, **overrides)
+    target = world_dir(params, spec, root)
+    if (target / "manifest.json").exists():
+        return load_world(target)
+    return generate_world(scenario, root=root, **{k: v for k, v in params.as_dict().items() if k != "scenario"})

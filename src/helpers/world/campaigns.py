@@ -1,0 +1,128 @@
+"""Past campaigns with randomised control groups, played against the hidden truth.
+
+One campaign a month over the last ``campaigns.months`` months of the history, each on one channel
+with one offer. Among eligible customers (signed up, alive or not, legally reachable) a share is
+drawn; a random ``control_share`` of those is held out and never contacted. A treated customer's
+chance of buying in the response window moves by the true effect tau; every purchase of a drawn
+customer (either group) in the window is tagged with the campaign, so responses are transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers.world.consents import OPT_OUT, ConsentState, contact_allowed
+from helpers.world.response import ResponseProfile, baseline_chance, incremental_effect
+
+
+@dataclass
+class CampaignHistory:
+    """What the campaigns did to the baseline purchases, and the contact log."""
+
+    campaigns: list[dict] = field(default_factory=list)
+    contacts: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    removed: np.ndarray | None = None        # per baseline order: deleted by a sleeping-dog effect
+    discount: np.ndarray | None = None       # per baseline order: discount rate paid
+    campaign_of_order: np.ndarray | None = None  # per baseline order: campaign index, -1 if none
+    added: dict[str, list[np.ndarray]] = field(default_factory=dict)  # incremental orders
+
+
+def campaign_start_days(start: dt.date, end: dt.date, months: int) -> list[dt.date]:
+    """The 5th of each of the last ``months`` months whose response window ends before ``end``."""
+    days, year, month = [], end.year, end.month
+    while len(days) < months:
+        d = dt.date(year, month, 5)
+        if d + dt.timedelta(days=31) <= end and d >= start:
+            days.append(d)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        if dt.date(year, month, 28) < start:
+            break
+    return sorted(days)
+
+
+def run_campaigns(rng: np.random.Generator, spec: dict, start: dt.date, end: dt.date, customer_day: tuple,
+                  lam: np.ndarray, alive_until: np.ndarray, signup_day: np.ndarray, clock: np.ndarray,
+                  profile: ResponseProfile, consents: ConsentState, has_phone: np.ndarray,
+                  has_app: np.ndarray) -> CampaignHistory:
+    """Play the campaign calendar over the baseline orders ``customer_day`` = (customer, day) arrays.
+
+    ``alive_until``: last day each customer is alive (n_days for those alive at the end). Consents
+    are updated in place with the opt-outs the campaigns cause.
+    """
+    customer, day = customer_day
+    n, n_days = len(lam), len(clock)
+    key = customer * n_days + day
+    cfg, window = spec["campaigns"], spec["response"]["window_days"]
+    hist = CampaignHistory(removed=np.zeros(len(day), bool), discount=np.zeros(len(day)),
+                           campaign_of_order=np.full(len(day), -1, dtype=np.int32))
+    hist.contacts = {k: [] for k in ("campaign", "customer", "treated", "unsubscribed")}
+    hist.added = {k: [] for k in ("customer", "day", "campaign", "discount")}
+    contact_days: list[tuple[int, np.ndarray]] = []   # (day, treated customer rows) of earlier campaigns
+    by_day = np.argsort(day, kind="stable")
+    sorted_day = day[by_day]
+    resp = spec["response"]
+    for k, when in enumerate(campaign_start_days(start, end, cfg["months"])):
+        step = cfg["plan"][k % len(cfg["plan"])]
+        channel, offer = step["channel"], step["offer"]
+        d0 = (when - start).days
+        d1 = d0 + window
+        eligible = (signup_day < d0) & contact_allowed(spec, consents, channel, has_phone, has_app)
+        rows = np.flatnonzero(eligible & (rng.random(n) < cfg["target_share"]))
+        control = rng.random(len(rows)) < cfg["control_share"]
+        treated_rows = rows[~control]
+
+        recent = np.zeros(n, dtype=np.int64)
+        for day_k, rows_k in contact_days:
+            if d0 - day_k <= 30:
+                recent[rows_k] += 1
+        in_window = by_day[np.searchsorted(sorted_day, d0):np.searchsorted(sorted_day, d1)]
+        owner = customer[in_window]
+        bought = np.zeros(n, bool)
+        bought[owner] = True
+        bought = bought[treated_rows]
+        last = np.searchsorted(key, treated_rows * n_days + d0) - 1
+        last_day = np.where((last >= 0) & (customer[np.maximum(last, 0)] == treated_rows), day[np.maximum(last, 0)], 0)
+        alive = alive_until[treated_rows] >= d0
+        p0 = baseline_chance(lam[treated_rows], clock[d1 - 1] - clock[d0 - 1])
+        tau = incremental_effect(spec, profile, treated_rows, channel, offer, p0, (d0 - last_day) / 7,
+                                 recent[treated_rows]) * alive
+        u = rng.random(len(treated_rows))
+        gain = (~bought) & (tau > 0) & (u < tau / np.maximum(1 - p0, 1e-12))
+        loss = bought & (tau < 0) & (u < -tau / np.maximum(p0, 1e-12))
+
+        role = np.zeros(n, dtype=np.int8)          # 1 control, 2 treated, 3 treated and purchase lost
+        role[rows] = 1
+        role[treated_rows] = 2
+        role[treated_rows[loss]] = 3
+        order_role = role[owner]
+        discount = spec["offers"][offer]["discount"]
+        hist.removed[in_window[order_role == 3]] = True
+        hist.discount[in_window[order_role == 2]] = discount
+        hist.campaign_of_order[in_window[order_role > 0]] = k
+        n_gain = int(gain.sum())
+        hist.added["customer"].append(treated_rows[gain])
+        hist.added["day"].append(d0 + rng.integers(window, size=n_gain))
+        hist.added["campaign"].append(np.full(n_gain, k))
+        hist.added["discount"].append(np.full(n_gain, discount))
+
+        over = np.maximum(0, recent[treated_rows] + 1 - profile.tolerance[treated_rows])
+        hazard = spec["channels"][channel]["unsubscribe"] * (1 + resp["optout_slope"] * over)
+        unsub = rng.random(len(treated_rows)) < hazard
+        j = consents.channels.index(channel)
+        consents.status[treated_rows[unsub], j] = OPT_OUT
+        consents.updated_day[treated_rows[unsub], j] = d0
+
+        treated_flag = ~control
+        unsub_all = np.zeros(len(rows), bool)
+        unsub_all[treated_flag] = unsub
+        hist.contacts["campaign"].append(np.full(len(rows), k))
+        hist.contacts["customer"].append(rows)
+        hist.contacts["treated"].append(treated_flag)
+        hist.contacts["unsubscribed"].append(unsub_all)
+        contact_days.append((d0, treated_rows))
+        hist.campaigns.append({"index": k, "channel": channel, "offer": offer, "start_day": d0,
+                               "start_date": when, "window_days": window})
+    return hist

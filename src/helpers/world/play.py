@@ -1,0 +1,187 @@
+"""Play a contact plan forward against the truth, with the counterfactual on the same random draws.
+
+Both worlds (with and without the plan) share every random number (common random numbers), so
+the difference between them is the plan's effect, not noise between two simulations. Effects are
+those of the truth table (as of the end of the history); a contact's effect fades with the
+customer's contacts in the previous 30 days, and each contact beyond their tolerance cuts their
+purchase rate for the rest of the horizon (``response.intrusion_loss``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.world.calendar import operational_clock, seasonal_intensity
+from helpers.world.response import baseline_chance
+
+
+class PlanError(ValueError):
+    """The plan cannot be played: unknown customers, channels or offers, or contacts not allowed."""
+
+
+@dataclass
+class PlayResult:
+    """Per-customer outcomes and the plan's totals (EUR, counts)."""
+
+    customers: pd.DataFrame
+    summary: dict
+
+
+def _eligibility(world, channels: list[str]) -> pd.DataFrame:
+    """Customers x channels: may the channel reach the customer at the end of the history?"""
+    from helpers.world.consents import OPT_IN, OPT_OUT, ConsentState, contact_allowed
+    cons = world.table("consents")
+    cust = world.table("customers", ["customer_id", "phone", "has_app"])
+    codes = {"unknown": 0, "opt_in": OPT_IN, "opt_out": OPT_OUT}
+    status = cons.pivot(index="customer_id", columns="channel", values="status").loc[cust.customer_id, channels]
+    first = cons.drop_duplicates("customer_id").set_index("customer_id").loc[cust.customer_id]
+    preferred = first.preferred_channel.map({c: i for i, c in enumerate(channels)}).fillna(-1).to_numpy(int)
+    phone_rows = cons[cons.channel == "phone"].set_index("customer_id").loc[cust.customer_id]
+    state = ConsentState(channels, status.replace(codes).to_numpy(dtype=np.int8), np.zeros(status.shape, int),
+                         phone_rows.bloctel.fillna(False).to_numpy(bool), preferred, np.zeros(len(cust), int))
+    has_phone, has_app = cust.phone.notna().to_numpy(), cust.has_app.to_numpy(bool)
+    return pd.DataFrame({c: contact_allowed(world.spec, state, c, has_phone, has_app) for c in channels},
+                        index=cust.customer_id)
+
+
+def check_plan(world, plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan with a ``week`` column (0 if absent), or PlanError naming the faulty rows."""
+    spec = world.spec
+    missing = {"customer_id", "channel", "offer"} - set(plan.columns)
+    if missing:
+        raise PlanError(f"the plan lacks column(s) {sorted(missing)}; it needs customer_id, channel, offer "
+                        "and optionally week (0 = first week).")
+    plan = plan.assign(week=plan["week"] if "week" in plan else 0).reset_index(drop=True)
+    for col, known in (("channel", spec["channels"]), ("offer", spec["offers"])):
+        bad = plan[~plan[col].isin(list(known))]
+        if len(bad):
+            raise PlanError(f"unknown {col} {sorted(bad[col].astype(str).unique())[:5]} in the plan; known: {list(known)}.")
+    allowed = _eligibility(world, list(spec["channels"]))
+    unknown = plan[~plan.customer_id.isin(allowed.index)]
+    if len(unknown):
+        raise PlanError(f"{len(unknown)} contact(s) name unknown customers, e.g. {unknown.customer_id.head(5).tolist()}.")
+    prospects = set(world.table("customers", ["customer_id", "is_prospect"]).query("is_prospect").customer_id)
+    named = plan[plan.customer_id.isin(prospects)]
+    if len(named):
+        raise PlanError(f"{len(named)} contact(s) name prospects, e.g. {named.customer_id.head(5).tolist()}; play "
+                        "covers customers (prospects' conversion chances are in the truth's conversion_90d).")
+    ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id),
+                            [list(spec["channels"]).index(c) for c in plan.channel]]
+    if not ok.all():
+        bad = plan[~ok]
+        raise PlanError(f"{len(bad)} contact(s) reach customers without consent or legal basis on that channel, "
+                        f"e.g. {bad[['customer_id', 'channel']].head(5).to_dict('records')}.")
+    return plan
+
+
+def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
+    """Play ``plan`` (customer_id, channel, offer[, week]) over ``weeks`` weeks after the history.
+
+    Returns per-customer revenue with and without the plan (EUR), contacts, cost, opt-outs and
+    intrusive contacts, and a summary with realised and expected incremental revenue and margin.
+    """
+    if weeks <= 0:
+        raise PlanError(f"weeks must be positive, got {weeks}.")
+    plan = check_plan(world, plan)
+    if (plan.week < 0).any() or (plan.week >= weeks).any():
+        raise PlanError(f"plan weeks must lie in 0..{weeks - 1}.")
+    spec, resp = world.spec, world.spec["response"]
+    truth = world.truth()
+    truth = truth[~truth.is_prospect].reset_index(drop=True)
+    n = len(truth)
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp(world.parameters["end"]).date()
+    n_days = weeks * 7
+    clock = np.concatenate([[0.0], operational_clock(seasonal_intensity(
+        end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"]))])
+    lam = truth.purchase_rate_per_week.to_numpy()
+    p_drop = truth.dropout_probability.to_numpy()
+    mean_order = truth.mean_order_value.to_numpy()
+    alive = truth.alive_at_end.to_numpy()
+    nu, shape = truth.spend_nu.to_numpy(), spec["spend"]["p"]
+
+    # Baseline purchases over the horizon (the counterfactual): Poisson in operational time, with
+    # drop-out after each purchase. Drawn per customer up to a generous cap, then truncated.
+    cap = int(max(4, np.ceil(np.max(lam * clock[-1] * 3 + 10)) if n else 4))
+    gaps = rng.standard_exponential((n, cap)) / np.maximum(lam, 1e-12)[:, None]
+    times = np.cumsum(gaps, axis=1)
+    drops = rng.random((n, cap)) < p_drop[:, None]
+    alive_before = np.cumprod(np.concatenate([np.ones((n, 1), bool), ~drops[:, :-1]], axis=1), axis=1).astype(bool)
+    happens = (times <= clock[-1]) & alive_before & alive[:, None]
+    day = np.minimum(np.searchsorted(clock, times, side="right") - 1, n_days - 1)
+    value = rng.gamma(shape, 1.0 / nu[:, None], (n, cap))
+    thin_u = rng.random((n, cap))
+
+    row = pd.Index(truth.customer_id).get_indexer(plan.customer_id)
+    plan = plan.assign(row=row).sort_values(["row", "week"], kind="stable").reset_index(drop=True)
+    row, wk = plan.row.to_numpy(), plan.week.to_numpy()
+    window = resp["window_days"]
+    tau_col = [f"uplift_{c}_{o}" for c, o in zip(plan.channel, plan.offer)]
+    tau0 = truth.to_numpy()[row, truth.columns.get_indexer(tau_col)].astype(float) if len(plan) else np.zeros(0)
+    recent = _recent_contacts(row, wk)
+    tau = tau0 * np.exp(-resp["fatigue_decay"] * recent)
+    d0, d1 = wk * 7, wk * 7 + window
+    p0 = np.where(alive[row], baseline_chance(lam[row], clock[np.minimum(d1, n_days)] - clock[d0]), 0.0)
+    tau = np.clip(tau, -p0, 1 - p0)
+    discount = plan.offer.map({k: v["discount"] for k, v in spec["offers"].items()}).to_numpy()
+    tolerance = truth.fatigue_tolerance.to_numpy()[row]
+    intrusive = (recent + 1) > tolerance
+    cost = plan.channel.map({k: v["cost_per_contact"] for k, v in spec["channels"].items()}).to_numpy()
+
+    u_resp = rng.random(len(plan))
+    u_opt = rng.random(len(plan))
+    extra_value = rng.gamma(shape, 1.0 / nu[row])
+    in_window = happens[row] & (day[row] >= d0[:, None]) & (day[row] < d1[:, None])
+    bought = in_window.any(axis=1)
+    gain = alive[row] & ~bought & (tau > 0) & (u_resp < tau / np.maximum(1 - p0, 1e-12))
+    loss = bought & (tau < 0) & (u_resp < -tau / np.maximum(p0, 1e-12))
+    hazard = plan.channel.map({k: v["unsubscribe"] for k, v in spec["channels"].items()}).to_numpy() * (
+        1 + resp["optout_slope"] * np.maximum(0, recent + 1 - tolerance))
+    opted_out = u_opt < hazard
+
+    treated_happens = happens.copy()
+    np.logical_and.at(treated_happens, row[loss], ~in_window[loss])
+    price = np.ones_like(value)
+    paid = ~loss & (discount > 0)
+    np.multiply.at(price, row[paid], np.where(in_window[paid], 1 - discount[paid, None], 1.0))
+    # Each intrusive contact thins the customer's later purchases by intrusion_loss.
+    later = day[row[intrusive]] >= d0[intrusive, None]
+    np.logical_and.at(treated_happens, row[intrusive], ~(later & (thin_u[row[intrusive]] < resp["intrusion_loss"])))
+
+    base_rev = np.where(happens, value, 0.0).sum(axis=1)
+    treated_rev = np.where(treated_happens, value * price, 0.0).sum(axis=1)
+    np.add.at(treated_rev, row[gain], extra_value[gain] * (1 - discount[gain]))
+    margin_rate = truth.margin_rate.to_numpy()
+    expected_contact = (tau * mean_order[row] * (1 - discount)
+                        - discount * lam[row] * (clock[np.minimum(d1, n_days)] - clock[d0]) * mean_order[row]
+                        * (1 - np.clip(-tau, 0, None) / np.maximum(p0, 1e-12)) * alive[row])
+    out = pd.DataFrame({"customer_id": truth.customer_id, "revenue_without_plan": base_rev.round(2),
+                        "revenue_with_plan": treated_rev.round(2)})
+    out["incremental_revenue"] = (out.revenue_with_plan - out.revenue_without_plan).round(2)
+    per = pd.DataFrame({"row": row, "contacts": 1, "cost": cost, "opt_outs": opted_out, "intrusive": intrusive,
+                        "expected_incremental_revenue": expected_contact}).groupby("row").sum()
+    out = out.join(per.set_axis(truth.customer_id.to_numpy()[per.index]), on="customer_id").fillna(0)
+    contacted = out[out.contacts > 0]
+    inc_rev = float(out.incremental_revenue.sum())
+    summary = {
+        "weeks": weeks, "contacts": int(len(plan)), "customers_contacted": int(len(contacted)),
+        "cost": round(float(cost.sum()), 2),
+        "revenue_without_plan": round(float(out.revenue_without_plan.sum()), 2),
+        "revenue_with_plan": round(float(out.revenue_with_plan.sum()), 2),
+        "incremental_revenue": round(inc_rev, 2),
+        "expected_incremental_revenue": round(float(expected_contact.sum()), 2),
+        "incremental_margin": round(float((out.incremental_revenue * margin_rate).sum() - cost.sum()), 2),
+        "opt_outs": int(opted_out.sum()), "intrusive_contacts": int(intrusive.sum()),
+        "customers_over_tolerance": int((per.intrusive > 0).sum()),
+    }
+    return PlayResult(out, summary)
+
+
+def _recent_contacts(row: np.ndarray, wk: np.ndarray) -> np.ndarray:
+    """For contacts sorted by (customer row, week): earlier contacts to the same customer within
+    the previous 30 days (this week and the three before)."""
+    key = row.astype(np.int64) * 1_000_000 + wk
+    return np.arange(len(key)) - np.searchsorted(key, key - 3, side="left")

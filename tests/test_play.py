@@ -1,0 +1,61 @@
+"""Playing a contact plan forward against the truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.world.play import PlanError, _eligibility
+
+
+def _plan(world, channel, offer, n=None):
+    allowed = _eligibility(world, list(world.spec["channels"]))
+    buyers = world.table("customers").query("not is_prospect").customer_id
+    ids = allowed.index[allowed[channel] & allowed.index.isin(buyers)]
+    return pd.DataFrame({"customer_id": ids[:n], "channel": channel, "offer": offer})
+
+
+def test_an_empty_plan_changes_nothing(small_world):
+    result = small_world.play(pd.DataFrame(columns=["customer_id", "channel", "offer"]), weeks=4, seed=1)
+    assert result.summary["incremental_revenue"] == 0 and result.summary["cost"] == 0
+    assert result.summary["revenue_without_plan"] > 0
+
+
+def test_same_seed_same_result_and_counterfactual_is_shared(small_world):
+    plan = _plan(small_world, "postal", "new_collection")
+    a, b = small_world.play(plan, 4, seed=3), small_world.play(plan, 4, seed=3)
+    assert a.summary == b.summary
+    untouched = a.customers[a.customers.contacts == 0]
+    assert (untouched.incremental_revenue == 0).all(), "customers outside the plan are unaffected"
+    assert a.summary["cost"] == pytest.approx(len(plan) * small_world.spec["channels"]["postal"]["cost_per_contact"])
+
+
+def test_realised_incremental_revenue_matches_its_expectation(small_world):
+    plan = _plan(small_world, "phone", "free_shipping")
+    runs = pd.DataFrame([small_world.play(plan, 4, seed=s).summary for s in range(40)])
+    se = runs.incremental_revenue.std() / np.sqrt(len(runs))
+    assert abs(runs.incremental_revenue.mean() - runs.expected_incremental_revenue.mean()) < 4 * se
+    assert runs.expected_incremental_revenue.mean() > 0
+
+
+def test_over_contact_is_intrusive_and_costs_revenue(small_world):
+    plan = _plan(small_world, "postal", "free_shipping", n=800)
+    once = small_world.play(plan.assign(week=0), 8, seed=5).summary
+    weekly = small_world.play(pd.concat([plan.assign(week=w) for w in range(8)]), 8, seed=5).summary
+    assert once["intrusive_contacts"] == 0 and weekly["intrusive_contacts"] > 0
+    assert weekly["opt_outs"] > once["opt_outs"]
+    assert weekly["incremental_margin"] < once["incremental_margin"]
+
+
+def test_plans_breaking_consent_or_naming_unknowns_are_refused(small_world):
+    consents = small_world.table("consents")
+    refused = consents[(consents.channel == "email") & (consents.status != "opt_in")].customer_id.iloc[:3]
+    buyers = set(small_world.table("customers").query("not is_prospect").customer_id)
+    refused = [c for c in refused if c in buyers]
+    with pytest.raises(PlanError, match="without consent"):
+        small_world.play(pd.DataFrame({"customer_id": refused, "channel": "email", "offer": "discount_10"}), 4, 0)
+    with pytest.raises(PlanError, match="unknown channel"):
+        small_world.play(pd.DataFrame({"customer_id": [1], "channel": "fax", "offer": "discount_10"}), 4, 0)
+    with pytest.raises(PlanError, match="unknown customers"):
+        small_world.play(pd.DataFrame({"customer_id": [10**9], "channel": "postal", "offer": "discount_10"}), 4, 0)
+    with pytest.raises(PlanError, match="lacks column"):
+        small_world.play(pd.DataFrame({"customer_id": [1]}), 4, 0)
