@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.world.calendar import operational_clock, seasonal_intensity
+from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance
 
 
@@ -32,10 +33,9 @@ class PlayResult:
 
 def _eligibility(world, channels: list[str]) -> pd.DataFrame:
     """Customers x channels: may the channel reach the customer at the end of the history?"""
-    from helpers.world.consents import OPT_IN, OPT_OUT, ConsentState, contact_allowed
     cons = world.table("consents")
     cust = world.table("customers", ["customer_id", "phone", "has_app"])
-    codes = {"unknown": 0, "opt_in": OPT_IN, "opt_out": OPT_OUT}
+    codes = {name: code for code, name in enumerate(STATUS)}
     status = cons.pivot(index="customer_id", columns="channel", values="status").loc[cust.customer_id, channels]
     first = cons.drop_duplicates("customer_id").set_index("customer_id").loc[cust.customer_id]
     preferred = first.preferred_channel.map({c: i for i, c in enumerate(channels)}).fillna(-1).to_numpy(int)
