@@ -1,6 +1,9 @@
 """The synthetic world: determinism, invariants, legal defaults, identities, bad parameters."""
 
-import datetime as dt
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,21 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path, s
     random_tables = ("transactions", "customers", "consents", "contacts", "truth/truth")
     assert all(_hashes(other)[f"{t}.parquet"] != _hashes(small_world)[f"{t}.parquet"] for t in random_tables)
     assert _hashes(other)["campaigns.parquet"] == _hashes(small_world)["campaigns.parquet"], "calendar is data"
+
+
+def test_files_do_not_depend_on_the_cpu_simd_path(tmp_path, small_world):
+    """numpy picks AVX-512 or AVX2 code for exp/log at run time, and the two differ in the last bit.
+    The same world, generated with AVX-512 switched off, must have the same bytes."""
+    from numpy._core._multiarray_umath import __cpu_features__
+    if not __cpu_features__.get("X86_V4"):
+        pytest.skip("no AVX-512 on this machine: there is only one SIMD path to compare")
+    code = ("import json, sys; from helpers.world import generate_world; "
+            f"w = generate_world('retail_fr', root=sys.argv[1], **{SMALL!r}); "
+            "print(json.dumps({k: v['sha256'] for k, v in w.manifest['files'].items()}))")
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "AVX512_SPR AVX512_ICL X86_V4"}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
+                         check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == _hashes(small_world)
 
 
 def test_every_contract_table_and_the_truth_are_written_apart(small_world):

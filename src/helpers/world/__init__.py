@@ -20,12 +20,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from helpers.paths import SYNTHETIC_DIR, relative_to_repo
-from helpers.world.scenario import WorldParameterError, WorldParameters, load_scenario, world_parameters
+from helpers.world.scenario import (GENERATOR_VERSION, WorldParameterError, WorldParameters, load_scenario,
+                                    world_parameters)
 
 __all__ = ["World", "WorldParameterError", "ensure_world", "generate_world", "load_world", "world_dir"]
 
 CONTRACT_TABLES = ("transactions", "customers", "consents", "campaigns", "contacts", "products")
-GENERATOR_VERSION = 1
 
 
 def _sha256(path: Path) -> str:

@@ -18,6 +18,9 @@ from helpers.world.scenario import WorldParameters
 
 SURE_THING_BASELINE = 0.10   # chance of buying in the window anyway that makes a "sure thing"
 PERSUADABLE_EFFECT = 0.020   # mean true effect (probability points) that makes a "persuadable"
+# numpy's exp/log take CPU-specific SIMD paths (AVX-512 or not) that differ in the last bit; values
+# derived from them are rounded here so the files are byte-identical on every machine.
+STABLE_DECIMALS = 9
 
 
 def _dates(start: dt.date, days: np.ndarray) -> pa.Array:
@@ -179,13 +182,13 @@ def _truth(spec, params, customer_id, traits, history, profile, mean_order, n_da
     alive = history.dropout_day < 0
     weeks = 52.0
     rate = traits.lam * traits.p_drop
-    expected = np.where(alive, (1 - np.exp(-rate * weeks)) / traits.p_drop, 0.0)
+    expected = np.round(np.where(alive, (1 - np.exp(-rate * weeks)) / traits.p_drop, 0.0), STABLE_DECIMALS)
     customer, day = customer_day
     last_day = np.zeros(n, dtype=np.int64)
     last_day[customer] = day                      # orders are sorted: the last write is the latest
     window = spec["response"]["window_days"]
     after = seasonal_intensity(params.end + dt.timedelta(days=1), window, spec["purchases"]["seasonality"])
-    p0 = np.where(alive, baseline_chance(traits.lam, after.sum() / 7), 0.0)
+    p0 = np.round(np.where(alive, baseline_chance(traits.lam, after.sum() / 7), 0.0), STABLE_DECIMALS)
     recency = (n_days - 1 - last_day) / 7
     effects = {}
     rows = np.arange(n)

@@ -12,6 +12,8 @@ import yaml
 
 from helpers.paths import SCENARIOS_DIR
 
+# Bump when the same parameters would give different files; it is part of every world's cache key.
+GENERATOR_VERSION = 2
 SUPPORTED_LOCALES = ("fr_FR",)
 CHANNELS = ("email", "sms", "postal", "phone", "push")
 REQUIRED_SECTIONS = ("defaults", "purchases", "spend", "catalogue", "customers", "channels",
@@ -35,8 +37,10 @@ class WorldParameters:
     locale: str
 
     def key(self, scenario_spec: dict) -> str:
-        """Short hash of these parameters and the scenario's content: the world's cache key."""
-        blob = json.dumps({"params": asdict(self), "scenario": scenario_spec}, sort_keys=True, default=str)
+        """Short hash of these parameters, the scenario's content and the generator version: the
+        world's cache key."""
+        blob = json.dumps({"params": asdict(self), "scenario": scenario_spec, "generator": GENERATOR_VERSION},
+                          sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
     def as_dict(self) -> dict:
