@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _file_of(table: str) -> str:
+    """File of a table inside a world folder (the truth sits apart, in truth/)."""
+    return f"truth/{table}.parquet" if table == "truth" else f"{table}.parquet"
 
 
 def world_dir(params: WorldParameters, spec: dict, root: Path = SYNTHETIC_DIR) -> Path:
@@ -83,16 +89,29 @@ def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DI
 
     spec = load_scenario(scenario)
     params = world_parameters(scenario, spec=spec, **overrides)
-    tables = build_tables(spec, params)
     target = world_dir(params, spec, root)
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "truth").mkdir(parents=True)
-    files = {}
-    for name, table in tables.items():
-        rel = f"truth/{name}.parquet" if name == "truth" else f"{name}.parquet"
-        pq.write_table(table, tmp / rel, compression="zstd")
-        files[rel] = {"sha256": _sha256(tmp / rel), "rows": table.num_rows}
+
+    def write_transactions(batches) -> None:
+        first = next(batches)
+        with pq.ParquetWriter(tmp / "transactions.parquet", first.schema, compression="zstd") as writer:
+            writer.write_batch(first)
+            for batch in batches:
+                writer.write_batch(batch)
+
+    tables = build_tables(spec, params, write_transactions)
+
+    def write(name: str) -> None:
+        pq.write_table(tables[name], tmp / _file_of(name), compression="zstd")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:     # Arrow writes outside the GIL
+        list(pool.map(write, tables))
+    names = ("transactions", *tables)
+    files = {_file_of(name): {"sha256": _sha256(tmp / _file_of(name)),
+                              "rows": pq.ParquetFile(tmp / _file_of(name)).metadata.num_rows} for name in names}
+    schemas = {name: pq.read_schema(tmp / _file_of(name)) for name in names}
     manifest = {"scenario": params.scenario, "generator_version": GENERATOR_VERSION,
                 "parameters": params.as_dict(), "key": params.key(spec),
                 "true_parameters": {"bgnbd": {k: spec["purchases"][k] for k in ("r", "alpha", "a", "b")},
@@ -101,7 +120,7 @@ def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DI
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     (tmp / "scenario.json").write_text(json.dumps(spec, indent=2, default=str) + "\n")  # keeps the YAML order
     from helpers.world.datacard import data_card
-    (tmp / "README.md").write_text(data_card(manifest, spec, tables))
+    (tmp / "README.md").write_text(data_card(manifest, spec, schemas))
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     return World(target, manifest, spec)

@@ -61,7 +61,7 @@ def run_campaigns(rng: np.random.Generator, spec: dict, start: dt.date, end: dt.
     hist.contacts = {k: [] for k in ("campaign", "customer", "treated", "unsubscribed")}
     hist.added = {k: [] for k in ("customer", "day", "campaign", "discount")}
     contact_days: list[tuple[int, np.ndarray]] = []   # (day, treated customer rows) of earlier campaigns
-    by_day = np.argsort(day, kind="stable")
+    by_day = np.argsort(day.astype(np.int16), kind="stable")   # 16-bit keys: numpy's radix sort
     sorted_day = day[by_day]
     resp = spec["response"]
     for k, when in enumerate(campaign_start_days(start, end, cfg["months"])):

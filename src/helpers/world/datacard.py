@@ -25,7 +25,7 @@ DESCRIPTIONS = {
 }
 
 
-def data_card(manifest: dict, spec: dict, tables: dict[str, pa.Table]) -> str:
+def data_card(manifest: dict, spec: dict, schemas: dict[str, pa.Schema]) -> str:
     """Markdown describing the world: parameters, true model parameters, tables and their columns."""
     p = manifest["parameters"]
     lines = [f"# Synthetic world `{manifest['scenario']}` (seed {p['seed']})", "",
@@ -38,11 +38,12 @@ def data_card(manifest: dict, spec: dict, tables: dict[str, pa.Table]) -> str:
                                                          manifest["true_parameters"]["bgnbd"].items())
              + "; Gamma-Gamma " + ", ".join(f"{k} = {v}" for k, v in manifest["true_parameters"]["gamma_gamma"].items())
              + ".", "", "## Tables", ""]
-    for name, table in tables.items():
+    for name, schema in schemas.items():
         rel = "truth/truth" if name == "truth" else name
-        lines += [f"### `{rel}.parquet` ({table.num_rows:,} rows)", "", DESCRIPTIONS[rel], "",
+        rows = manifest["files"][f"{rel}.parquet"]["rows"]
+        lines += [f"### `{rel}.parquet` ({rows:,} rows)", "", DESCRIPTIONS[rel], "",
                   "| column | type |", "|---|---|"]
-        lines += [f"| {f.name} | {f.type} |" for f in table.schema]
+        lines += [f"| {f.name} | {f.type} |" for f in schema]
         lines.append("")
     lines += ["The truth folder is never read by analysis code, only by cells titled \"Check against the truth\"."]
     return "\n".join(lines) + "\n"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.campaigns import run_campaigns
+from helpers.world.columns import labels, masked
 from helpers.world.consents import STATUS, ConsentState, draw_consents
 from helpers.world.identities import draw_identities
 from helpers.world.purchases import draw_traits, order_categories, order_values, simulate_purchases
-from helpers.world.response import baseline_chance, draw_profile, incremental_effect, uplift_type
+from helpers.world.response import UPLIFT_TYPES, baseline_chance, draw_profile, incremental_effect, uplift_type
 from helpers.world.scenario import WorldParameters
 
 SURE_THING_BASELINE = 0.10   # chance of buying in the window anyway that makes a "sure thing"
@@ -21,14 +24,18 @@ PERSUADABLE_EFFECT = 0.020   # mean true effect (probability points) that makes 
 # numpy's exp/log take CPU-specific SIMD paths (AVX-512 or not) that differ in the last bit; values
 # derived from them are rounded here so the files are byte-identical on every machine.
 STABLE_DECIMALS = 9
+CHUNK_ORDERS = 2_000_000     # transactions are built and written this many rows at a time
 
 
 def _dates(start: dt.date, days: np.ndarray) -> pa.Array:
     return pa.array((np.datetime64(start, "D") + days.astype("timedelta64[D]")), pa.date32())
 
 
-def build_tables(spec: dict, params: WorldParameters) -> dict[str, pa.Table]:
-    """All tables of one world, keyed by name; ``truth`` is the hidden one."""
+def build_tables(spec: dict, params: WorldParameters,
+                 write_transactions: Callable[[Iterator[pa.RecordBatch]], None]) -> dict[str, pa.Table]:
+    """Every table of one world, keyed by name (``truth`` is the hidden one), except the
+    transactions: too large to hold whole at a million customers, they are handed to
+    ``write_transactions`` as record batches of at most ``CHUNK_ORDERS`` orders."""
     rng = np.random.default_rng(params.seed)
     n, m = params.n_customers, params.n_prospects
     n_days = (params.end - params.start).days + 1
@@ -52,73 +59,106 @@ def build_tables(spec: dict, params: WorldParameters) -> dict[str, pa.Table]:
     hist = run_campaigns(rng, spec, params.start, params.end, (history.customer, history.day), traits.lam,
                          alive_until, signup_day, clock, profile, consents_c, has_phone[:n], has_app[:n])
 
-    transactions, contacts, campaigns = _transactions_contacts_campaigns(
-        rng, spec, params, history, hist, traits, mean_order)
+    last_baseline_day = history.day[np.cumsum(history.n_repeat + 1) - 1]
+    dropout_day = history.dropout_day
+    orders = _final_orders(history, hist, n_days)
+    del history
+    hist.removed = hist.discount = hist.campaign_of_order = None      # merged into orders
+    campaign_ids = [f"CMP-{c['start_date']:%Y%m}-{c['channel']}" for c in hist.campaigns]
+    revenue_parts: list[pd.Series] = []
+    write_transactions(_transaction_batches(rng.spawn(3), spec, params, orders, traits, campaign_ids, revenue_parts))
+    revenue = pd.concat(revenue_parts).groupby(level=[0, 1]).sum() if revenue_parts else pd.Series(dtype=float)
+    del orders
+
     customer_id = np.arange(1, n + m + 1, dtype=np.int64)
     customers = _customers(rng, spec, params, customer_id, age, signup_day, lead_day, has_phone, has_app, n)
     consents = _consents_table(spec, params.start, customer_id, consents_c, consents_p)
-    truth = _truth(spec, params, customer_id, traits, history, profile, mean_order, n_days,
-                   (history.customer, history.day), customers, m)
+    truth = _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, n_days,
+                   last_baseline_day, customers, m)
     cat = spec["catalogue"]["categories"]
     products = pa.table({"category": list(cat), "mean_price": [float(c["mean_price"]) for c in cat.values()],
                          "margin_rate": [float(c["margin_rate"]) for c in cat.values()]})
-    return {"transactions": transactions, "customers": customers, "consents": consents,
-            "campaigns": campaigns, "contacts": contacts, "products": products, "truth": truth}
+    return {"customers": customers, "consents": consents, "campaigns": _campaigns(spec, hist, campaign_ids),
+            "contacts": _contacts(params, hist, campaign_ids, revenue), "products": products, "truth": truth}
 
 
-def _transactions_contacts_campaigns(rng, spec, params, history, hist, traits, mean_order):
-    """Final orders (baseline minus lost, plus incremental), the contact log and the campaign list."""
-    n = len(traits.lam)
+def _final_orders(history, hist, n_days: int) -> dict[str, np.ndarray]:
+    """Baseline orders minus those lost to sleeping-dog effects, plus the incremental ones, in
+    (customer, day) order (ties: baseline first). Columns customer, day, campaign (-1 if none),
+    discount. Linear in the number of orders: the few added orders are inserted, nothing is sorted."""
     keep = ~hist.removed
     added = {k: np.concatenate(v) if v else np.array([], dtype=np.int64) for k, v in hist.added.items()}
-    customer = np.concatenate([history.customer[keep], added["customer"]]).astype(np.int64)
-    day = np.concatenate([history.day[keep], added["day"]]).astype(np.int64)
-    campaign = np.concatenate([hist.campaign_of_order[keep], added["campaign"]]).astype(np.int32)
-    discount = np.concatenate([hist.discount[keep], added["discount"]])
-    order = np.lexsort((day, customer))
-    customer, day, campaign, discount = customer[order], day[order], campaign[order], discount[order]
+    added_key = added["customer"].astype(np.int64) * n_days + added["day"]
+    order = np.argsort(added_key, kind="stable")
+    base_key = history.customer[keep] * n_days + history.day[keep]
+    slot = np.searchsorted(base_key, added_key[order], side="right") + np.arange(len(order))
+    del base_key
+    is_added = np.zeros(int(keep.sum()) + len(order), dtype=bool)
+    is_added[slot] = True
+    base = {"customer": history.customer, "day": history.day, "campaign": hist.campaign_of_order,
+            "discount": hist.discount}
+    out = {}
+    for name, values in base.items():           # one column at a time keeps the peak low
+        column = np.empty(len(is_added), dtype=np.result_type(values, added[name]))
+        column[~is_added] = values[keep]
+        column[is_added] = added[name][order]
+        out[name] = column
+    return out
 
-    gross = order_values(rng, traits.nu, customer, spec["spend"]["p"])
-    category = order_categories(rng, traits.preferences, customer)
-    categories = list(spec["catalogue"]["categories"])
-    margin_rate = np.array([c["margin_rate"] for c in spec["catalogue"]["categories"].values()])[category]
-    net = np.round(gross * (1 - discount), 2)
-    margin = np.round(net - gross * (1 - margin_rate), 2)
+
+def _transaction_batches(rngs: list[np.random.Generator], spec: dict, params: WorldParameters, orders: dict,
+                         traits, campaign_ids: list[str], revenue_parts: list[pd.Series]) -> Iterator[pa.RecordBatch]:
+    """The transactions table, ``CHUNK_ORDERS`` rows at a time. Order values, categories and sales
+    channels each draw from their own generator, so the result does not depend on the chunk size.
+    Appends each chunk's campaign-tagged revenue per (campaign, customer row) to ``revenue_parts``."""
+    value_rng, category_rng, sales_rng = rngs
+    categories = spec["catalogue"]["categories"]
+    margin_rates = np.array([c["margin_rate"] for c in categories.values()])
     sales = spec["purchases"]["sales_channels"]
-    sales_names = list(sales)
-    sales_idx = rng.choice(len(sales), size=len(day), p=np.array(list(sales.values())) / sum(sales.values()))
+    sales_p = np.array(list(sales.values())) / sum(sales.values())
+    total = len(orders["day"])
+    for lo in range(0, total, CHUNK_ORDERS):
+        chunk = {k: v[lo:lo + CHUNK_ORDERS] for k, v in orders.items()}
+        customer, campaign, discount = chunk["customer"], chunk["campaign"], chunk["discount"]
+        gross = order_values(value_rng, traits.nu, customer, spec["spend"]["p"])
+        category = order_categories(category_rng, traits.preferences, customer)
+        net = np.round(gross * (1 - discount), 2)
+        margin = np.round(net - gross * (1 - margin_rates[category]), 2)
+        sales_idx = sales_rng.choice(len(sales), size=len(customer), p=sales_p)
+        tagged = campaign >= 0
+        revenue_parts.append(pd.Series(net[tagged]).groupby([campaign[tagged], customer[tagged]]).sum())
+        yield pa.record_batch({
+            "order_id": pa.array(np.arange(lo + 1, lo + len(customer) + 1, dtype=np.int64)),
+            "customer_id": pa.array(customer + 1),
+            "order_date": _dates(params.start, chunk["day"]),
+            "amount": pa.array(net),
+            "category": labels(category, categories),
+            "sales_channel": labels(sales_idx, sales),
+            "margin": pa.array(margin),
+            "campaign_id": labels(campaign, campaign_ids),
+        })
 
-    campaign_ids = [f"CMP-{c['start_date']:%Y%m}-{c['channel']}" for c in hist.campaigns]
-    id_array = pa.array(campaign_ids + [None], pa.string())
-    transactions = pa.table({
-        "order_id": pa.array(np.arange(1, len(day) + 1, dtype=np.int64)),
-        "customer_id": pa.array(customer + 1),
-        "order_date": _dates(params.start, day),
-        "amount": pa.array(net),
-        "category": pa.DictionaryArray.from_arrays(pa.array(category.astype(np.int32)), categories).dictionary_decode(),
-        "sales_channel": pa.DictionaryArray.from_arrays(pa.array(sales_idx.astype(np.int32)), sales_names).dictionary_decode(),
-        "margin": pa.array(margin),
-        "campaign_id": id_array.take(pa.array(np.where(campaign >= 0, campaign, len(campaign_ids)))),
-    })
 
+def _contacts(params: WorldParameters, hist, campaign_ids: list[str], revenue: pd.Series) -> pa.Table:
+    """One row per customer drawn into a campaign, with the revenue tagged to it (EUR)."""
     c = {k: np.concatenate(v) if v else np.array([], dtype=np.int64) for k, v in hist.contacts.items()}
-    tagged = campaign >= 0
-    revenue = pd.Series(net[tagged]).groupby([campaign[tagged], customer[tagged]]).sum()
-    idx = pd.MultiIndex.from_arrays([c["campaign"], c["customer"]])
-    rev = revenue.reindex(idx).to_numpy()
+    rev = revenue.reindex(pd.MultiIndex.from_arrays([c["campaign"], c["customer"]])).to_numpy()
     start_days = np.array([h["start_day"] for h in hist.campaigns], dtype=np.int64)
     sent = np.where(c["treated"], start_days[c["campaign"]] if len(c["campaign"]) else 0, -1)
-    contacts = pa.table({
-        "campaign_id": id_array.take(pa.array(c["campaign"].astype(np.int64))),
+    return pa.table({
+        "campaign_id": labels(c["campaign"], campaign_ids),
         "customer_id": pa.array(c["customer"].astype(np.int64) + 1),
-        "group": pa.array(np.where(c["treated"], "treatment", "control").tolist(), pa.string()),
+        "group": labels(c["treated"].astype(np.int8), ["control", "treatment"]),
         "sent_at": pa.array(np.where(sent >= 0, np.datetime64(params.start, "D") + sent.astype("timedelta64[D]"),
                                      np.datetime64("NaT")), pa.date32()),
         "responded": pa.array(~np.isnan(rev)),
         "revenue": pa.array(np.round(np.nan_to_num(rev), 2)),
         "unsubscribed": pa.array(c["unsubscribed"].astype(bool)),
     })
-    campaigns = pa.table({
+
+
+def _campaigns(spec: dict, hist, campaign_ids: list[str]) -> pa.Table:
+    return pa.table({
         "campaign_id": campaign_ids,
         "name": [f"{h['offer'].replace('_', ' ')} by {h['channel']}, {h['start_date']:%B %Y}" for h in hist.campaigns],
         "channel": [h["channel"] for h in hist.campaigns],
@@ -127,19 +167,16 @@ def _transactions_contacts_campaigns(rng, spec, params, history, hist, traits, m
         "cost_per_contact": [float(spec["channels"][h["channel"]]["cost_per_contact"]) for h in hist.campaigns],
         "response_window_days": [int(h["window_days"]) for h in hist.campaigns],
     })
-    return transactions, contacts, campaigns
 
 
 def _customers(rng, spec, params, customer_id, age, signup_day, lead_day, has_phone, has_app, n):
     m = len(customer_id) - n
     ids = draw_identities(rng, customer_id, spec, params.locale, 1.0)
-    phone = pa.array(np.where(has_phone, np.array(ids.column("phone").to_pylist(), dtype=object), None).tolist(),
-                     pa.string())
+    phone = pc.if_else(pa.array(has_phone), ids.column("phone"), pa.scalar(None, pa.string()))
     stages = spec["prospects"]["stages"]
-    stage_names = np.array(list(stages))
-    stage = stage_names[rng.choice(len(stages), size=m, p=np.array(list(stages.values())) / sum(stages.values()))]
+    stage = rng.choice(len(stages), size=m, p=np.array(list(stages.values())) / sum(stages.values()))
     src = spec["customers"]["acquisition_sources"]
-    source = np.array(list(src))[rng.choice(len(src), size=n + m, p=np.array(list(src.values())) / sum(src.values()))]
+    source = rng.choice(len(src), size=n + m, p=np.array(list(src.values())) / sum(src.values()))
     return pa.table({
         "customer_id": pa.array(customer_id),
         **{name: ids.column(name) for name in ("first_name", "last_name", "email")},
@@ -147,9 +184,9 @@ def _customers(rng, spec, params, customer_id, age, signup_day, lead_day, has_ph
         **{name: ids.column(name) for name in ("postcode", "city", "departement", "region")},
         "birth_year": pa.array((params.end.year - age).astype(np.int64)),
         "signup_date": _dates(params.start, np.concatenate([signup_day, lead_day])),
-        "acquisition_source": pa.array(source.tolist(), pa.string()),
+        "acquisition_source": labels(source, src),
         "is_prospect": pa.array(np.arange(n + m) >= n),
-        "journey_stage": pa.array([None] * n + stage.tolist(), pa.string()),
+        "journey_stage": labels(np.concatenate([np.full(n, -1), stage]), stages),
         "has_app": pa.array(has_app),
     })
 
@@ -162,30 +199,27 @@ def _consents_table(spec, start, customer_id, *states: ConsentState) -> pa.Table
     preferred = np.concatenate([s.preferred for s in states])
     max_pm = np.concatenate([s.max_per_month for s in states])
     n, k = status.shape
-    pref_names = np.array(channels + [None], dtype=object)[np.where(preferred >= 0, preferred, k)]
     is_phone = np.tile(np.array(channels) == "phone", n)
+    max_pm = np.repeat(max_pm, k).astype(np.int64)
     return pa.table({
         "customer_id": pa.array(np.repeat(customer_id, k)),
-        "channel": pa.array(np.tile(channels, n).tolist(), pa.string()),
-        "status": pa.array(STATUS[status.ravel()].tolist(), pa.string()),
-        "bloctel": pa.array(np.where(is_phone, np.repeat(bloctel, k), None).tolist(), pa.bool_()),
-        "preferred_channel": pa.array(np.repeat(pref_names, k).tolist(), pa.string()),
-        "max_contacts_per_month": pa.array(np.where(np.repeat(max_pm, k) > 0, np.repeat(max_pm, k), None).tolist(), pa.int64()),
+        "channel": labels(np.tile(np.arange(k), n), channels),
+        "status": labels(status.ravel(), STATUS),
+        "bloctel": masked(np.repeat(bloctel, k), ~is_phone),
+        "preferred_channel": labels(np.repeat(preferred, k), channels),
+        "max_contacts_per_month": masked(max_pm, max_pm <= 0),
         "updated_at": _dates(start, updated.ravel()),
     })
 
 
-def _truth(spec, params, customer_id, traits, history, profile, mean_order, n_days,
-           customer_day, customers, m):
+def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, n_days,
+           last_day, customers, m):
     """Per customer: hidden parameters, state at the end, next-year expectations, true effects."""
     n = len(traits.lam)
-    alive = history.dropout_day < 0
+    alive = dropout_day < 0
     weeks = 52.0
     rate = traits.lam * traits.p_drop
     expected = np.round(np.where(alive, (1 - np.exp(-rate * weeks)) / traits.p_drop, 0.0), STABLE_DECIMALS)
-    customer, day = customer_day
-    last_day = np.zeros(n, dtype=np.int64)
-    last_day[customer] = day                      # orders are sorted: the last write is the latest
     window = spec["response"]["window_days"]
     after = seasonal_intensity(params.end + dt.timedelta(days=1), window, spec["purchases"]["seasonality"])
     p0 = np.round(np.where(alive, baseline_chance(traits.lam, after.sum() / 7), 0.0), STABLE_DECIMALS)
@@ -197,6 +231,8 @@ def _truth(spec, params, customer_id, traits, history, profile, mean_order, n_da
             tau = incremental_effect(spec, profile, rows, channel, offer, p0, recency, np.zeros(n))
             effects[f"uplift_{channel}_{offer}"] = np.round(np.where(alive, tau, 0.0), 6)
     mean_tau = np.mean(list(effects.values()), axis=0)
+    kinds = uplift_type(alive, p0, mean_tau, SURE_THING_BASELINE, PERSUADABLE_EFFECT)
+    uplift_codes = pd.Index(UPLIFT_TYPES).get_indexer(kinds)
     categories = spec["catalogue"]["categories"]
     margin_rate = traits.preferences @ np.array([c["margin_rate"] for c in categories.values()])
     conv = spec["prospects"]["conversion_90d"]
@@ -215,15 +251,14 @@ def _truth(spec, params, customer_id, traits, history, profile, mean_order, n_da
         "margin_rate": pa.array(pad(margin_rate, np.nan)),
         "alive_at_end": pa.array(pad(alive, False)),
         "dropout_date": pa.array(pad(np.where(alive, np.datetime64("NaT"), np.datetime64(params.start, "D")
-                                              + history.dropout_day.astype("timedelta64[D]")),
+                                              + dropout_day.astype("timedelta64[D]")),
                                      np.datetime64("NaT")), pa.date32()),
         "expected_purchases_52w": pa.array(pad(expected, 0.0)),
         "expected_value_52w": pa.array(pad(expected * mean_order, 0.0)),
         "baseline_chance_window": pa.array(pad(p0, 0.0)),
         "fatigue_tolerance": pa.array(pad(profile.tolerance, 0)),
         "sleeping_dog": pa.array(pad(profile.sleeping_dog, False)),
-        "uplift_type": pa.array(pad(uplift_type(alive, p0, mean_tau, SURE_THING_BASELINE, PERSUADABLE_EFFECT)
-                                    .astype(object), None).tolist(), pa.string()),
+        "uplift_type": labels(pad(uplift_codes, -1), UPLIFT_TYPES),
         **{k: pa.array(pad(v, 0.0)) for k, v in effects.items()},
         "conversion_90d": pa.array(np.concatenate([np.full(n, np.nan), [conv[s] for s in stage]])),
     })

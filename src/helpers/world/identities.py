@@ -11,9 +11,11 @@ import unicodedata
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from faker import Faker
 
 from helpers.paths import PACKAGE_DATA_DIR
+from helpers.world.columns import labels
 
 POOL_SIZES = {"first_name_female": 400, "first_name_male": 400, "last_name": 3000, "city": 1500}
 
@@ -41,6 +43,18 @@ def _ascii_slug(text: str) -> str:
     return "".join(ch for ch in plain.lower() if ch.isalnum() or ch == "-")
 
 
+def _text(values: np.ndarray, width: int = 0) -> pa.Array:
+    """Whole numbers as strings, left-padded with zeros to ``width``."""
+    text = pc.cast(pa.array(np.asarray(values, dtype=np.int64)), pa.string())
+    return pc.utf8_lpad(text, width=width, padding="0") if width else text
+
+
+def _join(*parts) -> pa.Array:
+    """Row-wise concatenation of string arrays (numpy or Arrow) and literal strings."""
+    return pc.binary_join_element_wise(*[p if isinstance(p, (str, pa.Array)) else pa.array(p, pa.string())
+                                         for p in parts], "")
+
+
 def _pick(rng: np.random.Generator, options: dict, n: int) -> np.ndarray:
     """n draws from {value: weight}."""
     keys = np.array(list(options))
@@ -52,40 +66,43 @@ def draw_identities(rng: np.random.Generator, customer_id: np.ndarray, spec: dic
                     phone_share: float) -> pa.Table:
     """Identity columns for each id: first/last name, unique email, phone, postcode, city, region."""
     n = len(customer_id)
-    pools = {kind: np.array(values, dtype=object) for kind, values in faker_pools(rng, locale).items()}
-    slugs = {kind: np.array([_ascii_slug(v) for v in values], dtype=object) for kind, values in pools.items()}
+    pools = faker_pools(rng, locale)
     female = rng.random(n) < 0.52
     i_f = rng.integers(len(pools["first_name_female"]), size=n)
     i_m = rng.integers(len(pools["first_name_male"]), size=n)
     i_l = rng.integers(len(pools["last_name"]), size=n)
-    first = np.where(female, pools["first_name_female"][i_f], pools["first_name_male"][i_m])
-    first_slug = np.where(female, slugs["first_name_female"][i_f], slugs["first_name_male"][i_m])
-    last, last_slug = pools["last_name"][i_l], slugs["last_name"][i_l]
+    first_names = pools["first_name_female"] + pools["first_name_male"]
+    i_first = np.where(female, i_f, len(pools["first_name_female"]) + i_m)
+    first, first_slug = labels(i_first, first_names), labels(i_first, map(_ascii_slug, first_names))
+    last, last_slug = labels(i_l, pools["last_name"]), labels(i_l, map(_ascii_slug, pools["last_name"]))
     domain = _pick(rng, spec["customers"]["email_domains"], n)
     # The id in the local part makes every address unique by construction.
-    email = [f"{f}.{l}{i}@{d}" for f, l, i, d in zip(first_slug, last_slug, customer_id.tolist(), domain)]
+    email = _join(first_slug, ".", last_slug, _text(customer_id), "@", domain)
 
     has_phone = rng.random(n) < phone_share
-    digits = rng.integers(0, 100, size=(n, 4)).tolist()
+    digits = rng.integers(0, 100, size=(n, 4))
     mobile = rng.choice(["06", "07"], size=n)
-    phone = [f"{m} {a:02d} {b:02d} {c:02d} {d:02d}" if ok else None
-             for m, (a, b, c, d), ok in zip(mobile, digits, has_phone)]
+    pairs = [_text(digits[:, j], width=2) for j in range(4)]
+    phone = pc.if_else(pa.array(has_phone), _join(mobile, " ", pairs[0], " ", pairs[1], " ", pairs[2], " ", pairs[3]),
+                       pa.scalar(None, pa.string()))
 
     deps = departements()
     idx = rng.choice(len(deps), size=n, p=(deps.population_k / deps.population_k.sum()).to_numpy())
     code = deps.code.to_numpy()[idx]
-    tens = rng.integers(0, 100, size=n).tolist()
+    tens = rng.integers(0, 100, size=n)
     # Corsica's 2A/2B post under 20; overseas codes (971...) take two more digits, others three.
-    postcode = ["20" + f"{t * 10:03d}" if c in ("2A", "2B") else (c + f"{(t % 10) * 10:02d}" if len(c) == 3
-                else c + f"{t * 10:03d}") for c, t in zip(code, tens)]
-    city = pools["city"][rng.integers(len(pools["city"]), size=n)]
+    corsica, overseas = np.isin(code, ["2A", "2B"]), np.char.str_len(code.astype(str)) == 3
+    prefix = np.where(corsica, "20", code)
+    postcode = pc.if_else(pa.array(overseas), _join(prefix, _text((tens % 10) * 10, width=2)),
+                          _join(prefix, _text(tens * 10, width=3)))
+    city = labels(rng.integers(len(pools["city"]), size=n), pools["city"])
     return pa.table({
-        "first_name": pa.array(first.tolist(), pa.string()),
-        "last_name": pa.array(last.tolist(), pa.string()),
-        "email": pa.array(email, pa.string()),
-        "phone": pa.array(phone, pa.string()),
-        "postcode": pa.array(postcode, pa.string()),
-        "city": pa.array(city.tolist(), pa.string()),
-        "departement": pa.array(deps.name.to_numpy()[idx].tolist(), pa.string()),
-        "region": pa.array(deps.region.to_numpy()[idx].tolist(), pa.string()),
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "phone": phone,
+        "postcode": postcode,
+        "city": city,
+        "departement": labels(idx, deps.name),
+        "region": labels(idx, deps.region),
     })

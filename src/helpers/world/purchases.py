@@ -51,7 +51,8 @@ def simulate_purchases(rng: np.random.Generator, traits: CustomerTraits, signup_
 
     The repeat-purchase times of a Poisson process with P events on [0, L] are P sorted uniforms,
     drawn here as normalised cumulative sums of exponentials (segment by segment, no sort). A
-    customer drops out right after their K-th repeat purchase, K ~ Geometric(p).
+    customer drops out right after their K-th repeat purchase, K ~ Geometric(p). Only the events
+    before drop-out are placed, straight into (customer, day) order.
     """
     n = len(signup_day)
     u0 = clock[signup_day]
@@ -63,28 +64,24 @@ def simulate_purchases(rng: np.random.Generator, traits: CustomerTraits, signup_
     seg = n_events + 1                       # exponential spacings per customer
     ends = np.cumsum(seg)
     starts = ends - seg
-    spacings = np.cumsum(rng.standard_exponential(int(ends[-1]) if n else 0))
+    spacings = rng.standard_exponential(int(ends[-1]) if n else 0)
+    np.cumsum(spacings, out=spacings)
     offset = np.concatenate(([0.0], spacings))[starts]
-    total = spacings[ends - 1] - offset     # sum of the P+1 spacings: the normaliser
+    total = spacings[ends - 1] - offset      # sum of the P+1 spacings: the normaliser
 
-    owner = np.repeat(np.arange(n), n_events)
-    rank = np.arange(len(owner)) - np.repeat(np.cumsum(n_events) - n_events, n_events)  # 0-based rank
-    pos = np.repeat(starts, n_events) + rank
-    u = u0[owner] + (spacings[pos] - offset[owner]) / total[owner] * length[owner]
-    keep = rank < n_repeat[owner]
-    repeat_owner, repeat_day = owner[keep], day_of_operational_time(clock, u[keep])
+    block = n_repeat + 1                     # output rows per customer: first purchase, then repeats
+    first_row = np.cumsum(block) - block
+    owner = np.repeat(np.arange(n), n_repeat)
+    rank = np.arange(len(owner)) - np.repeat(first_row - np.arange(n), n_repeat)   # 0-based repeat rank
+    u = u0[owner] + (spacings[np.repeat(starts, n_repeat) + rank] - offset[owner]) / total[owner] * length[owner]
+    del spacings
+    day = np.empty(n + len(owner), dtype=np.int64)
+    day[first_row] = signup_day
+    day[first_row[owner] + 1 + rank] = day_of_operational_time(clock, u)
 
     dropped = k_drop <= n_events
-    last_rank_pos = np.flatnonzero(keep & (rank == n_repeat[owner] - 1))
-    dropout_day = np.full(n, -1, dtype=np.int64)
-    last_day = np.zeros(n, dtype=np.int64)
-    last_day[owner[last_rank_pos]] = day_of_operational_time(clock, u[last_rank_pos])
-    dropout_day[dropped] = last_day[dropped]
-
-    customer = np.concatenate([np.arange(n), repeat_owner])
-    day = np.concatenate([signup_day, repeat_day]).astype(np.int64)
-    order = np.lexsort((day, customer))
-    return PurchaseHistory(customer[order], day[order], dropout_day, n_repeat)
+    dropout_day = np.where(dropped, day[first_row + n_repeat], -1).astype(np.int64)
+    return PurchaseHistory(np.repeat(np.arange(n), block), day, dropout_day, n_repeat)
 
 
 def order_values(rng: np.random.Generator, nu: np.ndarray, customer: np.ndarray, spend_p: float) -> np.ndarray:

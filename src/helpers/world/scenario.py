@@ -15,6 +15,7 @@ from helpers.paths import SCENARIOS_DIR
 # Bump when the same parameters would give different files; it is part of every world's cache key.
 GENERATOR_VERSION = 2
 SUPPORTED_LOCALES = ("fr_FR",)
+MAX_HISTORY_DAYS = 80 * 365   # day indices are sorted as 16-bit integers
 CHANNELS = ("email", "sms", "postal", "phone", "push")
 REQUIRED_SECTIONS = ("defaults", "purchases", "spend", "catalogue", "customers", "channels",
                      "offers", "response", "campaigns", "prospects")
@@ -115,6 +116,9 @@ def world_parameters(scenario: str | Path = "retail_fr", spec: dict | None = Non
         raise WorldParameterError(f"end ({end}) must be after start ({start}).")
     if (end - start).days < 365:
         raise WorldParameterError(f"the history from start {start} to end {end} must cover at least a year.")
+    if (end - start).days > MAX_HISTORY_DAYS:
+        raise WorldParameterError(f"the history from start {start} to end {end} must cover at most "
+                                  f"{MAX_HISTORY_DAYS // 365} years.")
     if values["locale"] not in SUPPORTED_LOCALES:
         raise WorldParameterError(f"locale: {values['locale']!r} is not supported; supported: {SUPPORTED_LOCALES}.")
     return WorldParameters(spec["name"], n_customers, n_prospects, start, end, seed, values["locale"])
