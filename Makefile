@@ -24,9 +24,10 @@ notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (
 bench: $(STAMP)  ## speed and memory figures
 	$(BIN)/python benchmarks/generate_world.py
 
-lock: $(STAMP)  ## re-pin every dependency from the current .venv
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^relation-playbooks' > requirements.lock
-	echo "pip==$$($(BIN)/python -m pip --version | cut -d' ' -f2)" >> requirements.lock
+lock: $(STAMP)  ## re-pin every dependency from the current .venv (keeps the lock's comment lines)
+	{ grep '^#' requirements.lock; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^relation-playbooks'; \
+	  echo "pip==$$($(BIN)/python -m pip --version | cut -d' ' -f2)"; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 clean:
 	rm -rf $(VENV) reports

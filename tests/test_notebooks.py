@@ -1,5 +1,6 @@
 """Notebook hygiene: thin, parameterised, fully executed, python3 kernel. nbval checks outputs."""
 
+import json
 import re
 
 import nbformat
@@ -30,3 +31,40 @@ def test_notebook_is_thin_parameterised_and_executed(path):
     outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error" or getattr(o, "name", "") == "stderr"]
     assert not [o for o in outputs if "0x7f" in str(o.get("data", {}).get("text/plain", ""))], "no memory addresses"
+
+
+def _run(notebook: str, tmp_path, **parameters):
+    """Execute a notebook with papermill from the repository root; return its stored outputs as text."""
+    import papermill as pm
+
+    from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
+    out = tmp_path / notebook
+    pm.execute_notebook(str(NOTEBOOKS_DIR / notebook), str(out), parameters=parameters, kernel_name="python3",
+                        cwd=str(REPO_ROOT), progress_bar=False)
+    cells = json.loads(out.read_text())["cells"]
+    return json.dumps([c.get("outputs", []) for c in cells], ensure_ascii=False)
+
+
+def test_knowledge_runs_on_a_bare_three_column_transactions_csv(small_world, tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    small_world.table("transactions")[["customer_id", "order_date", "amount"]].to_csv(folder / "transactions.csv",
+                                                                                       index=False)
+    outputs = _run("10_customer_knowledge.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["customers"] == 3000 and metrics["email_opt_in_share_customers"] is None
+    assert 0.3 < metrics["pareto_top20_revenue_share"] < 0.9
+    assert "Skipped: consent coverage by channel needs the table consents" in outputs
+    assert "Skipped: the prospects' journey needs the table customers" in outputs
+
+
+@pytest.mark.parametrize("notebook", ["00_generate_world.ipynb", "10_customer_knowledge.ipynb"])
+def test_reports_never_print_direct_identifiers(notebook, tmp_path):
+    """On the French fixture (real-looking names, e-mails), no name or e-mail reaches an output."""
+    import pandas as pd
+
+    from tests.test_io import DATA
+    people = pd.read_csv(DATA / "clean_fr" / "customers.csv", sep=";", encoding="cp1252")
+    outputs = _run(notebook, tmp_path, data_dir=str(DATA / "clean_fr"), output_dir=str(tmp_path / "m"))
+    for value in pd.concat([people["Prénom"], people["Nom"], people["E-mail"]]):
+        assert value not in outputs, value

@@ -102,10 +102,14 @@ def orders_per_customer(summary: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     return out
 
 
-def consent_coverage(consents: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """Share of customers and prospects with each consent status, per channel (rows: channel)."""
-    who = customers.set_index("customer_id").is_prospect.map({False: "customers", True: "prospects"})
-    df = consents.assign(who=consents.customer_id.map(who))
+def consent_coverage(consents: pd.DataFrame, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Share of people with each consent status, per channel: customers and prospects apart when
+    ``customers`` has ``is_prospect``, else everyone counts as a customer."""
+    who = "customers"
+    if customers is not None and "is_prospect" in customers:
+        who = consents.customer_id.map(customers.set_index("customer_id").is_prospect
+                                       .map({False: "customers", True: "prospects"})).fillna("customers")
+    df = consents.assign(who=who)
     table = df.groupby(["who", "channel", "status"]).size().unstack("status", fill_value=0)
     table = table.div(table.sum(axis=1), axis=0).round(3)
     return table.reindex(columns=["opt_in", "unknown", "opt_out"], fill_value=0).reset_index()
@@ -127,3 +131,14 @@ def monthly_revenue(tx: ibis.Table) -> pd.DataFrame:
     out = per.to_pandas().sort_values("month", ignore_index=True)
     out["month"] = pd.to_datetime(out.month)
     return out
+
+
+def campaign_readout(contacts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
+    """Share of each group buying in the response window, per channel and offer, and the
+    difference in points (treatment - control): the measured incremental response. A missing
+    group shows as NaN."""
+    readout = (contacts.merge(campaigns[["campaign_id", "channel", "offer"]], on="campaign_id")
+               .groupby(["channel", "offer", "group"]).responded.mean().unstack("group")
+               .reindex(columns=["control", "treatment"]))
+    readout["difference (points)"] = (readout.treatment - readout.control) * 100
+    return readout.round(4).sort_index()

@@ -1,7 +1,9 @@
-"""What every notebook does at its end: record key figures and print the versions it ran with."""
+"""What every notebook does: open its data (own folder or synthetic world), record key figures,
+print the versions it ran with."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from importlib.metadata import version
@@ -9,10 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.io import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
+from helpers.world import World, ensure_world
 
 KEY_PACKAGES = ("relation-playbooks", "pandas", "numpy", "scipy", "duckdb", "ibis-framework", "pyarrow",
-                "faker", "scikit-learn", "seaborn", "matplotlib", "papermill", "nbval")
+                "pandera", "faker", "scikit-learn", "seaborn", "matplotlib", "papermill", "nbval")
 
 
 def _clean(value):
@@ -43,3 +47,30 @@ def write_metrics(notebook: str, metrics: dict, output_dir: str | Path | None = 
 def versions() -> pd.DataFrame:
     """Versions of the packages behind the results (the notebook's closing 'watermark')."""
     return pd.DataFrame({"package": KEY_PACKAGES, "version": [version(p) for p in KEY_PACKAGES]})
+
+
+def world_data(world: World) -> Dataset:
+    """A synthetic world's contract tables, loaded and checked like any analyst's folder (dates up
+    to the world's last day are allowed)."""
+    return load_tables(world.path, latest_date=dt.date.fromisoformat(world.parameters["end"]))
+
+
+def open_data(data_dir: str = "", mapping: str = "", **world_parameters) -> tuple[Dataset, World | None]:
+    """What a notebook analyses: the analyst's folder ``data_dir`` (read with ``mapping``, or
+    ``mapping.yml`` beside the data) if set; else the synthetic world of ``world_parameters``
+    (scenario, n_customers, seed, ...), generated first if missing. Both go through the same
+    loader and contract; the world comes back too (None for own data), for its truth and play()."""
+    if data_dir:
+        return load_tables(data_dir, mapping or None), None
+    world = ensure_world(**world_parameters)
+    return world_data(world), world
+
+
+def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:
+    """The "as of" date: ``as_of`` if given, else the world's last day, else the last order date."""
+    if as_of:
+        return dt.date.fromisoformat(as_of)
+    if world is not None:
+        return dt.date.fromisoformat(world.parameters["end"])
+    last = data.table("transactions").order_date.max().execute()
+    return pd.Timestamp(last).date()
