@@ -106,6 +106,20 @@ def test_rows_within_the_tolerance_are_excluded_counted_and_reported():
     assert "excluded 2: amount is not a number" in str(data.report)
 
 
+def test_an_exact_duplicate_row_is_excluded_and_a_conflicting_key_kept_once(tmp_path):
+    rows = [f"{i},{i % 7 + 1},2024-01-{i % 28 + 1:02d},{i}.5" for i in range(1, 201)]
+    (tmp_path / "transactions.csv").write_text("order_id,customer_id,order_date,amount\n" + "\n".join(rows + rows[:1]))
+    (tmp_path / "customers.csv").write_text("customer_id,city\n" + "\n".join(f"{c},Lyon" for c in range(1, 8))
+                                            + "\n3,Paris\n" + "\n".join(f"{c},Nantes" for c in range(8, 200)))
+    data = load_tables(tmp_path, latest_date=LATEST)
+    assert data.report.tables["transactions"].excluded == {"exact duplicate of an earlier row": 1}
+    assert data.report.tables["transactions"].rows_kept == 200
+    customers = data.frame("customers").set_index("customer_id")
+    assert customers.loc[3, "city"] == "Lyon", "the first row of a repeated key is kept"
+    assert data.report.tables["customers"].excluded == {"customer_id repeated with different values "
+                                                        "(the first row is kept)": 1}
+
+
 def test_explicit_reader_options_override_detection():
     spec = yaml.safe_load((DATA / "clean_fr" / "mapping.yml").read_text(encoding="utf-8"))
     spec["tables"]["transactions"]["read"] = {"decimal": "."}

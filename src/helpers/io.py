@@ -42,6 +42,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "o", "vrai")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "non", "faux")
 SAMPLE_ROWS = 100_000
+INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT")
+NUMERIC_TYPES = ("DOUBLE", "FLOAT", *INTEGER_TYPES)
 
 
 # ---------------------------------------------------------------- the mapping
@@ -511,6 +513,9 @@ def _id_types(con, raws: dict[str, RawTable]) -> dict[str, str]:
         for column in TABLES[table].columns:
             if column.kind != "id" or column.name not in raw.columns:
                 continue
+            if _describe(con, raw.name)[column.name] in INTEGER_TYPES:    # typed at the source: whole numbers
+                verdict.setdefault(column.name, True)
+                continue
             v = _text(column.name)
             bad = _sql(con, f"SELECT count(*) FROM {raw.name} WHERE {v} IS NOT NULL AND "
                               f"(TRY_CAST({v} AS BIGINT) IS NULL OR regexp_full_match({v}, '0[0-9]+'))")[0][0]
@@ -539,23 +544,24 @@ def _load_table(con, table: Table, raw: RawTable, spec: Mapping, id_types: dict[
     report = raw.report
     types = _describe(con, f"{raw.name}")
     decimal = _decimal(con, raw, table, types)
-    parsed, rules = [], []
+    parsed, rules, raw_copies = [], [], []
     for col in raw.columns:
-        column = table.column(col)
-        expr, col_rules = _parse(con, raw, column, col, types[col], decimal, id_types, latest)
+        expr, col_rules, identity = _parse(con, raw, table.column(col), col, types[col], decimal, id_types, latest)
         parsed.append(f"{expr} AS {_id(col)}")
         rules += col_rules
-    raw_copies = ", ".join(f"{_id(c)} AS {_id('__raw_' + c)}" for c in raw.columns)
-    _sql(con, f"CREATE OR REPLACE TABLE parsed_{table.name} AS SELECT __line, {', '.join(parsed)}, {raw_copies} "
-                f"FROM {raw.name}")
-    key_rules = _key_rules(table, raw.columns)
+        if not identity:                       # the raw text, for messages about cells that failed
+            raw_copies.append(f"{_id(col)} AS {_id('__raw_' + col)}")
+    _sql(con, f"CREATE OR REPLACE TABLE parsed_{table.name} AS SELECT __line, {', '.join(parsed + raw_copies)} "
+              f"FROM {raw.name}")
+    key_repeats = _key_repeats(con, table, raw.columns)
+    key_rules = _key_rules(table, raw.columns) if key_repeats else []
     if key_rules:
         flags = ", ".join(f"{r.condition} AS __key_{i}" for i, r in enumerate(key_rules))
         _sql(con, f"CREATE OR REPLACE TABLE parsed_{table.name} AS SELECT *, {flags} FROM parsed_{table.name}")
         rules += [replace(r, condition=f"__key_{i}") for i, r in enumerate(key_rules)]
     rules += [Rule("unknown_reference", col, f"{col} not in {ref_table}",
                    f"{_id(col)} IS NOT NULL AND {_id(col)} NOT IN (SELECT {_id(ref_col)} FROM {ref_table} "
-                   f"WHERE {_id(ref_col)} IS NOT NULL)", _id(f"__raw_{col}"),
+                   f"WHERE {_id(ref_col)} IS NOT NULL)", _id(col),
                    f"every {col} must exist in {ref_table}: export matching files, or drop these rows")
               for col, (ref_table, ref_col) in table.references.items()
               if col in raw.columns and ref_table in loaded and ref_col in loaded[ref_table].columns]
@@ -566,7 +572,7 @@ def _load_table(con, table: Table, raw: RawTable, spec: Mapping, id_types: dict[
                 f"WHERE NOT coalesce({flagged}, false)")
     report.rows_kept = _sql(con, f"SELECT count(*) FROM kept_{table.name}")[0][0]
     final = f"kept_{table.name}"
-    if table.name == "transactions" and "order_id" in raw.columns:
+    if table.name == "transactions" and key_repeats:
         final = _merge_order_lines(con, raw.columns, report)
     pii = [c for c in PERSONAL_COLUMNS if c in raw.columns and table.name == "customers"]
     select = ", ".join(_pseudonym(c, spec.salt) if spec.pseudonymise and c in pii else _id(c) for c in raw.columns)
@@ -618,66 +624,70 @@ def _number_sql(v: str, decimal: str) -> str:
 
 
 def _parse(con, raw: RawTable, column, col: str, source_type: str, decimal: str, id_types: dict[str, str],
-           latest: dt.date) -> tuple[str, list[Rule]]:
-    """SQL turning the raw column into its contract type, and the rules its cells must keep."""
-    v, shown = _text(col), _id(col)
-    parsed_ref, raw_ref = _id(col), _id(f"__raw_{col}")
+           latest: dt.date) -> tuple[str, list[Rule], bool]:
+    """SQL turning the raw column into its contract type, the rules its cells must keep, and
+    whether the column is taken as it is (already typed: nothing to parse, nothing can fail)."""
+    shown, v = _id(col), _text(col)
     if column is None:                           # the analyst's own extra column: kept as it is
-        return _id(col), []
-    rules = []
-    if column.required:
-        rules.append(Rule("missing_value", col, f"{col} is empty", f"{raw_ref} IS NULL OR trim(CAST({raw_ref} "
-                          "AS VARCHAR)) = ''", raw_ref, "fill these cells or drop the rows before loading"))
-    failed = f"{parsed_ref} IS NULL AND NULLIF(trim(CAST({raw_ref} AS VARCHAR)), '') IS NOT NULL"
-    kind = column.kind
+        return shown, [], True
+    kind, fmt, failure = column.kind, None, None  # failure: (category, reason, fix) when parsing can fail
     if kind == "id":
-        if id_types.get(col) == "BIGINT":
-            expr = shown if source_type == "BIGINT" else f"TRY_CAST({v} AS BIGINT)"
-        else:
-            expr = v
+        integer = id_types.get(col) == "BIGINT"
+        typed = shown if source_type == "BIGINT" else f"CAST({shown} AS BIGINT)"
+        expr = (typed if source_type in INTEGER_TYPES else f"TRY_CAST({v} AS BIGINT)") if integer else v
     elif kind == "text":
         expr = v
     elif kind == "label":
         mapped = _value_map(v, raw.values.get(col, {}))
         expr = f"CASE WHEN lower({mapped}) IN ({', '.join(map(_lit, column.values))}) THEN lower({mapped}) END"
-        rules.append(Rule("unknown_value", col, f"{col} not one of {', '.join(column.values)}", failed, raw_ref,
-                          f"allowed values: {', '.join(column.values)}; map yours in the mapping, e.g. "
-                          f"tables.{raw.report.table}.values.{col}: {{'your value': '{column.values[0]}'}}"))
+        failure = ("unknown_value", f"{col} not one of {', '.join(column.values)}",
+                   f"allowed values: {', '.join(column.values)}; map yours in the mapping, e.g. "
+                   f"tables.{raw.report.table}.values.{col}: {{'your value': '{column.values[0]}'}}")
     elif kind == "boolean":
         mapped = f"lower({_value_map(v, raw.values.get(col, {}))})"
-        expr = (f"CASE WHEN {mapped} IN ({', '.join(map(_lit, TRUE_WORDS))}) THEN true "
-                f"WHEN {mapped} IN ({', '.join(map(_lit, FALSE_WORDS))}) THEN false END")
-        if source_type == "BOOLEAN":
-            expr = shown
-        rules.append(Rule("not_a_boolean", col, f"{col} is not yes/no", failed, raw_ref,
-                          "use true/false, yes/no, oui/non or 1/0"))
+        expr = shown if source_type == "BOOLEAN" else (
+            f"CASE WHEN {mapped} IN ({', '.join(map(_lit, TRUE_WORDS))}) THEN true "
+            f"WHEN {mapped} IN ({', '.join(map(_lit, FALSE_WORDS))}) THEN false END")
+        failure = ("not_a_boolean", f"{col} is not yes/no", "use true/false, yes/no, oui/non or 1/0")
     elif kind in ("amount", "number", "integer"):
-        numeric = source_type in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
-                                  "UBIGINT", "UINTEGER") or source_type.startswith("DECIMAL")
-        number = f"CAST({shown} AS DOUBLE)" if numeric else _number_sql(v, decimal)
-        expr = f"CASE WHEN {number} = round({number}) THEN CAST({number} AS BIGINT) END" if kind == "integer" else number
+        numeric = source_type in NUMERIC_TYPES or source_type.startswith("DECIMAL")
+        number = (shown if source_type == "DOUBLE" else f"CAST({shown} AS DOUBLE)") if numeric else _number_sql(v, decimal)
+        expr = number if kind != "integer" else (
+            shown if source_type == "BIGINT" else f"CASE WHEN {number} = round({number}) THEN CAST({number} AS BIGINT) END")
         hint = (f"numbers were read with the decimal mark {decimal!r}; set read.decimal if the file uses the other, "
                 "and remove text from the column") if kind != "integer" else (
                 f"use whole numbers (numbers were read with the decimal mark {decimal!r})")
-        rules.append(Rule("not_a_number", col, f"{col} is not a {'whole ' if kind == 'integer' else ''}number",
-                          failed, raw_ref, hint))
+        failure = ("not_a_number", f"{col} is not a {'whole ' if kind == 'integer' else ''}number", hint)
     elif kind == "date":
         if source_type == "DATE":
-            expr, fmt = shown, None
+            expr = shown
         elif source_type.startswith("TIMESTAMP"):
-            expr, fmt = f"CAST({shown} AS DATE)", None
+            expr = f"CAST({shown} AS DATE)"
         else:
             fmt = raw.options.get("date_format") or _date_format(con, raw, col)
             expr = f"CAST(TRY_STRPTIME({v}, {_lit(fmt)}) AS DATE)"
-        rules.append(Rule("not_a_date", col, f"{col} is not a date" + (f" in the format {fmt}" if fmt else ""),
-                          failed, raw_ref, f"dates were read with the format {fmt}; set read.date_format "
-                                           "(e.g. '%d/%m/%Y') if the file uses another"))
-        rules.append(Rule("date_out_of_range", col, f"{col} before {EARLIEST_DATE} or after {latest} (in the future)",
-                          f"{parsed_ref} < DATE '{EARLIEST_DATE}' OR {parsed_ref} > DATE '{latest}'", raw_ref,
-                          "check the day/month order of the dates and the export's period"))
+        failure = ("not_a_date", f"{col} is not a date" + (f" in the format {fmt}" if fmt else ""),
+                   f"dates were read with the format {fmt}; set read.date_format (e.g. '%d/%m/%Y') if the file "
+                   "uses another")
     else:
         raise ValueError(f"unknown column kind {kind!r}")
-    return expr, rules
+
+    identity = expr == shown
+    raw_ref = shown if identity else _id(f"__raw_{col}")
+    rules = []
+    if column.required:
+        empty = f"{raw_ref} IS NULL" if identity else f"NULLIF(trim(CAST({raw_ref} AS VARCHAR)), '') IS NULL"
+        rules.append(Rule("missing_value", col, f"{col} is empty", empty, raw_ref,
+                          "fill these cells or drop the rows before loading"))
+    if failure and not identity:
+        category, reason, fix = failure
+        rules.append(Rule(category, col, reason, f"{shown} IS NULL AND NULLIF(trim(CAST({raw_ref} AS VARCHAR)), '') "
+                                                 "IS NOT NULL", raw_ref, fix))
+    if kind == "date":
+        rules.append(Rule("date_out_of_range", col, f"{col} before {EARLIEST_DATE} or after {latest} (in the future)",
+                          f"{shown} < DATE '{EARLIEST_DATE}' OR {shown} > DATE '{latest}'", raw_ref,
+                          "check the day/month order of the dates and the export's period"))
+    return expr, rules, identity
 
 
 def _value_map(v: str, values: dict) -> str:
@@ -707,6 +717,16 @@ def _date_format(con, raw: RawTable, col: str) -> str:
     return fmt
 
 
+def _key_repeats(con, table: Table, columns: list[str]) -> bool:
+    """Does any key value appear on more than one row? (Cheap; the key rules need windows.)"""
+    if not table.key or not set(table.key) <= set(columns):
+        return False
+    key = ", ".join(_id(k) for k in table.key)
+    total, distinct = _sql(con, f"SELECT count(*), count(DISTINCT ({key})) FROM parsed_{table.name} "
+                                f"WHERE {' AND '.join(f'{_id(k)} IS NOT NULL' for k in table.key)}")[0]
+    return total > distinct
+
+
 def _key_rules(table: Table, columns: list[str]) -> list[Rule]:
     """Rows repeating an earlier row exactly are duplicates; rows sharing a key but disagreeing
     are refused as duplicate ids (transactions: lines of one order share customer and date).
@@ -715,24 +735,24 @@ def _key_rules(table: Table, columns: list[str]) -> list[Rule]:
     if len(key) != len(table.key):
         return []
     part = ", ".join(_id(k) for k in key)
-    every = ", ".join(_id(f"__raw_{c}") for c in columns)
+    every = ", ".join(_id(c) for c in columns)
     not_null = " AND ".join(f"{_id(k)} IS NOT NULL" for k in key)
     rules = [Rule("duplicate_id", ", ".join(key), "exact duplicate of an earlier row",
                   f"{not_null} AND row_number() OVER (PARTITION BY {part}, hash({every}) ORDER BY __line) > 1",
-                  _id(f"__raw_{key[0]}"), "remove the repeated rows (a file exported twice?)")]
+                  _id(key[0]), "remove the repeated rows (a file exported twice?)")]
     if table.name == "transactions":
         differs = ("min(customer_id) OVER w IS DISTINCT FROM max(customer_id) OVER w OR "
                    "min(order_date) OVER w IS DISTINCT FROM max(order_date) OVER w")
         rules.append(Rule("duplicate_id", "order_id", "order_id shared by different customers or dates",
                           f"{not_null} AND ({differs.replace('OVER w', f'OVER (PARTITION BY {part})')})",
-                          _id("__raw_order_id"), "each order_id must belong to one customer and one date: check "
+                          _id("order_id"), "each order_id must belong to one customer and one date: check "
                                                  "for merged exports or recycled order numbers"))
     else:
         rules.append(Rule("duplicate_id", ", ".join(key), f"{', '.join(key)} repeated with different values "
                           "(the first row is kept)",
                           f"{not_null} AND row_number() OVER (PARTITION BY {part} ORDER BY __line) > 1 AND "
                           f"min(hash({every})) OVER (PARTITION BY {part}) != max(hash({every})) OVER (PARTITION BY {part})",
-                          _id(f"__raw_{key[0]}"), f"keep one row per {', '.join(key)}"))
+                          _id(key[0]), f"keep one row per {', '.join(key)}"))
     return rules
 
 
