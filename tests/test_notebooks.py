@@ -68,3 +68,43 @@ def test_reports_never_print_direct_identifiers(notebook, tmp_path):
     outputs = _run(notebook, tmp_path, data_dir=str(DATA / "clean_fr"), output_dir=str(tmp_path / "m"))
     for value in pd.concat([people["Prénom"], people["Nom"], people["E-mail"]]):
         assert value not in outputs, value
+
+
+@pytest.fixture
+def bare_export(small_world, tmp_path):
+    """A folder holding only transactions.csv with customer_id, order_date, amount."""
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    small_world.table("transactions")[["customer_id", "order_date", "amount"]].to_csv(folder / "transactions.csv",
+                                                                                       index=False)
+    return folder
+
+
+def test_segmentation_and_clv_run_on_a_bare_transaction_log(bare_export, tmp_path):
+    _run("20_segment_customers.ipynb", tmp_path, data_dir=str(bare_export), output_dir=str(tmp_path / "m20"))
+    segments = json.loads((tmp_path / "m20" / "metrics.json").read_text())
+    assert sum(s["customer_share"] for s in segments["segments"].values()) == pytest.approx(1, abs=0.01)
+    outputs = _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(bare_export),
+                   calibration_end="2024-12-31", output_dir=str(tmp_path / "m21"))
+    metrics = json.loads((tmp_path / "m21" / "metrics.json").read_text())
+    assert set(metrics["clv"]["bgnbd"]) == {"r", "alpha", "a", "b"} and set(metrics["clv"]["gamma_gamma"]) == {"p", "q", "gamma"}
+    assert abs(metrics["holdout_error"]) < 0.2
+    assert "Skipped: own data has no hidden truth" in outputs
+
+
+def test_clv_with_an_empty_holdout_says_so_and_still_values_customers(bare_export, tmp_path):
+    outputs = _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(bare_export),
+                   calibration_end="2025-12-31", output_dir=str(tmp_path / "m"))
+    assert "The holdout is empty" in outputs
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["holdout_error"] is None and metrics["clv"]["total_eur"] > 0
+
+
+def test_clv_when_every_customer_bought_once_explains_without_nan_tables(tmp_path):
+    folder = tmp_path / "once"
+    folder.mkdir()
+    (folder / "transactions.csv").write_text("customer_id,order_date,amount\n" + "\n".join(
+        f"{i},2024-0{1 + i % 9}-1{i % 10},{20 + i}.5" for i in range(1, 60)))
+    outputs = _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
+    assert "Every customer bought only once" in outputs
+    assert "NaN" not in outputs

@@ -67,3 +67,33 @@ def monthly_revenue(monthly: pd.DataFrame, ax=None) -> None:
     ax.plot(monthly.month, monthly.revenue, lw=2)
     euro_axis(ax.yaxis)
     ax.set(xlabel="month", ylabel="revenue (EUR)", title="Revenue by month: sales and Black Friday peaks")
+
+
+def lines(df: pd.DataFrame, x: str, ys: dict[str, str], title: str, xlabel: str, ylabel: str,
+          marker: str | None = "o", euro: bool = False, ax=None) -> None:
+    """One line per column in ``ys`` (column -> legend label) against ``x``."""
+    ax = _axes(ax)
+    for column, label in ys.items():
+        ax.plot(df[x], df[column], marker=marker, lw=2, label=label)
+    if euro:
+        euro_axis(ax.yaxis)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend()
+
+
+def heatmap_counts(table: pd.DataFrame, title: str, ax=None) -> None:
+    """A table of counts as an annotated heat map (thousands separated)."""
+    ax = _axes(ax)
+    sns.heatmap(table, annot=True, fmt=",d", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 7})
+    ax.set_title(title)
+
+
+def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title: str, xlabel: str, ax=None) -> None:
+    """Side-by-side bars of several shares (columns -> legend labels) per group, as percentages."""
+    ax = _axes(ax)
+    long = df.melt(id_vars=group, value_vars=list(shares), var_name="measure", value_name="share")
+    long["measure"] = long.measure.map(shares)
+    sns.barplot(data=long, x=group, y="share", hue="measure", ax=ax)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.tick_params(axis="x", rotation=30)
+    ax.set(xlabel=xlabel, ylabel="share (%)", title=title)

@@ -1,0 +1,72 @@
+"""Customer features + BG/NBD + Gamma-Gamma (+ 12-month CLV) at scale, with a breakdown.
+
+    .venv/bin/python benchmarks/clv.py [customers...]
+
+Input: the dense retail_fr variant of benchmarks/generate_world.py (about 20 orders per customer;
+generation is not timed). The measured run, in a fresh subprocess: customer features on DuckDB
+from the Parquet file (Ibis), BG/NBD fit, Gamma-Gamma fit, then 12-month CLV for every customer.
+Prints the breakdown, writes benchmarks/results_clv.json.
+Target (issue 4): 1M customers / 20M transactions, features + both fits in <= 20 s and <= 3 GB.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate_world import dense_scenario  # noqa: E402
+
+CHILD = """
+import datetime as dt, json, resource, sys, time
+from helpers import clv, features
+from helpers.world import load_world
+world = load_world(sys.argv[1])
+as_of = dt.date.fromisoformat(world.parameters["end"])
+times = {}
+t = time.perf_counter()
+con = features.connect()
+tx = features.read_table(con, world.table_path("transactions"), "transactions")
+summary = features.execute(features.customer_summary(tx, as_of))
+times["features_s"] = time.perf_counter() - t; t = time.perf_counter()
+bgnbd = clv.fit_bgnbd(summary)
+times["bgnbd_s"] = time.perf_counter() - t; t = time.perf_counter()
+gamma_gamma = clv.fit_gamma_gamma(summary)
+times["gamma_gamma_s"] = time.perf_counter() - t; t = time.perf_counter()
+value = clv.customer_value(summary, bgnbd, gamma_gamma)
+times["clv_12m_s"] = time.perf_counter() - t
+print(json.dumps({"customers": len(summary), "transactions": world.manifest["files"]["transactions.parquet"]["rows"],
+                  **{k: round(v, 2) for k, v in times.items()},
+                  "features_and_fits_s": round(times["features_s"] + times["bgnbd_s"] + times["gamma_gamma_s"], 2),
+                  "converged": bgnbd.converged and gamma_gamma.converged,
+                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+"""
+
+MAKE = """
+import sys
+from helpers.world import generate_world
+w = generate_world(sys.argv[1], root=sys.argv[2], n_customers=int(sys.argv[3]), n_prospects=0, start="2016-01-01", seed=1)
+print(w.path)
+"""
+
+
+def main(sizes: list[int]) -> None:
+    results = []
+    with tempfile.TemporaryDirectory() as root:
+        scenario = dense_scenario(Path(root))
+        for n in sizes:
+            made = subprocess.run([sys.executable, "-c", MAKE, str(scenario), root, str(n)], capture_output=True,
+                                  text=True, check=True)
+            out = subprocess.run([sys.executable, "-c", CHILD, made.stdout.strip().splitlines()[-1]],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            results.append(r)
+            print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders: features {r['features_s']:.2f} s, "
+                  f"BG/NBD {r['bgnbd_s']:.2f} s, Gamma-Gamma {r['gamma_gamma_s']:.2f} s -> {r['features_and_fits_s']:.2f} s; "
+                  f"CLV 12m {r['clv_12m_s']:.2f} s; {r['peak_mb']:,} MB peak", flush=True)
+    Path(__file__).with_name("results_clv.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [100_000, 1_000_000])
