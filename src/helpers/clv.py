@@ -16,6 +16,10 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, roots_jacobi
 
+# Reductions over customers use numpy's own sums, never BLAS (np.dot, @): OpenBLAS splits long
+# dot products across threads, and the order of the partial sums, hence the last bits, then
+# changes from run to run.
+
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS = ("p", "q", "gamma")
 WEEKS_PER_MONTH = 52.0 / 12
@@ -87,19 +91,22 @@ def fit_bgnbd(summary: pd.DataFrame, frequency: str = "frequency", recency: str 
     """
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in (frequency, recency, age))
     _check_bgnbd(x, t_x, T)
-    pooled = pd.DataFrame({"x": x, "t": t_x, "T": T}).value_counts().reset_index(name="w")
+    pooled = (pd.DataFrame({"x": x, "t": t_x, "T": T}).value_counts().reset_index(name="w")
+              .sort_values(["x", "t", "T"], ignore_index=True))     # the same sums whatever the row order
     px, pt, pT, w = (pooled[c].to_numpy(dtype=float) for c in ("x", "t", "T", "w"))
     unique_x, inverse = np.unique(px, return_inverse=True)
 
     def negll(theta):
-        return -np.dot(w, _bgnbd_loglik(np.exp(theta), px, pt, pT, unique_x, inverse)) / w.sum()
+        return -np.sum(w * _bgnbd_loglik(np.exp(theta), px, pt, pT, unique_x, inverse)) / w.sum()
 
-    start = np.log([1.0, max(np.mean(T) / max(np.mean(x), 1e-3), 1e-2), 1.0, 3.0])
+    mean_T, mean_x = np.sum(w * pT) / w.sum(), np.sum(w * px) / w.sum()      # from the sorted, pooled rows
+    start = np.log([1.0, max(mean_T / max(mean_x, 1e-3), 1e-2), 1.0, 3.0])
     return _maximise(negll, start, BGNBD_PARAMS, w.sum(), len(x))
 
 
 def _maximise(negll, start, names, n_weight: float, n_customers: int) -> Fit:
-    res = minimize(negll, start, method="L-BFGS-B", bounds=[(-12, 12)] * len(start))
+    res = minimize(negll, start, method="L-BFGS-B", bounds=[(-12, 12)] * len(start),
+                   options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000})
     if not res.success:
         res = minimize(negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})
     hess = _numerical_hessian(negll, res.x) * n_weight
@@ -146,7 +153,7 @@ def expected_purchases_if_alive(params, x, T, t) -> np.ndarray:
         weights = weights / weights.sum()
         scale = (alpha + T[rows])[:, None]
         gain = -np.expm1(-(r + value) * np.log1p(p[None, :] * t[rows][:, None] / scale))
-        out[rows] = (gain / p[None, :]) @ weights
+        out[rows] = np.sum(gain / p[None, :] * weights[None, :], axis=1)
     return out
 
 
@@ -174,7 +181,7 @@ def gamma_gamma_sample(summary: pd.DataFrame) -> pd.DataFrame:
 
 def fit_gamma_gamma(summary: pd.DataFrame) -> Fit:
     """Maximum-likelihood Gamma-Gamma on repeat buyers (columns n_orders, monetary in EUR)."""
-    sample = gamma_gamma_sample(summary)
+    sample = gamma_gamma_sample(summary).sort_values(["n_orders", "monetary"])   # row order never changes the fit
     if len(sample) < 10:
         raise ModelInputError(f"Gamma-Gamma needs repeat buyers with a positive mean order value; this data has "
                               f"{len(sample)}. Use a longer history.")
@@ -216,7 +223,7 @@ def customer_value(summary: pd.DataFrame, bgnbd: Fit, gamma_gamma: Fit, months: 
     order_value = expected_order_value(gamma_gamma.values, summary.n_orders, summary.monetary)
     return pd.DataFrame({"customer_id": summary.customer_id.to_numpy(), "p_alive": alive,
                          "expected_purchases": cumulative[-1], "expected_order_value": order_value,
-                         "clv": (discount @ per_month) * order_value})
+                         "clv": np.sum(per_month * discount[:, None], axis=0) * order_value})
 
 
 def value_at_risk(value: pd.DataFrame, summary: pd.DataFrame, top_share: float = 0.2, min_p_alive: float = 0.05,

@@ -24,6 +24,13 @@ def read_table(con, path: str | Path, name: str) -> ibis.Table:
     return con.read_parquet(str(path), table_name=name)
 
 
+def money_sum(column: ibis.Value) -> ibis.Value:
+    """Sum of an amount in EUR, exact to the cent: summed as DECIMAL(18, 2), returned as float64.
+    A float sum run on several threads changes in its last bits from run to run, and that is
+    enough to change a tree model downstream."""
+    return column.cast(ibis.dtype("decimal(18, 2)")).sum().cast("float64")
+
+
 def customer_summary(tx: ibis.Table, as_of: dt.date, unit_days: float = 7.0) -> ibis.Table:
     """Per customer, from orders on or before ``as_of``, as the BG/NBD and RFM models need them.
 
@@ -34,9 +41,9 @@ def customer_summary(tx: ibis.Table, as_of: dt.date, unit_days: float = 7.0) -> 
     """
     as_of_lit = ibis.literal(as_of, type="date")
     orders = tx.filter(_.order_date.cast("date") <= as_of_lit).mutate(day=_.order_date.cast("date"))
-    per_day = orders.group_by(["customer_id", "day"]).aggregate(day_amount=_.amount.sum(), day_orders=_.count())
+    per_day = orders.group_by(["customer_id", "day"]).aggregate(day_amount=money_sum(_.amount), day_orders=_.count())
     agg = per_day.group_by("customer_id").aggregate(
-        n_orders=_.day_orders.sum(), revenue=_.day_amount.sum(), n_days=_.count(),
+        n_orders=_.day_orders.sum(), revenue=money_sum(_.day_amount), n_days=_.count(),
         first_order=_.day.min(), last_order=_.day.max())
     return agg.mutate(
         frequency=(_.n_days - 1),
@@ -73,7 +80,7 @@ def calibration_holdout(tx: ibis.Table, calibration_end: dt.date, holdout_end: d
     cal = customer_summary(tx, calibration_end, unit_days)
     day = _day(tx)
     later = tx.filter((day > calibration_end) & (day <= holdout_end)).mutate(day=day)
-    hold = later.group_by("customer_id").aggregate(holdout_purchases=_.day.nunique(), holdout_revenue=_.amount.sum())
+    hold = later.group_by("customer_id").aggregate(holdout_purchases=_.day.nunique(), holdout_revenue=money_sum(_.amount))
     joined = cal.left_join(hold, cal.customer_id == hold.customer_id)
     return joined.select(*[cal[c] for c in cal.columns],
                          holdout_purchases=hold.holdout_purchases.fill_null(0),
@@ -92,7 +99,7 @@ def repeat_days(tx: ibis.Table, until: dt.date) -> tuple[pd.Series, pd.Series]:
 def category_shares(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
     """Share of each customer's (positive) revenue by category: customers x categories, rows sum to 1
     (customer_id as index; customers with no positive revenue are left out)."""
-    per = (tx.filter(_day(tx) <= as_of).group_by(["customer_id", "category"]).aggregate(revenue=_.amount.sum())
+    per = (tx.filter(_day(tx) <= as_of).group_by(["customer_id", "category"]).aggregate(revenue=money_sum(_.amount))
            .to_pandas())
     table = per.pivot_table(index="customer_id", columns="category", values="revenue", aggfunc="sum", fill_value=0)
     table = table.clip(lower=0)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
-from helpers.features import customer_summary
+from helpers.features import customer_summary, money_sum
 
 
 def kpis(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
@@ -18,10 +18,10 @@ def kpis(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
     summary = customer_summary(tx, as_of)
     year_ago = as_of - dt.timedelta(days=365)
     last_year = tx.filter((_.order_date.cast("date") > year_ago) & (_.order_date.cast("date") <= as_of))
-    whole = summary.aggregate(customers=_.count(), orders=_.n_orders.sum(), revenue=_.revenue.sum(),
+    whole = summary.aggregate(customers=_.count(), orders=_.n_orders.sum(), revenue=money_sum(_.revenue),
                               repeat_buyers=(_.frequency > 0).sum()).to_pandas().iloc[0]
     recent = last_year.aggregate(active=_.customer_id.nunique(), orders=_.count(),
-                                 revenue=_.amount.sum()).to_pandas().iloc[0]
+                                 revenue=money_sum(_.amount)).to_pandas().iloc[0]
     rows = [
         ("customers who ever bought", whole.customers),
         ("orders", whole.orders),
@@ -49,7 +49,7 @@ def pareto_curve(tx: ibis.Table, start: dt.date | None = None, end: dt.date | No
         rows = rows.filter(_.order_date.cast("date") >= start)
     if end:
         rows = rows.filter(_.order_date.cast("date") <= end)
-    revenue = rows.group_by("customer_id").aggregate(revenue=_.amount.sum()).to_pandas()["revenue"]
+    revenue = rows.group_by("customer_id").aggregate(revenue=money_sum(_.amount)).to_pandas()["revenue"]
     values = np.sort(np.clip(revenue.to_numpy(), 0, None))[::-1]
     cum = np.concatenate([[0.0], np.cumsum(values)]) / max(values.sum(), 1e-12)
     share = np.linspace(0, 1, 101)
@@ -127,7 +127,7 @@ def journey_funnel(customers: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
 def monthly_revenue(tx: ibis.Table) -> pd.DataFrame:
     """Net revenue and orders per calendar month (columns month, orders, revenue in EUR)."""
     per = tx.mutate(month=_.order_date.truncate("M").cast("date")).group_by("month").aggregate(
-        orders=_.count(), revenue=_.amount.sum())
+        orders=_.count(), revenue=money_sum(_.amount))
     out = per.to_pandas().sort_values("month", ignore_index=True)
     out["month"] = pd.to_datetime(out.month)
     return out

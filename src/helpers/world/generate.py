@@ -234,7 +234,7 @@ def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, 
     kinds = uplift_type(alive, p0, mean_tau, SURE_THING_BASELINE, PERSUADABLE_EFFECT)
     uplift_codes = pd.Index(UPLIFT_TYPES).get_indexer(kinds)
     categories = spec["catalogue"]["categories"]
-    margin_rate = traits.preferences @ np.array([c["margin_rate"] for c in categories.values()])
+    margin_rate = np.sum(traits.preferences * np.array([c["margin_rate"] for c in categories.values()]), axis=1)
     conv = spec["prospects"]["conversion_90d"]
     stage = customers.column("journey_stage").to_pylist()[n:]
 
