@@ -108,3 +108,16 @@ def test_clv_when_every_customer_bought_once_explains_without_nan_tables(tmp_pat
     outputs = _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
     assert "Every customer bought only once" in outputs
     assert "NaN" not in outputs
+
+
+def test_next_best_offer_runs_on_customers_and_contacts_alone(small_world, tmp_path):
+    """A campaign export with no transaction log: features come from the customers table only."""
+    folder = tmp_path / "campaign_export"
+    folder.mkdir()
+    for name in ("customers", "campaigns", "contacts"):
+        small_world.table(name).to_csv(folder / f"{name}.csv", index=False)
+    outputs = _run("30_next_best_offer.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert len(metrics["arms"]) == 6 and metrics["plan"]["contacts"] > 0
+    assert all(a["ci_low"] <= a["ate_conversion"] <= a["ci_high"] for a in metrics["arms"].values())
+    assert "Skipped: own data has no hidden truth" in outputs

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.world.play import PlanError, _eligibility
+from helpers.world.play import PlanError
 
 
 def _plan(world, channel, offer, n=None):
-    allowed = _eligibility(world, list(world.spec["channels"]))
+    allowed = world.eligibility()
     buyers = world.table("customers").query("not is_prospect").customer_id
     ids = allowed.index[allowed[channel] & allowed.index.isin(buyers)]
     return pd.DataFrame({"customer_id": ids[:n], "channel": channel, "offer": offer})

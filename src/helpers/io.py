@@ -239,17 +239,19 @@ def connect(memory_limit: str = "2GB") -> ibis.BaseBackend:
 
 
 def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, latest_date: dt.date | None = None,
-                con: ibis.BaseBackend | None = None) -> Dataset:
+                con: ibis.BaseBackend | None = None, required: tuple[str, ...] = REQUIRED_TABLES) -> Dataset:
     """Read the contract tables found in ``data_dir`` (files named after the tables, or named in
     the mapping), validate them and load them into DuckDB. ``latest_date``: later dates are
-    refused as being in the future (default: the mapping's options.latest_date, else today)."""
+    refused as being in the future (default: the mapping's options.latest_date, else today).
+    ``required``: the tables the analysis cannot do without (transactions by default; uplift
+    needs contacts and campaigns instead)."""
     data_dir = _resolve(data_dir)
     if not data_dir.is_dir():
         raise DataContractError("missing_table", f"data folder {data_dir} does not exist.")
     spec, mapping_source = read_mapping(data_dir, mapping)
     latest = latest_date or spec.latest_date or dt.date.today()
     con = con or connect()
-    files, ignored = _locate(data_dir, spec)
+    files, ignored = _locate(data_dir, spec, required)
     report = DataQualityReport(relative_to_repo(data_dir), mapping_source, ignored_files=ignored,
                                missing_tables=[t for t in LOAD_ORDER if t not in files])
     with tempfile.TemporaryDirectory(prefix="relation-playbooks-") as tmp:
@@ -265,7 +267,7 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
 
 # ---------------------------------------------------------------- finding and reading files
 
-def _locate(data_dir: Path, spec: Mapping) -> tuple[dict[str, Path], list[str]]:
+def _locate(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tuple[dict[str, Path], list[str]]:
     """Each table's file: named in the mapping, else ``<table>.<csv|parquet|xlsx>`` (any case)."""
     files, by_table = {}, {}
     for path in sorted(p for p in data_dir.iterdir() if p.is_file()):
@@ -285,11 +287,11 @@ def _locate(data_dir: Path, spec: Mapping) -> tuple[dict[str, Path], list[str]]:
                                                       f"or name it in the mapping (tables.{name}.file).")
         elif by_table.get(name):
             files[name] = by_table[name][0]
-    for name in REQUIRED_TABLES:
+    for name in required:
         if name not in files:
-            raise DataContractError("missing_table", f"{relative_to_repo(data_dir)} has no {name} file: name one "
-                                                     f"{name}.csv, .parquet or .xlsx, or set tables.{name}.file "
-                                                     "in the mapping.")
+            raise DataContractError("missing_table", f"{relative_to_repo(data_dir)} has no {name} file, which this "
+                                                     f"analysis needs: name one {name}.csv, .parquet or .xlsx, or set "
+                                                     f"tables.{name}.file in the mapping.")
     used = {p.name for p in files.values()} | {"mapping.yml"}
     ignored = sorted(p.name for p in data_dir.iterdir() if p.is_file() and p.name not in used
                      and not p.name.startswith("."))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.contract import REQUIRED_TABLES
 from helpers.io import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
 from helpers.world import World, ensure_world
@@ -55,13 +56,15 @@ def world_data(world: World) -> Dataset:
     return load_tables(world.path, latest_date=dt.date.fromisoformat(world.parameters["end"]))
 
 
-def open_data(data_dir: str = "", mapping: str = "", **world_parameters) -> tuple[Dataset, World | None]:
+def open_data(data_dir: str = "", mapping: str = "", required: tuple[str, ...] = REQUIRED_TABLES,
+              **world_parameters) -> tuple[Dataset, World | None]:
     """What a notebook analyses: the analyst's folder ``data_dir`` (read with ``mapping``, or
     ``mapping.yml`` beside the data) if set; else the synthetic world of ``world_parameters``
     (scenario, n_customers, seed, ...), generated first if missing. Both go through the same
-    loader and contract; the world comes back too (None for own data), for its truth and play()."""
+    loader and contract; the world comes back too (None for own data), for its truth and play().
+    ``required``: the tables the notebook cannot do without."""
     if data_dir:
-        return load_tables(data_dir, mapping or None), None
+        return load_tables(data_dir, mapping or None, required=required), None
     world = ensure_world(**world_parameters)
     return world_data(world), world
 

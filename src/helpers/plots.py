@@ -97,3 +97,14 @@ def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.tick_params(axis="x", rotation=30)
     ax.set(xlabel=xlabel, ylabel="share (%)", title=title)
+
+
+def effects(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, title: str, xlabel: str,
+            ax=None) -> None:
+    """Horizontal estimates with their intervals (one row per ``label``), a zero line for reference."""
+    ax = _axes(ax)
+    y = range(len(df))
+    ax.errorbar(df[estimate], list(y), xerr=[df[estimate] - df[low], df[high] - df[estimate]], fmt="o", capsize=4)
+    ax.axvline(0, color="grey", ls="--")
+    ax.set_yticks(list(y), df[label])
+    ax.set(xlabel=xlabel, title=title)

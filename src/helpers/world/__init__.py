@@ -76,6 +76,12 @@ class World:
     def parameters(self) -> dict:
         return self.manifest["parameters"]
 
+    def eligibility(self) -> pd.DataFrame:
+        """Customers (rows) x channels: True where the channel may legally reach them at the end of
+        the history and respects their preference centre; see ``helpers.world.play.eligibility``."""
+        from helpers.world.play import eligibility
+        return eligibility(self, list(self.spec["channels"]))
+
     def play(self, plan: pd.DataFrame, weeks: int, seed: int):
         """Play a contact plan forward against the truth; see ``helpers.world.play.play``."""
         from helpers.world.play import play

@@ -31,7 +31,7 @@ class PlayResult:
     summary: dict
 
 
-def _eligibility(world, channels: list[str]) -> pd.DataFrame:
+def eligibility(world, channels: list[str]) -> pd.DataFrame:
     """Customers x channels: may the channel reach the customer at the end of the history?"""
     cons = world.table("consents")
     cust = world.table("customers", ["customer_id", "phone", "has_app"])
@@ -59,7 +59,7 @@ def check_plan(world, plan: pd.DataFrame) -> pd.DataFrame:
         bad = plan[~plan[col].isin(list(known))]
         if len(bad):
             raise PlanError(f"unknown {col} {sorted(bad[col].astype(str).unique())[:5]} in the plan; known: {list(known)}.")
-    allowed = _eligibility(world, list(spec["channels"]))
+    allowed = eligibility(world, list(spec["channels"]))
     unknown = plan[~plan.customer_id.isin(allowed.index)]
     if len(unknown):
         raise PlanError(f"{len(unknown)} contact(s) name unknown customers, e.g. {unknown.customer_id.head(5).tolist()}.")
