@@ -21,11 +21,12 @@ test: $(STAMP)  ## unit tests + strict nbval on every notebook
 notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (commit the outputs)
 	$(BIN)/python -m helpers.runner refresh
 
-bench: $(STAMP)  ## speed and memory figures (world generation, loading, CLV, uplift)
+bench: $(STAMP)  ## speed and memory figures (world generation, loading, CLV, uplift, contact plan)
 	$(BIN)/python benchmarks/generate_world.py
 	$(BIN)/python benchmarks/load_tables.py
 	$(BIN)/python benchmarks/clv.py
 	$(BIN)/python benchmarks/uplift.py
+	$(BIN)/python benchmarks/channels.py
 
 lock: $(STAMP)  ## re-pin every dependency from the current .venv (keeps the lock's comment lines)
 	{ grep '^#' requirements.lock; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^relation-playbooks'; \

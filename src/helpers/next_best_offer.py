@@ -267,3 +267,16 @@ def strategy_plans(choice: pd.DataFrame, margin_model_choice: pd.DataFrame, resp
         "random targeting": plan(randomly.customer_id, randomly.arm),
         "response model": plan(top.index, masked.loc[top.index].idxmax(axis=1)),
     }
+
+
+def arm_values(data: Dataset, as_of: dt.date, customer_ids, margin_rate: float, discounts: dict[str, float],
+               rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """In one call, what notebook 30 does step by step: learn conversion uplift per arm from the
+    campaign history and return each customer's expected incremental margin per arm before the
+    contact cost (customers x arms, EUR), with the arm table."""
+    history = training_table(data, margin_rate)
+    models = fit_arms(history, rng, outcomes=("converted",))
+    today = customer_features(data, as_of, customer_ids)
+    uplift_by_arm = score_customers(models, today, feature_columns(history), "converted")
+    arm_table = arms(data)
+    return expected_margin(uplift_by_arm, today, arm_table, margin_rate, history_basket(history), discounts), arm_table
