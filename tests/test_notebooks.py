@@ -121,3 +121,15 @@ def test_next_best_offer_runs_on_customers_and_contacts_alone(small_world, tmp_p
     assert len(metrics["arms"]) == 6 and metrics["plan"]["contacts"] > 0
     assert all(a["ci_low"] <= a["ate_conversion"] <= a["ci_high"] for a in metrics["arms"].values())
     assert "Skipped: own data has no hidden truth" in outputs
+
+
+def test_test_readout_runs_on_a_campaign_export_alone(small_world, tmp_path):
+    """Own data: the past campaigns in contacts are read out; no world, so no new test is run."""
+    folder = tmp_path / "campaigns_only"
+    folder.mkdir()
+    for name in ("campaigns", "contacts"):
+        small_world.table(name).to_csv(folder / f"{name}.csv", index=False)
+    outputs = _run("50_design_and_read_test.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["design"]["control_for_rate"] > 0 and len(metrics["history"]) > 0
+    assert "Skipped: CUPED needs a transaction log" in outputs and "Skipped: own data has no hidden truth" in outputs

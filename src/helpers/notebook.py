@@ -17,7 +17,7 @@ from helpers.paths import notebook_output_dir, relative_to_repo
 from helpers.world import World, ensure_world
 
 KEY_PACKAGES = ("relation-playbooks", "pandas", "numpy", "scipy", "duckdb", "ibis-framework", "pyarrow",
-                "pandera", "faker", "scikit-learn", "seaborn", "matplotlib", "papermill", "nbval")
+                "pandera", "faker", "scikit-learn", "statsmodels", "seaborn", "matplotlib", "papermill", "nbval")
 
 
 def _clean(value):
