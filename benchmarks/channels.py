@@ -9,10 +9,11 @@ of 10%. Prints time, peak memory and the certified gap; writes benchmarks/result
 Target (issue 6): 1M customers x 5 channels in <= 30 s and <= 3 GB, certified gap <= 0.1%.
 """
 
-import json
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import measure, save  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -39,12 +40,11 @@ print(json.dumps({"customers": n, "channels": 5, "wall_s": round(wall, 2), "cont
 def main(sizes: list[int]) -> None:
     results = []
     for n in sizes:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(n)], capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = measure(CHILD, n)
         results.append(r)
         print(f"{r['customers']:>10,} customers x 5 channels: {r['wall_s']:.1f} s, {r['peak_mb']:,} MB peak, "
               f"{r['contacts']:,} contacts, certified gap {r['gap']:.4%} (binding: {', '.join(r['binding'])})", flush=True)
-    Path(__file__).with_name("results_channels.json").write_text(json.dumps(results, indent=2) + "\n")
+    save("channels", results)
 
 
 if __name__ == "__main__":

@@ -9,14 +9,13 @@ Prints the breakdown, writes benchmarks/results_clv.json.
 Target (issue 4): 1M customers / 20M transactions, features + both fits in <= 20 s and <= 3 GB.
 """
 
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate_world import dense_scenario  # noqa: E402
+from harness import measure, save  # noqa: E402
 
 CHILD = """
 import datetime as dt, json, resource, sys, time
@@ -46,8 +45,9 @@ print(json.dumps({"customers": len(summary), "transactions": world.manifest["fil
 MAKE = """
 import sys
 from helpers.world import generate_world
+import json
 w = generate_world(sys.argv[1], root=sys.argv[2], n_customers=int(sys.argv[3]), n_prospects=0, start="2016-01-01", seed=1)
-print(w.path)
+print(json.dumps({"path": str(w.path)}))
 """
 
 
@@ -56,16 +56,12 @@ def main(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as root:
         scenario = dense_scenario(Path(root))
         for n in sizes:
-            made = subprocess.run([sys.executable, "-c", MAKE, str(scenario), root, str(n)], capture_output=True,
-                                  text=True, check=True)
-            out = subprocess.run([sys.executable, "-c", CHILD, made.stdout.strip().splitlines()[-1]],
-                                 capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = measure(CHILD, measure(MAKE, scenario, root, n)["path"])
             results.append(r)
             print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders: features {r['features_s']:.2f} s, "
                   f"BG/NBD {r['bgnbd_s']:.2f} s, Gamma-Gamma {r['gamma_gamma_s']:.2f} s -> {r['features_and_fits_s']:.2f} s; "
                   f"CLV 12m {r['clv_12m_s']:.2f} s; {r['peak_mb']:,} MB peak", flush=True)
-    Path(__file__).with_name("results_clv.json").write_text(json.dumps(results, indent=2) + "\n")
+    save("clv", results)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ drop-out p ~ Beta(1, 30), over 2016-2025. Each size runs in a fresh subprocess s
 Target (issue 2): 1M customers <= 30 s, <= 3 GB.
 """
 
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +17,9 @@ from pathlib import Path
 import yaml
 
 from helpers.paths import SCENARIOS_DIR
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import measure, save  # noqa: E402
 
 DENSE_PURCHASES = {"alpha": 1.3, "a": 1.0, "b": 30.0}
 
@@ -49,13 +50,11 @@ def main(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as root:
         scenario = dense_scenario(Path(root))
         for n in sizes:
-            out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(scenario), root],
-                                 capture_output=True, text=True, check=True)
-            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            r = results[-1]
+            r = measure(CHILD, n, scenario, root)
+            results.append(r)
             print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders "
                   f"({r['transactions'] / r['customers']:.1f} each) {r['wall_s']:>7.2f} s {r['peak_mb']:>7,} MB peak", flush=True)
-    Path(__file__).with_name("results_generate_world.json").write_text(json.dumps(results, indent=2) + "\n")
+    save("generate_world", results)
 
 
 if __name__ == "__main__":

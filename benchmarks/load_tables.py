@@ -9,13 +9,14 @@ duplicate order ids, pandera gate. Prints one table, writes benchmarks/results_l
 Target (issue 3): 20M rows under 3 GB of memory.
 """
 
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import duckdb
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import measure, save  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time, datetime as dt
@@ -48,12 +49,10 @@ def main(sizes: list[int]) -> None:
             for fmt in ("parquet", "csv"):
                 folder = Path(root) / f"{fmt}-{rows}"
                 write_log(rows, folder, fmt)
-                out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], capture_output=True, text=True,
-                                     check=True)
-                r = {"rows": rows, "format": fmt, **json.loads(out.stdout.strip().splitlines()[-1])}
+                r = {"rows": rows, "format": fmt, **measure(CHILD, folder)}
                 results.append(r)
                 print(f"{rows:>12,} rows {fmt:>8} {r['wall_s']:>8.2f} s {r['peak_mb']:>7,} MB peak", flush=True)
-    Path(__file__).with_name("results_load_tables.json").write_text(json.dumps(results, indent=2) + "\n")
+    save("load_tables", results)
 
 
 if __name__ == "__main__":

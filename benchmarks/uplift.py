@@ -10,10 +10,11 @@ Prints the breakdown, writes benchmarks/results_uplift.json.
 Target (issue 5): 1M customers x 3 offers, fit + score in <= 60 s and <= 4 GB.
 """
 
-import json
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import measure, save  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -45,12 +46,11 @@ print(json.dumps({"customers": n, "arms": 3, "fit_s": round(fit_s, 2), "score_s"
 def main(sizes: list[int]) -> None:
     results = []
     for n in sizes:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(n)], capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = measure(CHILD, n)
         results.append(r)
         print(f"{r['customers']:>10,} customers x 3 offers: fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, "
               f"total {r['total_s']:.1f} s, {r['peak_mb']:,} MB peak", flush=True)
-    Path(__file__).with_name("results_uplift.json").write_text(json.dumps(results, indent=2) + "\n")
+    save("uplift", results)
 
 
 if __name__ == "__main__":
