@@ -117,3 +117,17 @@ def test_eligibility_never_allows_what_the_world_refuses(small_world):
     buyers = customers.customer_id[~customers.is_prospect]
     assert not (ours.loc[buyers] & ~world.loc[buyers, ours.columns]).any().any()
     assert ours.loc[buyers].sum().min() > 0
+
+
+def test_values_supplied_by_the_analyst_are_read_and_checked(tmp_path):
+    path = tmp_path / "values.csv"
+    pd.DataFrame({"customer_id": [1, 1, 2], "arm": ["email · a", "phone · d", "sms · b"],
+                  "expected_incremental_margin": [0.4, 5.0, 1.0]}).to_csv(path, index=False)
+    values = ch.read_values(path, ARMS)
+    assert values.loc[1, "phone · d"] == 5.0 and values.loc[2, "email · a"] == -np.inf, "a missing pair is not worth it"
+    pd.DataFrame({"customer_id": [1], "arm": ["fax · z"], "expected_incremental_margin": [1.0]}).to_csv(path, index=False)
+    with pytest.raises(ch.PlanInputError, match="not in the campaign history"):
+        ch.read_values(path, ARMS)
+    pd.DataFrame({"customer_id": [1], "value": [1.0]}).to_csv(path, index=False)
+    with pytest.raises(ch.PlanInputError, match="missing"):
+        ch.read_values(path, ARMS)

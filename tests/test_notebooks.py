@@ -4,6 +4,7 @@ import json
 import re
 
 import nbformat
+import pandas as pd
 import pytest
 
 from helpers.runner import notebooks
@@ -61,8 +62,6 @@ def test_knowledge_runs_on_a_bare_three_column_transactions_csv(small_world, tmp
 @pytest.mark.parametrize("notebook", ["00_generate_world.ipynb", "10_customer_knowledge.ipynb"])
 def test_reports_never_print_direct_identifiers(notebook, tmp_path):
     """On the French fixture (real-looking names, e-mails), no name or e-mail reaches an output."""
-    import pandas as pd
-
     from tests.test_io import DATA
     people = pd.read_csv(DATA / "clean_fr" / "customers.csv", sep=";", encoding="cp1252")
     outputs = _run(notebook, tmp_path, data_dir=str(DATA / "clean_fr"), output_dir=str(tmp_path / "m"))
@@ -133,3 +132,13 @@ def test_test_readout_runs_on_a_campaign_export_alone(small_world, tmp_path):
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert metrics["design"]["control_for_rate"] > 0 and len(metrics["history"]) > 0
     assert "Skipped: CUPED needs a transaction log" in outputs and "Skipped: own data has no hidden truth" in outputs
+
+
+def test_channel_mix_plans_from_values_supplied_by_the_analyst(small_world, tmp_path):
+    customers = small_world.table("customers").query("not is_prospect").customer_id.head(300)
+    pd.DataFrame({"customer_id": customers, "arm": "postal · new_collection",
+                  "expected_incremental_margin": 2.0}).to_csv(tmp_path / "values.csv", index=False)
+    _run("40_plan_channel_mix.ipynb", tmp_path, data_dir=str(small_world.path), values_file=str(tmp_path / "values.csv"),
+         min_reach_cant_lose=0, output_dir=str(tmp_path / "m"))
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert 0 < metrics["plan"]["contacts"] <= 300 and set(metrics["plan"]["by_channel"]) == {"postal"}

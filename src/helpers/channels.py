@@ -119,6 +119,26 @@ def recent_contacts(contacts: pd.DataFrame, campaigns: pd.DataFrame, on: dt.date
     return window.groupby(["customer_id", "channel"]).size().rename("contacts").reset_index()
 
 
+def read_values(path, arm_table: pd.DataFrame) -> pd.DataFrame:
+    """Values supplied by the analyst: a CSV with customer_id, arm and expected_incremental_margin
+    (EUR, before the contact cost), one row per customer and arm, as customers x arms. Arms must be
+    those of ``arm_table``; a missing pair counts as not worth contacting."""
+    table = pd.read_csv(path)
+    missing = sorted({"customer_id", "arm", "expected_incremental_margin"} - set(table.columns))
+    if missing:
+        raise PlanInputError(f"{Path(path).name}: column(s) {missing} missing; it needs customer_id, arm and "
+                             "expected_incremental_margin (EUR before the contact cost).")
+    unknown = sorted(set(table.arm) - set(arm_table.arm))
+    if unknown:
+        raise PlanInputError(f"{Path(path).name}: arm(s) {unknown[:5]} are not in the campaign history; known arms: "
+                             f"{sorted(arm_table.arm)}.")
+    if table.duplicated(["customer_id", "arm"]).any():
+        raise PlanInputError(f"{Path(path).name}: a customer_id and arm appear twice, e.g. "
+                             f"{table[table.duplicated(['customer_id', 'arm'])].iloc[0][['customer_id', 'arm']].to_dict()}.")
+    values = table.pivot(index="customer_id", columns="arm", values="expected_incremental_margin")
+    return values.reindex(columns=sorted(arm_table.arm)).fillna(-np.inf).rename_axis(columns=None)
+
+
 # ---------------------------------------------------------------- the problem
 
 @dataclass
