@@ -512,10 +512,11 @@ def _id_types(con, raws: dict[str, RawTable]) -> dict[str, str]:
     number without leading zeros, else VARCHAR (so joins between tables always work)."""
     verdict: dict[str, bool] = {}
     for table, raw in raws.items():
+        source_types = _describe(con, raw.name)
         for column in TABLES[table].columns:
             if column.kind != "id" or column.name not in raw.columns:
                 continue
-            if _describe(con, raw.name)[column.name] in INTEGER_TYPES:    # typed at the source: whole numbers
+            if source_types[column.name] in INTEGER_TYPES:    # typed at the source: whole numbers
                 verdict.setdefault(column.name, True)
                 continue
             v = _text(column.name)

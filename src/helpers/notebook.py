@@ -70,10 +70,13 @@ def open_data(data_dir: str = "", mapping: str = "", required: tuple[str, ...] =
 
 
 def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:
-    """The "as of" date: ``as_of`` if given, else the world's last day, else the last order date."""
+    """The "as of" date: ``as_of`` if given, else the world's last day, else the last order date,
+    else (no transaction log) today."""
     if as_of:
         return dt.date.fromisoformat(as_of)
     if world is not None:
         return dt.date.fromisoformat(world.parameters["end"])
+    if not data.has("transactions"):
+        return dt.date.today()
     last = data.table("transactions").order_date.max().execute()
     return pd.Timestamp(last).date()
