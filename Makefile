@@ -1,10 +1,10 @@
-# Front door. `make run` runs the main job, `make test` runs every test; both build .venv first.
+# Front door. `make run` runs the main job (the tour playbook), `make test` runs every test; both build .venv first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test notebooks bench lock clean
+.PHONY: run test browser lab notebooks bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -12,21 +12,31 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)  ## main job: generate the default world and execute every notebook into reports/latest/
-	$(BIN)/python -m helpers.runner run
+run: $(STAMP) browser  ## main job: the tour playbook on the default world -> reports/tour/<run-id>/
+	$(BIN)/playbook run tour
 
-test: $(STAMP)  ## unit tests + strict nbval on every notebook
+test: $(STAMP) browser  ## unit tests + strict nbval on every notebook + the report opened in Chromium
 	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider
 
-notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (commit the outputs)
-	$(BIN)/python -m helpers.runner refresh
+browser:  ## headless Chromium (Debian's package) for report.pdf and the report test
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get install -y -q chromium >/dev/null || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
+	@chromium --version
 
-bench: $(STAMP)  ## speed and memory figures (world generation, loading, CLV, uplift, contact plan)
+lab: $(STAMP)  ## JupyterLab on the notebooks, with the project's kernel
+	$(BIN)/jupyter lab notebooks/
+
+notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (commit the outputs)
+	$(BIN)/python -m helpers.runner
+
+bench: $(STAMP) browser  ## speed and memory figures (world, loading, CLV, uplift, contact plan, tour playbook)
 	$(BIN)/python benchmarks/generate_world.py
 	$(BIN)/python benchmarks/load_tables.py
 	$(BIN)/python benchmarks/clv.py
 	$(BIN)/python benchmarks/uplift.py
 	$(BIN)/python benchmarks/channels.py
+	$(BIN)/python benchmarks/playbook.py
 
 lock: $(STAMP)  ## re-pin every dependency from the current .venv (keeps the lock's comment lines)
 	{ grep '^#' requirements.lock; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^relation-playbooks'; \

@@ -1,0 +1,67 @@
+"""The ``playbook`` command: from a business question to a reproducible report.
+
+    playbook list
+    playbook describe NAME
+    playbook run NAME [--data DIR] [--set key=value ...] [--out DIR] [--no-pdf]
+    playbook reproduce MANIFEST
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from helpers import playbook as recipes
+from helpers.runs import RunFailed, reproduce, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="playbook", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the playbooks and the question each answers")
+    describe = commands.add_parser("describe", help="a playbook's data, notebooks and parameters")
+    describe.add_argument("name")
+    execute = commands.add_parser("run", help="run a playbook into reports/<playbook>/<run-id>/")
+    execute.add_argument("name", help="a playbook name (see `playbook list`) or a .yml file")
+    execute.add_argument("--data", metavar="DIR", help="folder of your own exports instead of the synthetic world")
+    execute.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="settings",
+                         help="a parameter: NAME (every notebook), NOTEBOOK.NAME or report.NAME; repeatable")
+    execute.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the run (default reports/<playbook>/)")
+    execute.add_argument("--no-pdf", action="store_true", help="skip report.pdf (no Chromium needed)")
+    again = commands.add_parser("reproduce", help="rerun a run from its manifest.json and compare every output hash")
+    again.add_argument("manifest", type=Path)
+    again.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the rerun (default: beside the run)")
+    again.add_argument("--no-pdf", action="store_true")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "list":
+            for name in recipes.available():
+                book = recipes.load(name)
+                print(f"{name:<20} {book.question}")
+        elif args.command == "describe":
+            print(recipes.describe(recipes.load(args.name)))
+        elif args.command == "run":
+            book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
+            command = shlex.join(["playbook", "run", args.name, *(["--data", args.data] if args.data else []),
+                                  *(f"--set={s}" for s in args.settings)])
+            run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
+        else:
+            if not args.manifest.is_file():
+                raise recipes.PlaybookError(f"no manifest at {args.manifest}")
+            reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
+    except (recipes.PlaybookError, RunFailed) as exc:
+        print(f"playbook {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
