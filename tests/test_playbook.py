@@ -17,7 +17,8 @@ SMALL = ["--set", "n_customers=3000", "--set", "n_prospects=500", "--set", "seed
 
 
 def test_every_playbook_loads_and_the_tour_runs_every_notebook():
-    assert {"tour", "best_customers", "reactivation", "contact_pressure", "next_best_offer"} <= set(recipes.available())
+    assert {"tour", "best_customers", "reactivation", "contact_pressure", "next_best_offer",
+            "prospect_nurturing"} <= set(recipes.available())
     for name in recipes.available():
         book = recipes.load(name)
         assert book.question.endswith("?") and book.report["currency"] == "EUR"

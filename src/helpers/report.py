@@ -57,6 +57,15 @@ def _sentences(stem: str, m: dict, money) -> list[str | None]:
                 f("Played forward against the truth: next best offer {}, response model {}, random targeting {}.",
                   money(policies.get("next best offer"), sign=True), money(policies.get("response model"), sign=True),
                   money(policies.get("random targeting"), sign=True))]
+    if stem.startswith("35_"):
+        played = g("strategies") or {}
+        assumed, oracle = played.get("optimised on the assumption", {}), played.get("optimised on the true lifts", {})
+        return [f("{:,} of {:,} prospects get a nurturing sequence for {}: {:.1f} extra first purchases expected, "
+                  "each new customer worth {}.", g("plan", "prospects"), g("prospects"), money(g("plan", "cost_eur")),
+                  g("plan", "expected_extra_customers"), money(g("new_customer_value_eur"))),
+                f("Played against the truth: the plan creates {} (expected {}); the same budget on the true lifts "
+                  "would create {}.", money(assumed.get("value_created_eur"), sign=True),
+                  money(assumed.get("expected_value_eur"), sign=True), money(oracle.get("expected_value_eur"), sign=True))]
     if stem.startswith("40_"):
         strategies = g("strategies") or {}
         optimised, mass = strategies.get("optimised plan", {}), strategies.get("mass send on every consented channel", {})

@@ -93,7 +93,7 @@ def _git() -> str:
 
 def _clean_notebook(path: Path) -> None:
     """Drop what papermill records about time and paths and the random id it gives the cell it
-    injects, so two runs differ only in the run folder."""
+    injects, and join split prints, so two runs differ only in the run folder."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata["papermill"] = {k: v for k, v in nb.metadata.get("papermill", {}).items()
                                 if k in ("parameters", "default_parameters")}
@@ -102,7 +102,21 @@ def _clean_notebook(path: Path) -> None:
         cell.metadata.pop("execution", None)
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
+
+
+def _coalesce_streams(outputs: list) -> list:
+    """Adjacent stdout (or stderr) outputs as one: the kernel splits a print's text into messages
+    at random times, which must not change the notebook's bytes."""
+    merged = []
+    for out in outputs:
+        if merged and out.output_type == "stream" and merged[-1].output_type == "stream" and out.name == merged[-1].name:
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    return merged
 
 
 def _new_run_dir(parent: Path) -> Path:

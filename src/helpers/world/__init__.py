@@ -87,6 +87,11 @@ class World:
         from helpers.world.play import play
         return play(self, plan, weeks, seed)
 
+    def play_nurture(self, plan: pd.DataFrame, seed: int, touches: int = 3):
+        """Play a nurturing plan for prospects; see ``helpers.world.play.play_nurture``."""
+        from helpers.world.play import play_nurture
+        return play_nurture(self, plan, seed, touches)
+
 
 def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DIR, **overrides) -> World:
     """Generate a world from a scenario plus overrides (n_customers, n_prospects, start, end, seed,

@@ -16,7 +16,8 @@ from helpers.world.columns import labels, masked
 from helpers.world.consents import STATUS, ConsentState, draw_consents
 from helpers.world.identities import draw_identities
 from helpers.world.purchases import draw_traits, order_categories, order_values, simulate_purchases
-from helpers.world.response import UPLIFT_TYPES, baseline_chance, draw_profile, incremental_effect, uplift_type
+from helpers.world.response import (UPLIFT_TYPES, baseline_chance, draw_profile, incremental_effect, nurture_effects,
+                                    uplift_type)
 from helpers.world.scenario import WorldParameters
 
 SURE_THING_BASELINE = 0.10   # chance of buying in the window anyway that makes a "sure thing"
@@ -74,7 +75,7 @@ def build_tables(spec: dict, params: WorldParameters,
     customers = _customers(rng, spec, params, customer_id, age, signup_day, lead_day, has_phone, has_app, n)
     consents = _consents_table(spec, params.start, customer_id, consents_c, consents_p)
     truth = _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, n_days,
-                   last_baseline_day, customers, m)
+                   last_baseline_day, customers, m, age[n:])
     cat = spec["catalogue"]["categories"]
     products = pa.table({"category": list(cat), "mean_price": [float(c["mean_price"]) for c in cat.values()],
                          "margin_rate": [float(c["margin_rate"]) for c in cat.values()]})
@@ -213,7 +214,7 @@ def _consents_table(spec, start, customer_id, *states: ConsentState) -> pa.Table
 
 
 def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, n_days,
-           last_day, customers, m):
+           last_day, customers, m, prospect_age):
     """Per customer: hidden parameters, state at the end, next-year expectations, true effects."""
     n = len(traits.lam)
     alive = dropout_day < 0
@@ -261,4 +262,6 @@ def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, 
         "uplift_type": labels(pad(uplift_codes, -1), UPLIFT_TYPES),
         **{k: pa.array(pad(v, 0.0)) for k, v in effects.items()},
         "conversion_90d": pa.array(np.concatenate([np.full(n, np.nan), [conv[s] for s in stage]])),
+        **{f"nurture_{channel}": pa.array(np.concatenate([np.full(n, np.nan), lift]))
+           for channel, lift in nurture_effects(spec, stage, prospect_age).items()},
     })

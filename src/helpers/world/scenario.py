@@ -13,7 +13,7 @@ import yaml
 from helpers.paths import SCENARIOS_DIR
 
 # Bump when the same parameters would give different files; it is part of every world's cache key.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 SUPPORTED_LOCALES = ("fr_FR",)
 MAX_HISTORY_DAYS = 80 * 365   # day indices are sorted as 16-bit integers
 CHANNELS = ("email", "sms", "postal", "phone", "push")
@@ -86,6 +86,14 @@ def load_scenario(scenario: str | Path) -> dict:
             raise WorldParameterError(
                 f"scenario: {path.name} campaigns.plan[{i}] names channel {step.get('channel')!r} / offer "
                 f"{step.get('offer')!r}, which are not both defined in channels and offers.")
+    nurture = spec["prospects"].get("nurture_lift", {})
+    for channel, by_stage in nurture.items():
+        if channel not in spec["channels"] or set(by_stage) != set(spec["prospects"]["stages"]) or not all(
+                isinstance(v, (int, float)) and 0 <= v < 1 for v in by_stage.values()):
+            raise WorldParameterError(
+                f"scenario: {path.name} prospects.nurture_lift.{channel} needs a known channel and a lift in [0, 1) "
+                f"for each stage {list(spec['prospects']['stages'])}, got {by_stage!r}.")
+    spec["prospects"].setdefault("nurture_lift", {})
     spec["name"] = spec.get("name", path.stem)
     return spec
 
