@@ -142,3 +142,17 @@ def test_channel_mix_plans_from_values_supplied_by_the_analyst(small_world, tmp_
          min_reach_cant_lose=0, output_dir=str(tmp_path / "m"))
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert 0 < metrics["plan"]["contacts"] <= 300 and set(metrics["plan"]["by_channel"]) == {"postal"}
+
+
+def test_triggered_scenarios_size_each_rule_on_an_export_without_consents(small_world, tmp_path):
+    """Own data: no consents file, so only the letter rules may send; volumes come from the history."""
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    small_world.table("transactions")[["customer_id", "order_date", "amount", "category"]].to_csv(
+        folder / "transactions.csv", index=False)
+    outputs = _run("45_automate_triggered_scenarios.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    volumes = metrics["volumes_last_6_months"]
+    assert volumes["win_back"]["sent"] > 0 and volumes["cross_sell"]["sent"] == 0   # e-mail needs an opt-in
+    assert metrics["next_category"]["hit_rate_model"] > 0 and "scenarios" not in metrics
+    assert "Skipped: own data has no hidden truth" in outputs

@@ -110,12 +110,19 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
     return table & (total_recent + 1 <= cap).to_numpy()[:, None]
 
 
-def recent_contacts(contacts: pd.DataFrame, campaigns: pd.DataFrame, on: dt.date, days: int = 30) -> pd.DataFrame:
-    """Contacts sent in the ``days`` before ``on`` per customer and channel (treated rows only)."""
+def sent_contacts(contacts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
+    """Campaign messages actually sent (treated rows): customer_id, channel, day (sent_at, else the
+    campaign's start date)."""
     sent = contacts[contacts.group == "treatment"].merge(campaigns[["campaign_id", "channel", "start_date"]],
                                                           on="campaign_id")
     when = pd.to_datetime(sent.get("sent_at", sent.start_date)).fillna(pd.to_datetime(sent.start_date))
-    window = sent[(when < pd.Timestamp(on)) & (when >= pd.Timestamp(on) - pd.Timedelta(days=days))]
+    return pd.DataFrame({"customer_id": sent.customer_id, "channel": sent.channel, "day": when.dt.normalize()})
+
+
+def recent_contacts(contacts: pd.DataFrame, campaigns: pd.DataFrame, on: dt.date, days: int = 30) -> pd.DataFrame:
+    """Contacts sent in the ``days`` before ``on`` per customer and channel (treated rows only)."""
+    sent = sent_contacts(contacts, campaigns)
+    window = sent[(sent.day < pd.Timestamp(on)) & (sent.day >= pd.Timestamp(on) - pd.Timedelta(days=days))]
     return window.groupby(["customer_id", "channel"]).size().rename("contacts").reset_index()
 
 

@@ -105,3 +105,49 @@ def category_shares(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
     table = table.clip(lower=0)
     table = table[table.sum(axis=1) > 0]
     return table.div(table.sum(axis=1), axis=0).sort_index().sort_index(axis=1)
+
+
+def _ordered_categories(tx: ibis.Table) -> ibis.Table:
+    """Orders with a category, numbered per customer in time (order_id, then category, break ties)."""
+    ties = [tx.order_id] if "order_id" in tx.columns else []
+    w = ibis.window(group_by="customer_id", order_by=[_day(tx), *ties, tx.category])
+    return tx.filter(tx.category.notnull()).mutate(day=_day(tx), n=ibis.row_number().over(w))
+
+
+def revenue_between(tx: ibis.Table, start: dt.date, end: dt.date) -> pd.Series:
+    """Revenue (EUR, net of returns) per customer from orders in [start, end] (customer_id -> EUR)."""
+    orders = tx.filter((_day(tx) >= start) & (_day(tx) <= end))
+    per = execute(orders.group_by("customer_id").aggregate(revenue=money_sum(_.amount)), "customer_id")
+    return per.set_index("customer_id").revenue
+
+
+def order_days(tx: ibis.Table, until: dt.date) -> pd.DataFrame:
+    """Distinct (customer_id, day, category) of orders on or before ``until``: what triggered
+    scenarios need of the log (category is missing when the log has none)."""
+    orders = tx.filter(_day(tx) <= until)
+    category = orders.category if "category" in orders.columns else ibis.null().cast("string")
+    days = orders.select("customer_id", day=_day(orders), category=category).distinct()
+    return execute(days, ["customer_id", "day", "category"])
+
+
+def category_transitions(tx: ibis.Table, until: dt.date) -> pd.DataFrame:
+    """How often an order in category ``previous`` is followed, for the same customer, by an order
+    in ``category`` (orders on or before ``until``): columns previous, category, pairs."""
+    orders = _ordered_categories(tx.filter(_day(tx) <= until))
+    prev = orders.select(customer_id=orders.customer_id, n=orders.n + 1, previous=orders.category)
+    pairs = orders.join(prev, ["customer_id", "n"])
+    return execute(pairs.group_by(["previous", "category"]).aggregate(pairs=_.count()), ["previous", "category"])
+
+
+def category_orders(tx: ibis.Table, until: dt.date) -> pd.Series:
+    """Orders per category on or before ``until`` (category -> orders)."""
+    orders = tx.filter((_day(tx) <= until) & tx.category.notnull())
+    return execute(orders.group_by("category").aggregate(orders=_.count()), "category").set_index("category").orders
+
+
+def next_category_after(tx: ibis.Table, after: dt.date, until: dt.date) -> pd.Series:
+    """Per customer who ordered in (after, until]: the category of their first order in that
+    period (customer_id -> category)."""
+    later = _ordered_categories(tx.filter((_day(tx) > after) & (_day(tx) <= until)))
+    first = execute(later.filter(later.n == 0).select("customer_id", "category"), "customer_id")
+    return first.set_index("customer_id").category

@@ -100,11 +100,16 @@ def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title:
 
 
 def effects(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, title: str, xlabel: str,
-            ax=None) -> None:
-    """Horizontal estimates with their intervals (one row per ``label``), a zero line for reference."""
+            ax=None, truth: str | None = None) -> None:
+    """Horizontal estimates with their intervals (one row per ``label``), a zero line for reference,
+    and the true value as a cross when ``truth`` names a column."""
     ax = _axes(ax)
     y = range(len(df))
-    ax.errorbar(df[estimate], list(y), xerr=[df[estimate] - df[low], df[high] - df[estimate]], fmt="o", capsize=4)
+    ax.errorbar(df[estimate], list(y), xerr=[df[estimate] - df[low], df[high] - df[estimate]], fmt="o", capsize=4,
+                label="estimate, 95% interval")
+    if truth:
+        ax.scatter(df[truth], list(y), marker="x", s=60, color="firebrick", zorder=3, label="truth")
+        ax.legend(loc="best")
     ax.axvline(0, color="grey", ls="--")
     ax.set_yticks(list(y), df[label])
     ax.set(xlabel=xlabel, title=title)

@@ -25,10 +25,13 @@ class PlanError(ValueError):
 
 @dataclass
 class PlayResult:
-    """Per-customer outcomes and the plan's totals (EUR, counts)."""
+    """Per-customer outcomes, the plan's totals (EUR, counts) and, for ``play``, each contact with
+    its expected incremental revenue (EUR), cost, opt-out and intrusiveness (the plan's own extra
+    columns, e.g. a rule name, are kept)."""
 
     customers: pd.DataFrame
     summary: dict
+    contacts: pd.DataFrame | None = None
 
 
 def eligibility(world, channels: list[str]) -> pd.DataFrame:
@@ -77,6 +80,65 @@ def check_plan(world, plan: pd.DataFrame) -> pd.DataFrame:
     return plan
 
 
+@dataclass
+class _Baseline:
+    """The counterfactual over the horizon: per customer (rows of ``truth``, buyers only) up to
+    ``cap`` purchases, which ``happens``, on which ``day`` (0 = the day after the history), at
+    which ``value`` (EUR); ``thin_u`` decides which later purchases an intrusive contact removes."""
+
+    truth: pd.DataFrame
+    n_days: int
+    clock: np.ndarray
+    lam: np.ndarray
+    mean_order: np.ndarray
+    alive: np.ndarray
+    nu: np.ndarray
+    happens: np.ndarray
+    day: np.ndarray
+    value: np.ndarray
+    thin_u: np.ndarray
+
+
+def _baseline(world, weeks: int, rng: np.random.Generator) -> _Baseline:
+    """Baseline purchases over ``weeks`` weeks: Poisson in operational time with drop-out after each
+    purchase, drawn per customer up to a generous cap, then truncated. Draws come first from
+    ``rng``, so a plan's own draws never change the counterfactual."""
+    spec = world.spec
+    truth = world.truth()
+    truth = truth[~truth.is_prospect].reset_index(drop=True)
+    n = len(truth)
+    end = pd.Timestamp(world.parameters["end"]).date()
+    n_days = weeks * 7
+    clock = np.concatenate([[0.0], operational_clock(seasonal_intensity(
+        end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"]))])
+    lam = truth.purchase_rate_per_week.to_numpy()
+    p_drop = truth.dropout_probability.to_numpy()
+    alive = truth.alive_at_end.to_numpy()
+    nu = truth.spend_nu.to_numpy()
+    cap = int(max(4, np.ceil(np.max(lam * clock[-1] * 3 + 10)) if n else 4))
+    gaps = rng.standard_exponential((n, cap)) / np.maximum(lam, 1e-12)[:, None]
+    times = np.cumsum(gaps, axis=1)
+    drops = rng.random((n, cap)) < p_drop[:, None]
+    alive_before = np.cumprod(np.concatenate([np.ones((n, 1), bool), ~drops[:, :-1]], axis=1), axis=1).astype(bool)
+    happens = (times <= clock[-1]) & alive_before & alive[:, None]
+    day = np.minimum(np.searchsorted(clock, times, side="right") - 1, n_days - 1)
+    value = rng.gamma(spec["spend"]["p"], 1.0 / nu[:, None], (n, cap))
+    thin_u = rng.random((n, cap))
+    return _Baseline(truth, n_days, clock, lam, truth.mean_order_value.to_numpy(), alive, nu, happens, day, value, thin_u)
+
+
+def future_purchases(world, weeks: int, seed: int) -> pd.DataFrame:
+    """The purchases customers would make over ``weeks`` weeks after the history with no plan:
+    customer_id, day (date), value (EUR). The same as the counterfactual of ``play`` with this
+    seed, so rules triggered on these days can be played on the same draws."""
+    base = _baseline(world, weeks, np.random.default_rng(seed))
+    rows, slots = np.nonzero(base.happens)
+    first = pd.Timestamp(world.parameters["end"]) + pd.Timedelta(days=1)
+    return pd.DataFrame({"customer_id": base.truth.customer_id.to_numpy()[rows],
+                         "day": first + pd.to_timedelta(base.day[rows, slots], unit="D"),
+                         "value": base.value[rows, slots].round(2)}).sort_values(["customer_id", "day"], ignore_index=True)
+
+
 def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     """Play ``plan`` (customer_id, channel, offer[, week]) over ``weeks`` weeks after the history.
 
@@ -89,31 +151,11 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     if (plan.week < 0).any() or (plan.week >= weeks).any():
         raise PlanError(f"plan weeks must lie in 0..{weeks - 1}.")
     spec, resp = world.spec, world.spec["response"]
-    truth = world.truth()
-    truth = truth[~truth.is_prospect].reset_index(drop=True)
-    n = len(truth)
     rng = np.random.default_rng(seed)
-    end = pd.Timestamp(world.parameters["end"]).date()
-    n_days = weeks * 7
-    clock = np.concatenate([[0.0], operational_clock(seasonal_intensity(
-        end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"]))])
-    lam = truth.purchase_rate_per_week.to_numpy()
-    p_drop = truth.dropout_probability.to_numpy()
-    mean_order = truth.mean_order_value.to_numpy()
-    alive = truth.alive_at_end.to_numpy()
-    nu, shape = truth.spend_nu.to_numpy(), spec["spend"]["p"]
-
-    # Baseline purchases over the horizon (the counterfactual): Poisson in operational time, with
-    # drop-out after each purchase. Drawn per customer up to a generous cap, then truncated.
-    cap = int(max(4, np.ceil(np.max(lam * clock[-1] * 3 + 10)) if n else 4))
-    gaps = rng.standard_exponential((n, cap)) / np.maximum(lam, 1e-12)[:, None]
-    times = np.cumsum(gaps, axis=1)
-    drops = rng.random((n, cap)) < p_drop[:, None]
-    alive_before = np.cumprod(np.concatenate([np.ones((n, 1), bool), ~drops[:, :-1]], axis=1), axis=1).astype(bool)
-    happens = (times <= clock[-1]) & alive_before & alive[:, None]
-    day = np.minimum(np.searchsorted(clock, times, side="right") - 1, n_days - 1)
-    value = rng.gamma(shape, 1.0 / nu[:, None], (n, cap))
-    thin_u = rng.random((n, cap))
+    base = _baseline(world, weeks, rng)
+    truth, n_days, clock, happens, day, value, thin_u = (base.truth, base.n_days, base.clock, base.happens, base.day,
+                                                         base.value, base.thin_u)
+    lam, mean_order, alive, nu, shape = base.lam, base.mean_order, base.alive, base.nu, spec["spend"]["p"]
 
     row = pd.Index(truth.customer_id).get_indexer(plan.customer_id)
     plan = plan.assign(row=row).sort_values(["row", "week"], kind="stable").reset_index(drop=True)
@@ -177,7 +219,9 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
         "opt_outs": int(opted_out.sum()), "intrusive_contacts": int(intrusive.sum()),
         "customers_over_tolerance": int((per.intrusive > 0).sum()),
     }
-    return PlayResult(out, summary)
+    contacts = plan.drop(columns="row").assign(expected_incremental_revenue=expected_contact, cost=cost,
+                                               opted_out=opted_out, intrusive=intrusive)
+    return PlayResult(out, summary, contacts)
 
 
 def play_nurture(world, plan: pd.DataFrame, seed: int, touches: int = 3) -> PlayResult:
