@@ -316,24 +316,29 @@ def _milp_arrays(problem: Problem):
 
 
 def _milp(problem: Problem, time_limit: float) -> tuple:
-    """Solve the mixed-integer program and its LP relaxation (for the shadow prices)."""
+    """Solve the LP relaxation (its duals are the shadow prices: EUR of margin per extra unit of a
+    limit); when its optimum is already integral it is the exact plan, else solve the mixed-integer
+    program. (At 10k customers the relaxation was integral: 0.3 s instead of 11.6 s of HiGHS.)"""
     rows, arms, c, A, lo, hi, names = _milp_arrays(problem)
-    res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(len(c)), bounds=Bounds(0, 1),
-               options={"time_limit": time_limit, "mip_rel_gap": 1e-6})
-    if res.x is None:
-        return ("failed", str(res.message))
-    choice = np.full(len(problem.customer_ids), -1)
-    picked = res.x > 0.5
-    choice[rows[picked]] = arms[picked]
-    # LP relaxation: its duals are the shadow prices (EUR of margin per extra unit of a limit).
     ub = [i for i, h in enumerate(hi) if np.isfinite(h)]
     lb = [i for i, l in enumerate(lo) if l > 0]
     lp = linprog(c, A_ub=sparse.vstack([A[ub], -A[lb]]).tocsr(), b_ub=np.concatenate([hi[ub], -lo[lb]]),
                  bounds=(0, 1), method="highs")
     marginals = lp.ineqlin.marginals[: len(ub)] if lp.status == 0 else np.full(len(ub), np.nan)
     prices = {names[i]: float(-m) for i, m in zip(ub, marginals) if names[i] != "customer"}
-    bound = -res.mip_dual_bound if res.mip_dual_bound is not None else -res.fun
-    return ("ok", choice, float(-res.fun), float(bound), prices)
+    if lp.status == 0 and np.all(np.minimum(lp.x, 1 - lp.x) < 1e-9):
+        x, objective, bound = lp.x, float(-lp.fun), float(-lp.fun)
+    else:
+        res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(len(c)), bounds=Bounds(0, 1),
+                   options={"time_limit": time_limit, "mip_rel_gap": 1e-6})
+        if res.x is None:
+            return ("failed", str(res.message))
+        x, objective = res.x, float(-res.fun)
+        bound = float(-res.mip_dual_bound) if res.mip_dual_bound is not None else objective
+    choice = np.full(len(problem.customer_ids), -1)
+    picked = x > 0.5
+    choice[rows[picked]] = arms[picked]
+    return ("ok", choice, objective, bound, prices)
 
 
 def solve_exact(problem: Problem, time_limit: float = 60.0) -> tuple[np.ndarray, Diagnostics] | None:
