@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test browser lab notebooks bench lock clean
+.PHONY: run test browser java lab notebooks bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP) browser  ## main job: the tour playbook on the default world -> reports/tour/<run-id>/
 	$(BIN)/playbook run tour
 
-test: $(STAMP) browser  ## unit tests + strict nbval on every notebook + the report opened in Chromium
+test: $(STAMP) browser java  ## unit tests + strict nbval on every notebook + the report in Chromium + Spark
 	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider
 
 browser:  ## headless Chromium (Debian's package) for report.pdf and the report test
@@ -24,19 +24,20 @@ browser:  ## headless Chromium (Debian's package) for report.pdf and the report 
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 	@chromium --version
 
+java:  ## a Java 17 runtime for Spark (engine=pyspark), from Debian's packages if java is missing
+	@command -v java >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get install -y -q openjdk-17-jre-headless >/dev/null || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q openjdk-17-jre-headless >/dev/null; }; }
+	@java -version 2>&1 | head -1
+
 lab: $(STAMP)  ## JupyterLab on the notebooks, with the project's kernel
 	$(BIN)/jupyter lab notebooks/
 
 notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (commit the outputs)
 	$(BIN)/python -m helpers.runner
 
-bench: $(STAMP) browser  ## speed and memory figures (world, loading, CLV, uplift, contact plan, tour playbook)
-	$(BIN)/python benchmarks/generate_world.py
-	$(BIN)/python benchmarks/load_tables.py
-	$(BIN)/python benchmarks/clv.py
-	$(BIN)/python benchmarks/uplift.py
-	$(BIN)/python benchmarks/channels.py
-	$(BIN)/python benchmarks/playbook.py
+bench: $(STAMP) browser java  ## every benchmark in one table -> benchmarks/results.json (about an hour; QUICK=1: to 100k)
+	$(BIN)/python benchmarks/all.py $(if $(QUICK),--quick,)
 
 lock: $(STAMP)  ## re-pin every dependency from the current .venv (keeps the lock's comment lines)
 	{ grep '^#' requirements.lock; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^relation-playbooks'; \

@@ -37,7 +37,7 @@ print(json.dumps({"customers": n, "channels": 5, "wall_s": round(wall, 2), "cont
 """
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int]) -> list[dict]:
     results = []
     for n in sizes:
         r = measure(CHILD, n)
@@ -45,6 +45,7 @@ def main(sizes: list[int]) -> None:
         print(f"{r['customers']:>10,} customers x 5 channels: {r['wall_s']:.1f} s, {r['peak_mb']:,} MB peak, "
               f"{r['contacts']:,} contacts, certified gap {r['gap']:.4%} (binding: {', '.join(r['binding'])})", flush=True)
     save("channels", results)
+    return results
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate_world import dense_scenario  # noqa: E402
+from generate_world import dense_scenario, dense_world  # noqa: E402
 from harness import measure, save  # noqa: E402
 
 CHILD = """
@@ -42,26 +42,18 @@ print(json.dumps({"customers": len(summary), "transactions": world.manifest["fil
                   "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 """
 
-MAKE = """
-import sys
-from helpers.world import generate_world
-import json
-w = generate_world(sys.argv[1], root=sys.argv[2], n_customers=int(sys.argv[3]), n_prospects=0, start="2016-01-01", seed=1)
-print(json.dumps({"path": str(w.path)}))
-"""
-
-
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int]) -> list[dict]:
     results = []
     with tempfile.TemporaryDirectory() as root:
         scenario = dense_scenario(Path(root))
         for n in sizes:
-            r = measure(CHILD, measure(MAKE, scenario, root, n)["path"])
+            r = measure(CHILD, dense_world(scenario, root, n))
             results.append(r)
             print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders: features {r['features_s']:.2f} s, "
                   f"BG/NBD {r['bgnbd_s']:.2f} s, Gamma-Gamma {r['gamma_gamma_s']:.2f} s -> {r['features_and_fits_s']:.2f} s; "
                   f"CLV 12m {r['clv_12m_s']:.2f} s; {r['peak_mb']:,} MB peak", flush=True)
     save("clv", results)
+    return results
 
 
 if __name__ == "__main__":

@@ -45,7 +45,21 @@ def dense_scenario(folder: Path) -> Path:
     return path
 
 
-def main(sizes: list[int]) -> None:
+MAKE = """
+import json, sys
+from helpers.world import generate_world
+w = generate_world(sys.argv[1], root=sys.argv[2], n_customers=int(sys.argv[3]), n_prospects=0, start="2016-01-01",
+                   seed=int(sys.argv[4]))
+print(json.dumps({"path": str(w.path)}))
+"""
+
+
+def dense_world(scenario: Path, root: str, n: int, seed: int = 1) -> str:
+    """Generate a dense world of ``n`` customers in a fresh process (untimed); return its folder."""
+    return measure(MAKE, scenario, root, n, seed)["path"]
+
+
+def main(sizes: list[int]) -> list[dict]:
     results = []
     with tempfile.TemporaryDirectory() as root:
         scenario = dense_scenario(Path(root))
@@ -55,6 +69,7 @@ def main(sizes: list[int]) -> None:
             print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders "
                   f"({r['transactions'] / r['customers']:.1f} each) {r['wall_s']:>7.2f} s {r['peak_mb']:>7,} MB peak", flush=True)
     save("generate_world", results)
+    return results
 
 
 if __name__ == "__main__":

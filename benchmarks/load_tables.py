@@ -42,7 +42,7 @@ def write_log(rows: int, folder: Path, fmt: str) -> None:
                    TO '{folder / f"transactions.{fmt}"}' {options}""")
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int]) -> list[dict]:
     results = []
     with tempfile.TemporaryDirectory() as root:
         for rows in sizes:
@@ -53,6 +53,7 @@ def main(sizes: list[int]) -> None:
                 results.append(r)
                 print(f"{rows:>12,} rows {fmt:>8} {r['wall_s']:>8.2f} s {r['peak_mb']:>7,} MB peak", flush=True)
     save("load_tables", results)
+    return results
 
 
 if __name__ == "__main__":

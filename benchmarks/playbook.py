@@ -36,7 +36,7 @@ print(json.dumps({"customers": n, "wall_s": round(wall, 1), "peak_mb": round(pea
 """
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int]) -> list[dict]:
     results = []
     print(f"{'customers':>10} {'wall s':>8} {'peak MB':>8}  per notebook (s)")
     for n in sizes:
@@ -45,6 +45,7 @@ def main(sizes: list[int]) -> None:
         per = ", ".join(f"{k.split('_')[0]} {v:.1f}" for k, v in r["notebooks_s"].items())
         print(f"{r['customers']:>10,} {r['wall_s']:>8.1f} {r['peak_mb']:>8,}  {per}", flush=True)
     save("playbook", results)
+    return results
 
 
 if __name__ == "__main__":

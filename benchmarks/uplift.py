@@ -43,7 +43,7 @@ print(json.dumps({"customers": n, "arms": 3, "fit_s": round(fit_s, 2), "score_s"
 """
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int]) -> list[dict]:
     results = []
     for n in sizes:
         r = measure(CHILD, n)
@@ -51,6 +51,7 @@ def main(sizes: list[int]) -> None:
         print(f"{r['customers']:>10,} customers x 3 offers: fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, "
               f"total {r['total_s']:.1f} s, {r['peak_mb']:,} MB peak", flush=True)
     save("uplift", results)
+    return results
 
 
 if __name__ == "__main__":

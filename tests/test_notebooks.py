@@ -158,3 +158,13 @@ def test_triggered_scenarios_size_each_rule_on_an_export_without_consents(small_
     assert "Skipped: own data has no hidden truth" in outputs
     due = pd.read_csv(tmp_path / "m" / "triggered_on_the_analysis_date.csv")
     assert list(due.columns) == ["customer_id", "rule", "channel", "offer"] and set(due.channel) <= {"postal"}
+
+
+def test_the_same_notebook_on_spark_gives_the_same_figures(small_world, tmp_path):
+    """engine=pyspark: the transaction log is processed by Spark (local[2]); every figure is equal."""
+    figures = {}
+    for engine in ("duckdb", "pyspark"):
+        _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(small_world.path), engine=engine,
+             output_dir=str(tmp_path / engine))
+        figures[engine] = json.loads((tmp_path / engine / "metrics.json").read_text())
+    assert figures["pyspark"] == figures["duckdb"] and figures["duckdb"]["clv"]["total_eur"] > 0

@@ -14,9 +14,28 @@ import pandas as pd
 from ibis import _
 
 
+ENGINES = ("duckdb", "pyspark")      # by name; anything else is taken as an Ibis connection URL
+
+
 def connect(engine: str = "duckdb"):
-    """An Ibis backend: ``duckdb`` (embedded, default) or any Ibis connection URL."""
-    return ibis.duckdb.connect() if engine == "duckdb" else ibis.connect(engine)
+    """An Ibis backend: ``duckdb`` (embedded, default), ``pyspark`` (a local Spark session, see
+    ``local_spark``) or any Ibis connection URL (``postgres://...``, ``snowflake://...``)."""
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    if engine == "pyspark":
+        return ibis.pyspark.connect(local_spark())
+    return ibis.connect(engine)
+
+
+def local_spark(cores: int = 2, memory: str = "4g"):
+    """A local-mode Spark session (``local[cores]``) with the time zone set to UTC, so dates do not
+    shift; to use a cluster, build your own session and pass it to ``ibis.pyspark.connect``."""
+    from pyspark.sql import SparkSession
+    return (SparkSession.builder.master(f"local[{cores}]").appName("relation-playbooks")
+            .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
+            .config("spark.log.level", "ERROR")
+            .config("spark.driver.memory", memory).config("spark.sql.shuffle.partitions", str(4 * cores))
+            .getOrCreate())
 
 
 def read_table(con, path: str | Path, name: str) -> ibis.Table:

@@ -18,8 +18,10 @@ import codecs
 import csv
 import datetime as dt
 import re
+import shutil
 import tempfile
 import unicodedata
+import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -221,6 +223,21 @@ class Dataset:
             if dtype.is_date() and col in df:
                 df[col] = pd.to_datetime(df[col]).astype("datetime64[ms]")
         return df
+
+    def on_engine(self, engine: str) -> "Dataset":
+        """The same data with the transaction log on another Ibis backend (``features.connect``):
+        the checked table is written once to Parquet and read there, so every transaction-level
+        expression runs on that engine; the small tables stay in DuckDB."""
+        if engine == "duckdb" or "transactions" not in self.tables:
+            return self
+        from helpers import features
+        folder = Path(tempfile.mkdtemp(prefix="relation-playbooks-engine-"))
+        path = folder / "transactions.parquet"
+        self.tables["transactions"].to_parquet(path)
+        remote = features.read_table(features.connect(engine), path, "transactions")
+        moved = Dataset(self.con, {**self.tables, "transactions": remote}, self.report, self.source)
+        weakref.finalize(moved, shutil.rmtree, folder, ignore_errors=True)   # the copy lives as long as the data
+        return moved
 
     def skip_unless(self, name: str, *columns: str, section: str) -> bool:
         """True if the table and columns are there; otherwise print a visible note and return False."""

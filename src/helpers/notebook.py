@@ -57,16 +57,17 @@ def world_data(world: World) -> Dataset:
 
 
 def open_data(data_dir: str = "", mapping: str = "", required: tuple[str, ...] = REQUIRED_TABLES,
-              **world_parameters) -> tuple[Dataset, World | None]:
+              engine: str = "duckdb", **world_parameters) -> tuple[Dataset, World | None]:
     """What a notebook analyses: the analyst's folder ``data_dir`` (read with ``mapping``, or
     ``mapping.yml`` beside the data) if set; else the synthetic world of ``world_parameters``
     (scenario, n_customers, seed, ...), generated first if missing. Both go through the same
     loader and contract; the world comes back too (None for own data), for its truth and play().
-    ``required``: the tables the notebook cannot do without."""
+    ``required``: the tables the notebook cannot do without; ``engine``: where the transaction
+    log is processed (``features.connect``: duckdb, pyspark or an Ibis URL)."""
     if data_dir:
-        return load_tables(data_dir, mapping or None, required=required), None
+        return load_tables(data_dir, mapping or None, required=required).on_engine(engine), None
     world = ensure_world(**world_parameters)
-    return world_data(world), world
+    return world_data(world).on_engine(engine), world
 
 
 def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:

@@ -30,7 +30,7 @@ from helpers.runner import notebooks
 from helpers.world.scenario import WorldParameterError, world_parameters
 
 WORLD_KEYS = ("scenario", "n_customers", "n_prospects", "start", "end", "seed", "locale")
-DATA_KEYS = (*WORLD_KEYS, "data_dir", "mapping", "as_of")
+DATA_KEYS = (*WORLD_KEYS, "data_dir", "mapping", "as_of", "engine")
 REPORT_KEYS = ("title", "client", "author", "currency", "date")
 RESERVED = ("output_dir",)          # set by the run itself
 DATE_PARAMETERS = ("start", "end", "as_of", "plan_date", "calibration_end")   # ISO dates, or empty
