@@ -26,8 +26,9 @@ import nbformat
 from helpers import report
 from helpers.notebook import KEY_PACKAGES
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
-from helpers.runner import KERNEL
 from helpers.playbook import WORLD_KEYS, Playbook, Step, check, notebook_parameters
+from helpers.runner import KERNEL
+from helpers.world import sha256_file
 
 RUN_PLACEHOLDER = "{run}"
 NOT_COMPARED = {"report.pdf": "Chromium stamps the PDF with its creation time"}
@@ -45,11 +46,7 @@ def sha256(path: Path, run_dir: Path | None = None) -> str:
         for form in (str(run_dir.resolve()), relative_to_repo(run_dir)):
             text = text.replace(form, RUN_PLACEHOLDER)
         return hashlib.sha256(text.encode()).hexdigest()
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def _defaults(stem: str) -> dict:

@@ -29,7 +29,8 @@ __all__ = ["World", "WorldParameterError", "ensure_world", "generate_world", "lo
 CONTRACT_TABLES = ("transactions", "customers", "consents", "campaigns", "contacts", "products")
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """sha256 of a file's bytes (hex), read in 1 MB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -70,7 +71,7 @@ class World:
 
     def verify(self) -> list[str]:
         """Files whose sha256 differs from the manifest (empty when the world is intact)."""
-        return [rel for rel, info in self.manifest["files"].items() if _sha256(self.path / rel) != info["sha256"]]
+        return [rel for rel, info in self.manifest["files"].items() if sha256_file(self.path / rel) != info["sha256"]]
 
     @property
     def parameters(self) -> dict:
@@ -120,7 +121,7 @@ def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DI
     with ThreadPoolExecutor(max_workers=2) as pool:     # Arrow writes outside the GIL
         list(pool.map(write, tables))
     names = ("transactions", *tables)
-    files = {_file_of(name): {"sha256": _sha256(tmp / _file_of(name)),
+    files = {_file_of(name): {"sha256": sha256_file(tmp / _file_of(name)),
                               "rows": pq.ParquetFile(tmp / _file_of(name)).metadata.num_rows} for name in names}
     schemas = {name: pq.read_schema(tmp / _file_of(name)) for name in names}
     manifest = {"scenario": params.scenario, "generator_version": GENERATOR_VERSION,
