@@ -1,11 +1,11 @@
 """Every benchmark of the project, one table: stage, customers, rows, wall seconds, peak memory.
 
-    .venv/bin/python benchmarks/all.py [--quick]      # make bench
+    .venv/bin/python benchmarks/all.py [--quick | --smoke]      # make bench
 
 Runs each benchmark script at 10k, 100k and 1M customers (the tour playbook at 10k and 100k; the
 chunked 10M-customer / 200M-transaction aggregation once), prints the table and writes
-benchmarks/results.json. --quick stops at 100k and skips the 10M aggregation. The scripts also
-run alone, with their own detail.
+benchmarks/results.json. --quick stops at 100k and skips the 10M aggregation; --smoke runs
+everything once at 2,000 customers, to check the scripts. Each script also runs alone.
 """
 
 import json
@@ -23,8 +23,9 @@ import scale  # noqa: E402
 import uplift  # noqa: E402
 
 
-def rows(quick: bool) -> list[dict]:
-    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+def rows(sizes: list[int], tour_sizes: list[int], chunked: bool) -> list[dict]:
+    """Run every benchmark at ``sizes`` customers (the tour at ``tour_sizes``; the 10M chunked
+    aggregation if ``chunked``) and return the table's rows."""
     table = []
 
     def add(stage, customers, n_rows, wall, peak):
@@ -44,16 +45,17 @@ def rows(quick: bool) -> list[dict]:
     for r in channels.main(sizes):
         add(f"contact plan ({r['channels']} channels)", r["customers"], r["customers"] * r["channels"], r["wall_s"],
             r["peak_mb"])
-    for r in playbook.main(sizes[:2]):
+    for r in playbook.main(tour_sizes):
         add("tour playbook (9 notebooks + report)", r["customers"], None, r["wall_s"], r["peak_mb"])
-    if not quick:
+    if chunked:
         for r in scale.main():
             add("features on DuckDB, chunked Parquet", r["customers"], r["transactions"], r["wall_s"], r["peak_mb"])
     return table
 
 
-def main(quick: bool = False) -> None:
-    table = rows(quick)
+def main(mode: str = "full") -> None:
+    sizes = {"full": [10_000, 100_000, 1_000_000], "quick": [10_000, 100_000], "smoke": [2_000]}[mode]
+    table = rows(sizes, sizes[:1] if mode == "smoke" else [10_000, 100_000], chunked=mode == "full")
     print(f"\n{'stage':<44} {'customers':>11} {'rows':>13} {'wall s':>8} {'peak MB':>8}")
     for r in table:
         customers, n_rows = (f"{v:,}" if v else "" for v in (r["customers"], r["rows"]))
@@ -62,4 +64,4 @@ def main(quick: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main("--quick" in sys.argv[1:])
+    main("quick" if "--quick" in sys.argv[1:] else "smoke" if "--smoke" in sys.argv[1:] else "full")
