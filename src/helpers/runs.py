@@ -13,6 +13,7 @@ import ast
 import datetime as dt
 import hashlib
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -148,7 +149,9 @@ def execute(playbook: Playbook, run_dir: Path, progress=print) -> None:
         _clean_notebook(target)
         if not (run_dir / step.notebook / "metrics.json").exists():
             raise RunFailed(f"{step.notebook} ran but wrote no metrics.json to {relative_to_repo(run_dir / step.notebook)}.")
-        progress(f"[{number}/{len(playbook.steps)}] {step.notebook} done in {time.perf_counter() - started:.1f} s")
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024    # finished kernels
+        progress(f"[{number}/{len(playbook.steps)}] {step.notebook} done in {time.perf_counter() - started:.1f} s "
+                 f"(largest kernel so far: {peak_mb:,} MB)")
 
 
 def run(playbook: Playbook, out: Path | None = None, pdf: bool = True, command: str = "", progress=print) -> Path:
