@@ -13,6 +13,8 @@ import ibis
 import pandas as pd
 from ibis import _
 
+from helpers.paths import duckdb_spill_dir
+
 
 ENGINES = ("duckdb", "pyspark")      # by name; anything else is taken as an Ibis connection URL
 
@@ -22,7 +24,7 @@ def connect(engine: str = "duckdb"):
     a Spark master URL (``spark://host:7077``, ``yarn``, ``k8s://...``: a session on that cluster)
     or any Ibis connection URL (``postgres://...``, ``snowflake://...``)."""
     if engine == "duckdb":
-        return ibis.duckdb.connect()
+        return ibis.duckdb.connect(temp_directory=duckdb_spill_dir())
     if engine == "pyspark":
         return ibis.pyspark.connect(spark_session())
     if engine.startswith(("spark://", "k8s://", "yarn")):

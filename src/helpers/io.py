@@ -32,7 +32,7 @@ import yaml
 
 from helpers.contract import (EARLIEST_DATE, LOAD_ORDER, PERSONAL_COLUMNS, REQUIRED_TABLES, TABLES,
                               DataContractError, Table, pandera_schema)
-from helpers.paths import REPO_ROOT, relative_to_repo
+from helpers.paths import REPO_ROOT, duckdb_spill_dir, relative_to_repo
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".xlsx": "excel"}
 READ_OPTIONS = {"sep", "decimal", "encoding", "date_format", "sheet"}
@@ -250,7 +250,7 @@ class Dataset:
 
 def connect(memory_limit: str = "2GB") -> ibis.BaseBackend:
     """An in-memory DuckDB (through Ibis) that spills to disk beyond ``memory_limit``."""
-    con = ibis.duckdb.connect()
+    con = ibis.duckdb.connect(temp_directory=duckdb_spill_dir())
     _sql(con, f"SET memory_limit = '{memory_limit}'")
     return con
 

@@ -1,5 +1,6 @@
 """Every path the project uses, anchored at the repository root (never the caller's directory)."""
 
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -24,3 +25,11 @@ def relative_to_repo(path: Path) -> str:
         return str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
+
+
+def duckdb_spill_dir() -> str:
+    """Where DuckDB spills past its memory limit: the system's temporary folder, not DuckDB's
+    default ``.tmp`` in the working directory (the repository root, where it got committed)."""
+    folder = Path(tempfile.gettempdir()) / "relation-playbooks-duckdb"
+    folder.mkdir(exist_ok=True)
+    return str(folder)
