@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/all.py [--quick | --smoke]      # make bench
 
-Runs each benchmark script at 10k, 100k and 1M customers (the tour playbook at 10k and 100k; the
-chunked 10M-customer / 200M-transaction aggregation once), prints the table and writes
+Runs each benchmark script at 10k, 100k and 1M customers (the tour playbook as a whole and notebook
+by notebook; the chunked 10M-customer / 200M-transaction aggregation once), prints the table and writes
 benchmarks/results.json. --quick stops at 100k and skips the 10M aggregation; --smoke runs
 everything once at 2,000 customers, to check the scripts. Each script also runs alone.
 """
@@ -23,9 +23,9 @@ import scale  # noqa: E402
 import uplift  # noqa: E402
 
 
-def rows(sizes: list[int], tour_sizes: list[int], chunked: bool) -> list[dict]:
-    """Run every benchmark at ``sizes`` customers (the tour at ``tour_sizes``; the 10M chunked
-    aggregation if ``chunked``) and return the table's rows."""
+def rows(sizes: list[int], chunked: bool) -> list[dict]:
+    """Run every benchmark at ``sizes`` customers (and the 10M chunked aggregation if ``chunked``)
+    and return the table's rows."""
     table = []
 
     def add(stage, customers, n_rows, wall, peak):
@@ -45,8 +45,10 @@ def rows(sizes: list[int], tour_sizes: list[int], chunked: bool) -> list[dict]:
     for r in channels.main(sizes):
         add(f"contact plan ({r['channels']} channels)", r["customers"], r["customers"] * r["channels"], r["wall_s"],
             r["peak_mb"])
-    for r in playbook.main(tour_sizes):
-        add("tour playbook (9 notebooks + report)", r["customers"], None, r["wall_s"], r["peak_mb"])
+    for r in playbook.main(sizes):
+        for name, step in r["notebooks"].items():
+            add(f"tour: {name}", r["customers"], None, step["wall_s"], step["peak_mb"])
+        add(f"tour playbook ({len(r['notebooks'])} notebooks + report)", r["customers"], None, r["wall_s"], r["peak_mb"])
     if chunked:
         for r in scale.main():
             add("features on DuckDB, chunked Parquet", r["customers"], r["transactions"], r["wall_s"], r["peak_mb"])
@@ -55,7 +57,7 @@ def rows(sizes: list[int], tour_sizes: list[int], chunked: bool) -> list[dict]:
 
 def main(mode: str = "full") -> None:
     sizes = {"full": [10_000, 100_000, 1_000_000], "quick": [10_000, 100_000], "smoke": [2_000]}[mode]
-    table = rows(sizes, sizes[:1] if mode == "smoke" else [10_000, 100_000], chunked=mode == "full")
+    table = rows(sizes, chunked=mode == "full")
     print(f"\n{'stage':<44} {'customers':>11} {'rows':>13} {'wall s':>8} {'peak MB':>8}")
     for r in table:
         customers, n_rows = (f"{v:,}" if v else "" for v in (r["customers"], r["rows"]))

@@ -4,16 +4,26 @@ ru_maxrss, is that run's own) and keep the figures it prints."""
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
 def measure(child: str, *args) -> dict:
     """Run ``child`` (Python source) with ``args`` in a fresh process; return the JSON object it
-    prints last. A failing child fails the benchmark, with its error."""
-    out = subprocess.run([sys.executable, "-c", child, *map(str, args)], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"benchmark child failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    prints last, echoing its other printed lines (progress) as they come. A failing child fails
+    the benchmark, with its error."""
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen([sys.executable, "-c", child, *map(str, args)], stdout=subprocess.PIPE,
+                                   stderr=errors, text=True)
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if not line.startswith("{"):
+                print(f"  {line}", end="", flush=True)
+        if process.wait() != 0:
+            errors.seek(0)
+            sys.exit(f"benchmark child failed:\n{errors.read()[-3000:]}")
+    return json.loads(lines[-1])
 
 
 def save(name: str, results: list[dict]) -> None:

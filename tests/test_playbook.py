@@ -4,6 +4,9 @@ that a browser shows without code, broken figures or console errors."""
 import json
 import re
 import shutil
+import subprocess
+import sys
+import time
 
 import nbformat
 import pytest
@@ -12,6 +15,7 @@ from helpers import playbook as recipes
 from helpers.cli import main
 from helpers.paths import REPORTS_DIR
 from helpers.runner import notebooks
+from helpers.runs import PeakMemory
 
 SMALL = ["--set", "n_customers=3000", "--set", "n_prospects=500", "--set", "seed=7"]
 
@@ -160,3 +164,14 @@ def test_runs_refuse_to_start_without_chromium_unless_no_pdf(monkeypatch, tmp_pa
     assert main(["run", "best_customers", "--out", str(tmp_path / "runs")]) == 1
     assert "report.pdf needs headless Chromium" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_peak_memory_counts_what_a_child_process_holds():
+    """The runner's per-notebook memory figure: a child touching 300 MB shows at least that."""
+    child = "import time; block = bytearray(300 * 2**20); time.sleep(1.5)"
+    with PeakMemory(interval=0.2) as memory:
+        subprocess.run([sys.executable, "-c", child], check=True)
+    with PeakMemory(interval=0.2) as idle:
+        time.sleep(0.5)
+    assert 300 * 2**20 <= memory.peak < 600 * 2**20
+    assert idle.peak == 0, "no child, no memory"

@@ -13,16 +13,17 @@ import ast
 import datetime as dt
 import hashlib
 import json
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from importlib.metadata import distributions
 from pathlib import Path
 
 import nbformat
+import psutil
 
 from helpers import report
 from helpers.notebook import KEY_PACKAGES
@@ -129,9 +130,56 @@ def _new_run_dir(parent: Path) -> Path:
     raise RunFailed(f"no free run folder under {parent}")
 
 
+class PeakMemory:
+    """Peak resident memory (bytes) of this process's children and their descendants while the
+    block runs: a notebook's kernel and whatever it starts (a Spark JVM). Sampled every
+    ``interval`` seconds as the sum over the process tree, and never below a process's own
+    high-water mark (Linux ``VmHWM``), so a kernel's peak between two samples is not missed."""
+
+    def __init__(self, interval: float = 0.5):
+        self.interval, self.peak = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while True:
+            self._sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def _sample(self) -> None:
+        total = 0
+        for process in psutil.Process().children(recursive=True):
+            try:
+                total += process.memory_info().rss
+                self.peak = max(self.peak, _high_water_mark(process.pid))
+            except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
+                continue    # the process ended between listing and reading: its memory is gone
+        self.peak = max(self.peak, total)
+
+
+def _high_water_mark(pid: int) -> int:
+    """A process's peak resident memory in bytes from /proc (Linux); 0 where /proc is absent."""
+    if not Path("/proc").is_dir():
+        return 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def execute(playbook: Playbook, run_dir: Path, progress=print) -> None:
     """Execute the notebooks in order into ``run_dir``; stop at the first failure, naming the
-    notebook, the cell and the error, keeping the partly executed notebook."""
+    notebook, the cell and the error, keeping the partly executed notebook. Reports each
+    notebook's wall time and peak memory through ``progress``."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -141,17 +189,17 @@ def execute(playbook: Playbook, run_dir: Path, progress=print) -> None:
         progress(f"[{number}/{len(playbook.steps)}] {step.notebook} ...")
         parameters = {**playbook.parameters_for(step), "output_dir": str(run_dir / step.notebook)}
         try:
-            pm.execute_notebook(str(NOTEBOOKS_DIR / f"{step.notebook}.ipynb"), str(target), parameters=parameters,
-                                kernel_name=KERNEL, cwd=str(REPO_ROOT), progress_bar=False)
+            with PeakMemory() as memory:
+                pm.execute_notebook(str(NOTEBOOKS_DIR / f"{step.notebook}.ipynb"), str(target), parameters=parameters,
+                                    kernel_name=KERNEL, cwd=str(REPO_ROOT), progress_bar=False)
         except PapermillExecutionError as exc:
             raise RunFailed(f"{step.notebook} failed at cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
                             f"The partly executed notebook is kept at {relative_to_repo(target)}.") from exc
         _clean_notebook(target)
         if not (run_dir / step.notebook / "metrics.json").exists():
             raise RunFailed(f"{step.notebook} ran but wrote no metrics.json to {relative_to_repo(run_dir / step.notebook)}.")
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024    # finished kernels
-        progress(f"[{number}/{len(playbook.steps)}] {step.notebook} done in {time.perf_counter() - started:.1f} s "
-                 f"(largest kernel so far: {peak_mb:,} MB)")
+        progress(f"[{number}/{len(playbook.steps)}] {step.notebook} done in {time.perf_counter() - started:.1f} s, "
+                 f"peak memory {memory.peak // 2**20:,} MB")
 
 
 def run(playbook: Playbook, out: Path | None = None, pdf: bool = True, command: str = "", progress=print) -> Path:
