@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.world.play import PlanError
+from helpers.world.play import PlanError, _baseline
 
 
 def _plan(world, channel, offer, n=None):
@@ -59,3 +59,19 @@ def test_plans_breaking_consent_or_naming_unknowns_are_refused(small_world):
         small_world.play(pd.DataFrame({"customer_id": [10**9], "channel": "postal", "offer": "discount_10"}), 4, 0)
     with pytest.raises(PlanError, match="lacks column"):
         small_world.play(pd.DataFrame({"customer_id": [1]}), 4, 0)
+
+
+def test_the_kept_counterfactual_gives_what_a_fresh_world_gives(small_world):
+    """Plays on one world object share the counterfactual; the results equal those of a world just
+    loaded from disk, whatever was played before, and the kept draws cannot be changed."""
+    from helpers.world import load_world
+    plan = _plan(small_world, "email", "discount_10")
+    small_world.play(plan, 6, seed=5)
+    small_world.play(_plan(small_world, "postal", "new_collection"), 4, seed=2)    # another (weeks, seed) in between
+    again = small_world.play(plan, 6, seed=5)
+    fresh = load_world(small_world.path).play(plan, 6, seed=5)
+    assert again.summary == fresh.summary
+    pd.testing.assert_frame_equal(again.customers, fresh.customers)
+    base, _ = _baseline(small_world, 6, 5)
+    with pytest.raises(ValueError, match="read-only"):
+        base.happens[0, 0] = True

@@ -14,7 +14,7 @@ import hashlib
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +55,16 @@ class World:
     path: Path
     manifest: dict
     spec: dict
+    _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def kept(self, name: str, key, compute):
+        """``compute()``, kept under ``name`` while ``key`` stays the same (one value per name, so
+        memory stays bounded): the world's files never change, so what is derived from them (the
+        end-of-history eligibility, play's counterfactual) is shared by every play of a notebook."""
+        if name not in self._kept or self._kept[name][0] != key:
+            self._kept.pop(name, None)
+            self._kept[name] = (key, compute())
+        return self._kept[name][1]
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         """One contract table as a pandas frame (dates as datetime64)."""
@@ -81,7 +91,7 @@ class World:
         """Customers (rows) x channels: True where the channel may legally reach them at the end of
         the history and respects their preference centre; see ``helpers.world.play.eligibility``."""
         from helpers.world.play import eligibility
-        return eligibility(self, list(self.spec["channels"]))
+        return eligibility(self, list(self.spec["channels"])).copy()
 
     def play(self, plan: pd.DataFrame, weeks: int, seed: int):
         """Play a contact plan forward against the truth; see ``helpers.world.play.play``."""

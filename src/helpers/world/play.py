@@ -9,6 +9,7 @@ purchase rate for the rest of the horizon (``response.intrusion_loss``).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,12 @@ class PlayResult:
 
 
 def eligibility(world, channels: list[str]) -> pd.DataFrame:
-    """Customers x channels: may the channel reach the customer at the end of the history?"""
+    """Customers x channels: may the channel reach the customer at the end of the history? Kept on
+    the world (read it, do not change it)."""
+    return world.kept("eligibility", tuple(channels), lambda: _eligibility(world, channels))
+
+
+def _eligibility(world, channels: list[str]) -> pd.DataFrame:
     cons = world.table("consents")
     cust = world.table("customers", ["customer_id", "phone", "has_app"])
     codes = {name: code for code, name in enumerate(STATUS)}
@@ -71,8 +77,7 @@ def check_plan(world, plan: pd.DataFrame) -> pd.DataFrame:
     if len(named):
         raise PlanError(f"{len(named)} contact(s) name prospects, e.g. {named.customer_id.head(5).tolist()}; play "
                         "covers customers (prospects' conversion chances are in the truth's conversion_90d).")
-    ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id),
-                            [list(spec["channels"]).index(c) for c in plan.channel]]
+    ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id), allowed.columns.get_indexer(plan.channel)]
     if not ok.all():
         bad = plan[~ok]
         raise PlanError(f"{len(bad)} contact(s) reach customers without consent or legal basis on that channel, "
@@ -99,43 +104,56 @@ class _Baseline:
     thin_u: np.ndarray
 
 
-def _baseline(world, weeks: int, rng: np.random.Generator) -> _Baseline:
+def _baseline(world, weeks: int, seed: int) -> tuple[_Baseline, np.random.Generator]:
     """Baseline purchases over ``weeks`` weeks: Poisson in operational time with drop-out after each
-    purchase, drawn per customer up to a generous cap, then truncated. Draws come first from
-    ``rng``, so a plan's own draws never change the counterfactual."""
-    spec = world.spec
-    truth = world.truth()
-    truth = truth[~truth.is_prospect].reset_index(drop=True)
-    n = len(truth)
-    end = pd.Timestamp(world.parameters["end"]).date()
-    n_days = weeks * 7
-    clock = np.concatenate([[0.0], operational_clock(seasonal_intensity(
-        end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"]))])
-    lam = truth.purchase_rate_per_week.to_numpy()
-    p_drop = truth.dropout_probability.to_numpy()
-    alive = truth.alive_at_end.to_numpy()
-    nu = truth.spend_nu.to_numpy()
-    cap = int(max(4, np.ceil(np.max(lam * clock[-1] * 3 + 10)) if n else 4))
-    gaps = rng.standard_exponential((n, cap)) / np.maximum(lam, 1e-12)[:, None]
-    times = np.cumsum(gaps, axis=1)
-    drops = rng.random((n, cap)) < p_drop[:, None]
-    alive_before = np.cumprod(np.concatenate([np.ones((n, 1), bool), ~drops[:, :-1]], axis=1), axis=1).astype(bool)
-    happens = (times <= clock[-1]) & alive_before & alive[:, None]
-    day = np.minimum(np.searchsorted(clock, times, side="right") - 1, n_days - 1)
-    value = rng.gamma(spec["spend"]["p"], 1.0 / nu[:, None], (n, cap))
-    thin_u = rng.random((n, cap))
-    return _Baseline(truth, n_days, clock, lam, truth.mean_order_value.to_numpy(), alive, nu, happens, day, value, thin_u)
+    purchase, drawn per customer up to a generous cap, then truncated. Draws come first from a
+    generator seeded with ``seed``, returned positioned after them, so a plan's own draws never
+    change the counterfactual. Kept on the world for the latest (weeks, seed): every play and
+    ``future_purchases`` with them share it."""
+
+    def draw() -> tuple[_Baseline, np.random.Generator]:
+        rng = np.random.default_rng(seed)
+        spec = world.spec
+        truth = world.truth()
+        truth = truth[~truth.is_prospect].reset_index(drop=True)
+        n = len(truth)
+        end = pd.Timestamp(world.parameters["end"]).date()
+        n_days = weeks * 7
+        clock = np.concatenate([[0.0], operational_clock(seasonal_intensity(
+            end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"]))])
+        lam = truth.purchase_rate_per_week.to_numpy()
+        p_drop = truth.dropout_probability.to_numpy()
+        alive = truth.alive_at_end.to_numpy()
+        nu = truth.spend_nu.to_numpy()
+        cap = int(max(4, np.ceil(np.max(lam * clock[-1] * 3 + 10)) if n else 4))
+        times = rng.standard_exponential((n, cap))
+        times /= np.maximum(lam, 1e-12)[:, None]
+        np.cumsum(times, axis=1, out=times)
+        drops = rng.random((n, cap)) < p_drop[:, None]
+        first_drop = np.where(drops.any(axis=1), drops.argmax(axis=1), cap)       # purchases after it never happen
+        happens = (times <= clock[-1]) & (np.arange(cap) <= first_drop[:, None]) & alive[:, None]
+        day = np.zeros((n, cap), np.int16)                                        # only read where a purchase happens
+        day[happens] = np.minimum(np.searchsorted(clock, times[happens], side="right") - 1, n_days - 1)
+        value = rng.gamma(spec["spend"]["p"], 1.0 / nu[:, None], (n, cap))
+        thin_u = rng.random((n, cap))
+        for shared in (happens, day, value, thin_u):
+            shared.flags.writeable = False
+        return _Baseline(truth, n_days, clock, lam, truth.mean_order_value.to_numpy(), alive, nu, happens, day, value,
+                         thin_u), rng
+
+    base, rng = world.kept("baseline", (weeks, seed), draw)
+    return base, copy.deepcopy(rng)
 
 
 def future_purchases(world, weeks: int, seed: int) -> pd.DataFrame:
     """The purchases customers would make over ``weeks`` weeks after the history with no plan:
     customer_id, day (date), value (EUR). The same as the counterfactual of ``play`` with this
     seed, so rules triggered on these days can be played on the same draws."""
-    base = _baseline(world, weeks, np.random.default_rng(seed))
+    base, _ = _baseline(world, weeks, seed)
     rows, slots = np.nonzero(base.happens)
     first = pd.Timestamp(world.parameters["end"]) + pd.Timedelta(days=1)
     return pd.DataFrame({"customer_id": base.truth.customer_id.to_numpy()[rows],
-                         "day": first + pd.to_timedelta(base.day[rows, slots], unit="D"),
+                         "day": first + pd.to_timedelta(base.day[rows, slots].astype(np.int64), unit="D"),
                          "value": base.value[rows, slots].round(2)}).sort_values(["customer_id", "day"], ignore_index=True)
 
 
@@ -151,8 +169,7 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     if (plan.week < 0).any() or (plan.week >= weeks).any():
         raise PlanError(f"plan weeks must lie in 0..{weeks - 1}.")
     spec, resp = world.spec, world.spec["response"]
-    rng = np.random.default_rng(seed)
-    base = _baseline(world, weeks, rng)
+    base, rng = _baseline(world, weeks, seed)
     truth, n_days, clock, happens, day, value, thin_u = (base.truth, base.n_days, base.clock, base.happens, base.day,
                                                          base.value, base.thin_u)
     lam, mean_order, alive, nu, shape = base.lam, base.mean_order, base.alive, base.nu, spec["spend"]["p"]
@@ -161,17 +178,19 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     plan = plan.assign(row=row).sort_values(["row", "week"], kind="stable").reset_index(drop=True)
     row, wk = plan.row.to_numpy(), plan.week.to_numpy()
     window = resp["window_days"]
-    tau_col = [f"uplift_{c}_{o}" for c, o in zip(plan.channel, plan.offer)]
-    tau0 = truth.to_numpy()[row, truth.columns.get_indexer(tau_col)].astype(float) if len(plan) else np.zeros(0)
+    channel, channels = pd.factorize(plan.channel)
+    offer, offers = pd.factorize(plan.offer)
+    effects = truth[[f"uplift_{c}_{o}" for c in channels for o in offers]].to_numpy(float)
+    tau0 = effects[row, channel * len(offers) + offer]
     recent = _recent_contacts(row, wk)
     tau = tau0 * np.exp(-resp["fatigue_decay"] * recent)
     d0, d1 = wk * 7, wk * 7 + window
     p0 = np.where(alive[row], baseline_chance(lam[row], clock[np.minimum(d1, n_days)] - clock[d0]), 0.0)
     tau = np.clip(tau, -p0, 1 - p0)
-    discount = plan.offer.map({k: v["discount"] for k, v in spec["offers"].items()}).to_numpy()
+    discount = np.array([spec["offers"][o]["discount"] for o in offers])[offer]
     tolerance = truth.fatigue_tolerance.to_numpy()[row]
     intrusive = (recent + 1) > tolerance
-    cost = plan.channel.map({k: v["cost_per_contact"] for k, v in spec["channels"].items()}).to_numpy()
+    cost = np.array([spec["channels"][c]["cost_per_contact"] for c in channels])[channel]
 
     u_resp = rng.random(len(plan))
     u_opt = rng.random(len(plan))
@@ -180,7 +199,7 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     bought = in_window.any(axis=1)
     gain = alive[row] & ~bought & (tau > 0) & (u_resp < tau / np.maximum(1 - p0, 1e-12))
     loss = bought & (tau < 0) & (u_resp < -tau / np.maximum(p0, 1e-12))
-    hazard = plan.channel.map({k: v["unsubscribe"] for k, v in spec["channels"].items()}).to_numpy() * (
+    hazard = np.array([spec["channels"][c]["unsubscribe"] for c in channels])[channel] * (
         1 + resp["optout_slope"] * np.maximum(0, recent + 1 - tolerance))
     opted_out = u_opt < hazard
 
