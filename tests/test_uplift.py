@@ -123,3 +123,36 @@ def test_a_campaign_without_control_in_the_history_is_named(small_world, tmp_pat
     data = load_tables(tmp_path, latest_date=pd.Timestamp("2025-12-31").date())
     with pytest.raises(uplift.UpliftInputError, match=f"campaign {first} has no control group"):
         nbo.arms(data)
+
+
+def test_each_arm_learns_from_at_most_max_training_rows_and_below_it_draws_nothing(monkeypatch):
+    from helpers import next_best_offer as nbo
+    rng = np.random.default_rng(9)
+    X, y, w, _, _ = simulate(rng, n=5000)
+    table = pd.DataFrame({"campaign_id": "c1", "customer_id": np.arange(5000), "w": w, "converted": y,
+                          "margin": 20 * y, "window_revenue": 40 * y, "x0": X[:, 0], "x1": X[:, 1],
+                          "arm": np.where(np.arange(5000) < 4000, "email · discount_10", "sms · free_shipping")})
+    monkeypatch.setattr(nbo, "MAX_TRAINING_ROWS", 2000)
+    models = nbo.fit_arms(table, np.random.default_rng(1), outcomes=("converted",))
+    held_out = {arm: len(m.holdout) for (arm, _), m in models.items()}
+    assert 450 < held_out["email · discount_10"] < 750, "30% of the 2,000 sampled rows of 4,000"
+    assert 200 < held_out["sms · free_shipping"] < 400, "30% of all 1,000 rows, under the cap"
+    state = np.random.default_rng(1)
+    kept = nbo._at_most(table, 10_000, state)
+    assert kept is table and state.random() == np.random.default_rng(1).random(), "no draw under the cap"
+
+
+def test_p_alive_from_a_sample_of_customers_matches_the_whole_base(small_world, monkeypatch):
+    """customer_features fits its BG/NBD on every k-th customer past MAX_FIT_CUSTOMERS: on a
+    third of the base, P(alive) barely moves."""
+    import datetime as dt
+    from helpers import next_best_offer as nbo
+    from helpers.notebook import world_data
+    data, day = world_data(small_world), dt.date(2025, 6, 30)
+    ids = small_world.table("customers", ["customer_id"]).customer_id
+    whole = nbo.customer_features(data, day, ids)
+    monkeypatch.setattr(nbo, "MAX_FIT_CUSTOMERS", len(whole.dropna(subset=["p_alive"])) // 3)
+    sampled = nbo.customer_features(data, day, ids)
+    assert np.abs(sampled.p_alive - whole.p_alive).max() < 0.05
+    assert np.corrcoef(sampled.p_alive.dropna(), whole.p_alive.dropna())[0, 1] > 0.99
+    assert not sampled.p_alive.equals(whole.p_alive), "the sample was used"

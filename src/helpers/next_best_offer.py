@@ -24,6 +24,9 @@ OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margi
 IGNORED_CUSTOMER_COLUMNS = set(PERSONAL_COLUMNS) | {"customer_id", "postcode", "city", "departement", "signup_date",
                                                     "journey_stage"}
 MAX_LEVELS = 20      # text columns with more distinct values are not used as features
+MAX_FIT_CUSTOMERS = 200_000     # the BG/NBD behind the p_alive feature is fitted on at most this many
+                                # customers (every k-th by customer_id): 4 parameters, precise long before
+MAX_TRAINING_ROWS = 200_000     # per arm, models learn from at most this many past contacts (a random sample)
 
 
 def arms(data: Dataset) -> pd.DataFrame:
@@ -44,20 +47,21 @@ def arms(data: Dataset) -> pd.DataFrame:
             .agg(cost_per_contact=("cost_per_contact", "mean"), campaigns=("campaign_id", "size")).reset_index())
 
 
-def customer_features(data: Dataset, day: dt.date, customer_ids) -> pd.DataFrame:
+def customer_features(data: Dataset, day: dt.date, customer_ids, customers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Pre-treatment features of ``customer_ids`` as of ``day`` (indexed by customer_id): purchase
     history and BG/NBD outputs when a transaction log exists (recency and tenure in weeks, orders,
     repeat days, revenue and mean order in EUR, P(alive), expected purchases over 12 weeks), plus
-    the customers table's numeric, yes/no and few-valued text columns (one-hot). Missing values
-    stay NaN (the tree learners handle them)."""
+    the customers table's numeric, yes/no and few-valued text columns (one-hot; pass ``customers``
+    to reuse a frame already read). Missing values stay NaN (the tree learners handle them)."""
     out = pd.DataFrame(index=pd.Index(pd.unique(np.asarray(customer_ids)), name="customer_id"))
     if data.has("transactions"):
         summary = execute(customer_summary(data.table("transactions"), day)).set_index("customer_id")
         history = pd.DataFrame({"weeks_since_last": summary["T"] - summary.recency, "tenure_weeks": summary["T"],
                                 "orders": summary.n_orders, "repeat_days": summary.frequency,
                                 "revenue": summary.revenue, "mean_order": summary.monetary})
+        step = -(-len(summary) // MAX_FIT_CUSTOMERS)
         try:
-            fit = clv.fit_bgnbd(summary)
+            fit = clv.fit_bgnbd(summary.sort_index().iloc[::step])
             x, t_x, T = summary.frequency.to_numpy(float), summary.recency.to_numpy(float), summary["T"].to_numpy(float)
             history["p_alive"] = clv.p_alive(fit.values, x, t_x, T)
             history["expected_purchases_12w"] = clv.expected_purchases(fit.values, x, t_x, T, 12.0)
@@ -65,7 +69,7 @@ def customer_features(data: Dataset, day: dt.date, customer_ids) -> pd.DataFrame
             pass                                   # too little history at this date: no model features
         out = out.join(history)
     if data.has("customers"):
-        out = out.join(_customer_columns(data.frame("customers"), day))
+        out = out.join(_customer_columns(data.frame("customers") if customers is None else customers, day))
     return out.sort_index()
 
 
@@ -112,8 +116,9 @@ def training_table(data: Dataset, margin_rate: float = 0.5) -> pd.DataFrame:
         contacts = contacts.merge(tagged, on=["campaign_id", "customer_id"], how="left")
         contacts["margin"] = contacts.window_margin.fillna(0.0)
     rows = []
+    customers = data.frame("customers") if data.has("customers") else None
     for (campaign_id, start), group in contacts.groupby(["campaign_id", "start_date"], sort=True):
-        feats = customer_features(data, (pd.Timestamp(start) - pd.Timedelta(days=1)).date(), group.customer_id)
+        feats = customer_features(data, (pd.Timestamp(start) - pd.Timedelta(days=1)).date(), group.customer_id, customers)
         rows.append(group[["campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue"]]
                     .merge(feats, left_on="customer_id", right_index=True, how="left"))
     return pd.concat(rows, ignore_index=True)
@@ -123,11 +128,18 @@ def feature_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c not in OUTCOME_COLUMNS]
 
 
+def _at_most(rows: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``rows``, or a random ``n`` of them (in their order) when there are more."""
+    return rows if len(rows) <= n else rows.iloc[np.sort(rng.choice(len(rows), n, replace=False))]
+
+
 def fit_arms(table: pd.DataFrame, rng: np.random.Generator, outcomes=("converted", "margin")) -> dict[tuple[str, str], uplift.ArmModel]:
-    """An uplift model per arm and outcome, the learner chosen by held-out Qini."""
+    """An uplift model per arm and outcome, the learner chosen by held-out Qini, each learning from
+    at most ``MAX_TRAINING_ROWS`` of the arm's past contacts."""
     columns = feature_columns(table)
     models = {}
     for arm, rows in table.groupby("arm", sort=True):
+        rows = _at_most(rows, MAX_TRAINING_ROWS, rng)
         X = rows[columns].to_numpy(dtype=float)
         for outcome in outcomes:
             models[(arm, outcome)] = uplift.fit_arm(X, rows[outcome].to_numpy(float), rows.w.to_numpy(int), arm,
@@ -215,12 +227,13 @@ def due_in_weeks(data: Dataset, as_of: dt.date, customer_ids) -> pd.Series:
 
 def fit_response_models(table: pd.DataFrame, rng: np.random.Generator) -> dict[str, object]:
     """The classic response model a team would build without a control group: per arm, the chance
-    of buying if contacted, learned on treated customers only (it rewards sure things)."""
+    of buying if contacted, learned on treated customers only (it rewards sure things), at most
+    ``MAX_TRAINING_ROWS`` per arm."""
     columns = feature_columns(table)
     seed = int(rng.integers(2**31))
-    return {arm: uplift.default_estimator(seed).fit(rows.loc[rows.w == 1, columns].to_numpy(float),
-                                                    rows.loc[rows.w == 1, "converted"].to_numpy(float))
-            for arm, rows in table.groupby("arm", sort=True)}
+    treated = {arm: _at_most(rows[rows.w == 1], MAX_TRAINING_ROWS, rng) for arm, rows in table.groupby("arm", sort=True)}
+    return {arm: uplift.default_estimator(seed).fit(rows[columns].to_numpy(float), rows.converted.to_numpy(float))
+            for arm, rows in treated.items()}
 
 
 def arm_matrix(eligible_channels: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
