@@ -131,17 +131,18 @@ def _new_run_dir(parent: Path) -> Path:
 
 
 class PeakMemory:
-    """Peak resident memory (bytes) of this process's children and their descendants while the
-    block runs: a notebook's kernel and whatever it starts (a Spark JVM). Sampled every
+    """Peak resident memory (bytes) of the processes this process starts while the block runs and
+    their descendants: a notebook's kernel and whatever it starts (a Spark JVM). Sampled every
     ``interval`` seconds as the sum over the process tree, and never below a process's own
     high-water mark (Linux ``VmHWM``), so a kernel's peak between two samples is not missed."""
 
     def __init__(self, interval: float = 0.5):
-        self.interval, self.peak = interval, 0
+        self.interval, self.peak, self._before = interval, 0, set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def __enter__(self) -> PeakMemory:
+        self._before = {process.pid for process in psutil.Process().children(recursive=True)}
         self._thread.start()
         return self
 
@@ -158,6 +159,8 @@ class PeakMemory:
     def _sample(self) -> None:
         total = 0
         for process in psutil.Process().children(recursive=True):
+            if process.pid in self._before:
+                continue
             try:
                 total += process.memory_info().rss
                 self.peak = max(self.peak, _high_water_mark(process.pid))
