@@ -2,6 +2,7 @@
 solvers agreeing within the certified gap, clear refusals of degenerate inputs."""
 
 import datetime as dt
+import sys
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,14 @@ def test_a_zero_budget_plans_only_free_contacts_and_says_so():
     values, eligible, _ = instance(3)
     plan, diag = ch.optimise_contact_plan(values, ARMS.assign(cost_per_contact=[0.0, 0.05, 1.0, 3.0]), eligible, budget=0)
     assert set(plan.channel) <= {"email"} and "budget is 0" in diag.message
+
+
+def test_when_the_exact_solver_fails_the_lagrangian_plan_is_taken_and_the_reason_given(monkeypatch):
+    values, eligible, _ = instance(5)
+    monkeypatch.setattr(sys, "executable", "/bin/false")        # the solver's process exits with 1
+    plan, diag = ch.optimise_contact_plan(values, ARMS, eligible, budget=20.0)
+    assert diag.method.startswith("Lagrangian") and len(plan) > 0
+    assert "exact solver's process failed (exit code 1): Lagrangian plan instead" in diag.message
 
 
 def test_rules_are_data_and_the_august_2026_phone_change_applies_to_prospects():

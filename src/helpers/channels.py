@@ -341,22 +341,29 @@ def _milp(problem: Problem, time_limit: float) -> tuple:
     return ("ok", choice, objective, bound, prices)
 
 
-def solve_exact(problem: Problem, time_limit: float = 60.0) -> tuple[np.ndarray, Diagnostics] | None:
+class ExactSolverFailed(RuntimeError):
+    """The exact solver gave no plan; the message says why (time limit, crash, no solution)."""
+
+
+def solve_exact(problem: Problem, time_limit: float = 60.0) -> tuple[np.ndarray, Diagnostics]:
     """The optimal plan by mixed-integer programming (HiGHS), run in a separate process that is
-    killed after ``time_limit`` + 30 seconds (HiGHS stops itself at ``time_limit``). None when it
-    did not finish or found no solution."""
+    killed after ``time_limit`` + 30 seconds (HiGHS stops itself at ``time_limit``). Raises
+    ExactSolverFailed when it did not finish, crashed or found no solution."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "problem.pkl", Path(tmp) / "result.pkl"
         source.write_bytes(pickle.dumps(problem))
         try:
             subprocess.run([sys.executable, "-m", "helpers.channels", str(source), str(target), str(time_limit)],
-                           check=True, timeout=time_limit + 30, capture_output=True)
-        except (subprocess.TimeoutExpired, subprocess.CalledProcessError):
-            return None
+                           check=True, timeout=time_limit + 30, capture_output=True, text=True)
+        except subprocess.TimeoutExpired as exc:
+            raise ExactSolverFailed(f"The exact solver did not finish within {time_limit:.0f} s") from exc
+        except subprocess.CalledProcessError as exc:
+            last = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else f"exit code {exc.returncode}"
+            raise ExactSolverFailed(f"The exact solver's process failed ({last})") from exc
         result = pickle.loads(target.read_bytes())
     if result[0] != "ok":
-        return None
+        raise ExactSolverFailed(f"The exact solver found no plan ({result[1]})")
     _, choice, objective, bound, prices = result
     check_plan(problem, choice)
     spent, _, _ = _usage(problem, choice)
@@ -577,7 +584,8 @@ def _fill(problem: Problem, net: np.ndarray, choice: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- the entry point
 
-EXACT_MAX_VARIABLES = 200_000
+EXACT_MAX_VARIABLES = 30_000    # candidate pairs; the default world's 25,485 take HiGHS 47 s on 2 cores, and at
+                                # 100k customers it spent its whole 60 s before the Lagrangian (gap 4e-6) took over
 
 
 def optimise_contact_plan(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.DataFrame, budget: float,
@@ -590,9 +598,10 @@ def optimise_contact_plan(values: pd.DataFrame, arm_table: pd.DataFrame, eligibl
     contact cost; ``arm_table``: arm, channel, cost_per_contact; ``eligible``: customers x
     channels (``eligibility``); ``budget`` in EUR; ``capacities``: channel -> maximum contacts;
     ``min_reach``: segment -> minimum contacts, with ``segments`` (customer_id -> segment).
-    ``method``: exact, lagrangian, or auto (exact for up to EXACT_MAX_VARIABLES candidate pairs,
-    falling back to Lagrangian if it runs out of time). Returns one row per contacted customer
-    (customer_id, arm, channel, expected_incremental_margin, cost) and the diagnostics."""
+    ``method``: exact, lagrangian, or auto (exact for up to EXACT_MAX_VARIABLES candidate pairs);
+    if the exact solver fails or runs out of time, the Lagrangian plan is taken and the message
+    says why. Returns one row per contacted customer (customer_id, arm, channel,
+    expected_incremental_margin, cost) and the diagnostics."""
     problem = build_problem(values, arm_table, eligible, budget, capacities, segments, min_reach)
     message = ""
     if problem.budget == 0:
@@ -600,9 +609,10 @@ def optimise_contact_plan(values: pd.DataFrame, arm_table: pd.DataFrame, eligibl
     result = None
     candidates = int((problem.allowed & (problem.net > 0)).sum())
     if method == "exact" or (method == "auto" and candidates <= EXACT_MAX_VARIABLES):
-        result = solve_exact(problem, time_limit)
-        if result is None:
-            message += f" The exact solver did not finish within {time_limit:.0f} s: Lagrangian plan instead."
+        try:
+            result = solve_exact(problem, time_limit)
+        except ExactSolverFailed as failure:
+            message += f" {failure}: Lagrangian plan instead."
     if result is None:
         result = solve_lagrangian(problem)
     choice, diag = result
