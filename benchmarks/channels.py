@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import measure, save  # noqa: E402
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from helpers.memory import tree_peak
 import numpy as np, pandas as pd
 from helpers import channels
 n = int(sys.argv[1])
@@ -33,7 +34,7 @@ plan, diag = channels.optimise_contact_plan(values, arm_table, eligible, budget=
 wall = time.perf_counter() - t
 print(json.dumps({"customers": n, "channels": 5, "wall_s": round(wall, 2), "contacts": diag.contacts,
                   "objective_eur": round(diag.objective, 2), "bound_eur": round(diag.bound, 2), "gap": diag.gap,
-                  "binding": diag.binding, "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                  "binding": diag.binding, "peak_mb": round(tree_peak() / 2**20)}))
 """
 
 

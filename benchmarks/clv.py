@@ -18,7 +18,8 @@ from generate_world import dense_scenario, dense_world  # noqa: E402
 from harness import measure, save  # noqa: E402
 
 CHILD = """
-import datetime as dt, json, resource, sys, time
+import datetime as dt, json, sys, time
+from helpers.memory import tree_peak
 from helpers import clv, features
 from helpers.world import load_world
 world = load_world(sys.argv[1])
@@ -39,7 +40,7 @@ print(json.dumps({"customers": len(summary), "transactions": world.manifest["fil
                   **{k: round(v, 2) for k, v in times.items()},
                   "features_and_fits_s": round(times["features_s"] + times["bgnbd_s"] + times["gamma_gamma_s"], 2),
                   "converged": bgnbd.converged and gamma_gamma.converged,
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                  "peak_mb": round(tree_peak() / 2**20)}))
 """
 
 def main(sizes: list[int]) -> list[dict]:

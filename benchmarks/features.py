@@ -5,8 +5,8 @@ Parquet file, with a check that both give the same values.
 
 Input: the dense retail_fr variant of benchmarks/generate_world.py (about 20 orders per customer).
 Each engine runs in a fresh process; the Spark figure includes reading the file but not starting
-the session (printed apart); its peak memory is the Python driver plus the JVM (VmHWM of the
-process tree). Writes benchmarks/results_features.json.
+the session (printed apart); its peak memory is the Python driver's plus the JVM's (`memory.tree_peak`;
+the session is still alive when it is read). Writes benchmarks/results_features.json.
 Target (issue 9): 1M customers / 20M transactions on DuckDB in at most 3 s; Spark identical.
 """
 
@@ -21,9 +21,9 @@ from generate_world import dense_scenario, dense_world  # noqa: E402
 from harness import measure, save  # noqa: E402
 
 CHILD = """
-import datetime as dt, json, os, resource, sys, time
-from pathlib import Path
+import datetime as dt, json, sys, time
 from helpers import features
+from helpers.memory import tree_peak
 engine, tx_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t = time.perf_counter()
 con = features.connect(engine)
@@ -33,29 +33,8 @@ tx = features.read_table(con, tx_path, "transactions")
 summary = features.execute(features.customer_summary(tx, dt.date(2025, 12, 31)))
 wall = time.perf_counter() - t
 summary.sort_values("customer_id").to_parquet(out)
-
-def tree_peak_kb(pid):
-    '''Sum of VmHWM over a process and its descendants (the JVM is a child of the driver).'''
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo += children.get(p, [])
-        try:
-            total += int(next(l for l in Path(f"/proc/{p}/status").read_text().splitlines() if l.startswith("VmHWM")).split()[1])
-        except (OSError, StopIteration):
-            pass
-    return total
-
 print(json.dumps({"engine": engine, "customers": len(summary), "transactions": int(tx.count().execute()),
-                  "start_s": round(start_s, 1), "wall_s": round(wall, 2), "peak_mb": round(tree_peak_kb(os.getpid()) / 1024)}))
+                  "start_s": round(start_s, 1), "wall_s": round(wall, 2), "peak_mb": round(tree_peak() / 2**20)}))
 """
 
 

@@ -5,8 +5,8 @@
 The issue sizes the benchmark at about 20 orders per customer over the history. The calibrated
 retail_fr world makes about 4 over ten years (a fashion retailer's rhythm), so the benchmark runs
 a denser variant: the same scenario with purchases.alpha = 1.3 (mean rate 0.23 a week) and
-drop-out p ~ Beta(1, 30), over 2016-2025. Each size runs in a fresh subprocess so peak memory
-(ru_maxrss) is its own. Prints one table and writes benchmarks/results_generate_world.json.
+drop-out p ~ Beta(1, 30), over 2016-2025. Each size runs in a fresh subprocess; peak memory
+(`memory.tree_peak`) is its own. Prints one table and writes benchmarks/results_generate_world.json.
 Target (issue 2): 1M customers <= 30 s, <= 3 GB.
 """
 
@@ -24,7 +24,8 @@ from harness import measure, save  # noqa: E402
 DENSE_PURCHASES = {"alpha": 1.3, "a": 1.0, "b": 30.0}
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from helpers.memory import tree_peak
 from helpers.world import generate_world
 n, scenario, root = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
@@ -32,7 +33,7 @@ w = generate_world(scenario, root=root, n_customers=n, n_prospects=n // 4, start
 wall = time.perf_counter() - t0
 rows = w.manifest["files"]["transactions.parquet"]["rows"]
 print(json.dumps({"customers": n, "transactions": rows, "wall_s": round(wall, 2),
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                  "peak_mb": round(tree_peak() / 2**20)}))
 """
 
 

@@ -1,5 +1,6 @@
-"""What every benchmark does: run the measured code in a fresh Python process (so the peak memory,
-ru_maxrss, is that run's own) and keep the figures it prints."""
+"""What every benchmark does: run the measured code in a fresh Python process and keep the figures
+it prints. Each child reports its peak memory with ``helpers.memory.tree_peak`` (VmHWM): ru_maxrss
+would start at this process's size, which Linux copies into every child it starts."""
 
 import json
 import subprocess

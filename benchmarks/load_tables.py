@@ -4,7 +4,7 @@
 
 For each size (default 1M and 20M rows) a transaction log with order_id, customer_id, order_date,
 amount and category is written once by DuckDB as CSV (UTF-8) and as Parquet; each is then loaded
-in a fresh subprocess (so ru_maxrss is its own peak) through the whole contract: parsing, rules,
+in a fresh subprocess (peak memory its own, `memory.tree_peak`) through the whole contract: parsing, rules,
 duplicate order ids, pandera gate. Prints one table, writes benchmarks/results_load_tables.json.
 Target (issue 3): 20M rows under 3 GB of memory.
 """
@@ -19,14 +19,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import measure, save  # noqa: E402
 
 CHILD = """
-import json, resource, sys, time, datetime as dt
+import json, sys, time, datetime as dt
+from helpers.memory import tree_peak
 from helpers.io import load_tables
 t0 = time.perf_counter()
 data = load_tables(sys.argv[1], latest_date=dt.date(2026, 1, 1))
 wall = time.perf_counter() - t0
 report = data.report.tables["transactions"]
 print(json.dumps({"rows_kept": report.rows_kept, "wall_s": round(wall, 2),
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                  "peak_mb": round(tree_peak() / 2**20)}))
 """
 
 

@@ -5,8 +5,8 @@ report.pdf) at 10k, 100k and 1M customers on the default scenario, and of each n
 
 Each size runs in a fresh process into a scratch folder; the world is generated inside the run
 (notebook 00) unless already cached. A notebook's peak memory is the runner's own figure for that
-notebook's kernel and its children (`runs.PeakMemory`); the whole run's is the largest of those
-and the runner's (ru_maxrss). Prints one table
+notebook's kernel and its children (`memory.PeakMemory`); the whole run's is the largest of those
+and the runner's (`memory.tree_peak`). Prints one table
 with a line per notebook, writes benchmarks/results_playbook.json.
 Targets: at most 90 s at 10k customers (issue 8); completes at 1M on a 2-core, 24 GB machine (issue 9).
 """
@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import measure, save  # noqa: E402
 
 CHILD = """
-import json, re, resource, sys, tempfile, time
+import json, re, sys, tempfile, time
 from helpers import playbook, runs
+from helpers.memory import tree_peak
 n = int(sys.argv[1])
 book = playbook.with_settings(playbook.load("tour"), [f"n_customers={n}", f"n_prospects={n // 4}"])
 steps = {}
@@ -32,7 +33,7 @@ t0 = time.perf_counter()
 with tempfile.TemporaryDirectory() as out:
     runs.run(book, out, progress=progress)
 wall = time.perf_counter() - t0
-peak = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, *(s["peak_mb"] for s in steps.values())])
+peak = max([tree_peak() // 2**20, *(s["peak_mb"] for s in steps.values())])
 print(json.dumps({"customers": n, "wall_s": round(wall, 1), "peak_mb": peak,
                   "notebooks": steps}))
 """

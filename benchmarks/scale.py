@@ -24,12 +24,11 @@ from generate_world import dense_scenario, dense_world  # noqa: E402
 from harness import measure, save  # noqa: E402
 
 CHILD = """
-import datetime as dt, json, resource, sys, time
-import ibis
-from helpers import features
+import datetime as dt, json, sys, time
+from helpers.memory import tree_peak
+from helpers import features, io
 folder, out = sys.argv[1], sys.argv[2]
-con = ibis.duckdb.connect()
-con.raw_sql("SET memory_limit = '6GB'").fetchall()
+con = io.connect(memory_limit="6GB")              # spills to the system temp folder past the limit
 t = time.perf_counter()
 tx = con.read_parquet(f"{folder}/*.parquet", table_name="transactions")
 summary = features.customer_summary(tx, dt.date(2025, 12, 31))
@@ -37,7 +36,7 @@ summary.to_parquet(out)
 wall = time.perf_counter() - t
 rows = con.raw_sql(f"SELECT count(*) FROM read_parquet('{out}')").fetchall()[0][0]
 print(json.dumps({"customers": rows, "transactions": int(tx.count().execute()), "wall_s": round(wall, 1),
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                  "peak_mb": round(tree_peak() / 2**20)}))
 """
 
 

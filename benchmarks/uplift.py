@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import measure, save  # noqa: E402
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from helpers.memory import tree_peak
 import numpy as np, pandas as pd
 from helpers import next_best_offer as nbo
 n = int(sys.argv[1])
@@ -39,7 +40,7 @@ scores = [nbo.score_customers(models, features, list(features.columns), outcome)
 score_s = time.perf_counter() - t
 print(json.dumps({"customers": n, "arms": 3, "fit_s": round(fit_s, 2), "score_s": round(score_s, 2),
                   "total_s": round(fit_s + score_s, 2), "chosen": {f"{a}/{o}": m.learner.name for (a, o), m in models.items()},
-                  "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+                  "peak_mb": round(tree_peak() / 2**20)}))
 """
 
 

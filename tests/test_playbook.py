@@ -15,7 +15,7 @@ from helpers import playbook as recipes
 from helpers.cli import main
 from helpers.paths import REPORTS_DIR
 from helpers.runner import notebooks
-from helpers.runs import PeakMemory
+from helpers.memory import PeakMemory
 
 SMALL = ["--set", "n_customers=3000", "--set", "n_prospects=500", "--set", "seed=7"]
 

@@ -16,16 +16,15 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import replace
 from importlib.metadata import distributions
 from pathlib import Path
 
 import nbformat
-import psutil
 
 from helpers import report
+from helpers.memory import PeakMemory
 from helpers.notebook import KEY_PACKAGES
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.playbook import WORLD_KEYS, Playbook, Step, check, notebook_parameters
@@ -128,55 +127,6 @@ def _new_run_dir(parent: Path) -> Path:
         except FileExistsError:
             continue
     raise RunFailed(f"no free run folder under {parent}")
-
-
-class PeakMemory:
-    """Peak resident memory (bytes) of the processes this process starts while the block runs and
-    their descendants: a notebook's kernel and whatever it starts (a Spark JVM). Sampled every
-    ``interval`` seconds as the sum over the process tree, and never below a process's own
-    high-water mark (Linux ``VmHWM``), so a kernel's peak between two samples is not missed."""
-
-    def __init__(self, interval: float = 0.5):
-        self.interval, self.peak, self._before = interval, 0, set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def __enter__(self) -> PeakMemory:
-        self._before = {process.pid for process in psutil.Process().children(recursive=True)}
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while True:
-            self._sample()
-            if self._stop.wait(self.interval):
-                return
-
-    def _sample(self) -> None:
-        total = 0
-        for process in psutil.Process().children(recursive=True):
-            if process.pid in self._before:
-                continue
-            try:
-                total += process.memory_info().rss
-                self.peak = max(self.peak, _high_water_mark(process.pid))
-            except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
-                continue    # the process ended between listing and reading: its memory is gone
-        self.peak = max(self.peak, total)
-
-
-def _high_water_mark(pid: int) -> int:
-    """A process's peak resident memory in bytes from /proc (Linux); 0 where /proc is absent."""
-    if not Path("/proc").is_dir():
-        return 0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def execute(playbook: Playbook, run_dir: Path, progress=print) -> None:
