@@ -4,9 +4,10 @@ caps and minimum reach.
 
 Legal eligibility is data (``data/channel_rules_fr.csv``, one row per channel, audience and period,
 with its source): a new country or channel is a table row, not code. The plan is solved exactly
-(scipy ``milp``/HiGHS, in a subprocess with a hard time limit) for small bases, and with a
-Lagrangian method for large ones: prices on the budget, capacities and reach, then a feasible
-repair, with a certified gap to the dual bound.
+(scipy ``milp``/HiGHS, in a subprocess, with a limit on branch-and-bound nodes) for problems of up
+to EXACT_MAX_VARIABLES candidate pairs, and with a Lagrangian method for larger ones: prices on the
+budget, capacities and reach, then a feasible repair, with a certified gap to the dual bound. The
+choice and every limit are counts of work, never of seconds, so a plan is the same on any machine.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from helpers.consents import resolve_consents
 from helpers.paths import PACKAGE_DATA_DIR
 
 NO_CONTACT = "no contact"
@@ -60,17 +62,25 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
     opt_out; 'phone' needs a number and 'app' the app; Bloctel-listed numbers are screened out;
     the legal cap per 30 days counts ``recent`` contacts on that channel (columns customer_id,
     channel, contacts in the last 30 days). The preference centre (preferred_channel,
-    max_contacts_per_month) and the house ``pressure_cap`` on all contacts in 30 days apply too.
-    Without a consents table the strict default holds: no opt_in channel, no phone."""
+    max_contacts_per_month) and the house ``pressure_cap`` on all contacts in 30 days apply too
+    (0 allows no contact at all; None: no house cap). Consent rows are read whatever their order
+    (``consents.resolve_consents``: the latest row wins, the most restrictive on a tie). Without a
+    consents table the strict default holds: no opt_in channel, no phone."""
+    if pressure_cap is not None and (isinstance(pressure_cap, bool) or not isinstance(pressure_cap, (int, np.integer))
+                                     or pressure_cap < 0):
+        raise PlanInputError(f"pressure_cap must be a whole number of contacts >= 0 (0: no contact at all), "
+                             f"got {pressure_cap!r}.")
     ids = pd.Index(customers.customer_id, name="customer_id")
-    prospect = customers.set_index("customer_id").get("is_prospect", pd.Series(False, index=ids)).fillna(False)
-    status = (consents.pivot_table(index="customer_id", columns="channel", values="status", aggfunc="first")
-              if consents is not None else pd.DataFrame(index=ids))
-    first = consents.drop_duplicates("customer_id").set_index("customer_id") if consents is not None else pd.DataFrame(index=ids)
-    bloctel = (consents[consents.channel == "phone"].set_index("customer_id").get("bloctel")
-               if consents is not None and "bloctel" in consents else None)
-    has_phone = customers.set_index("customer_id").get("phone", pd.Series(np.nan, index=ids)).notna()
-    has_app = customers.set_index("customer_id").get("has_app", pd.Series(False, index=ids)).fillna(False).astype(bool)
+    by_id = customers.set_index("customer_id")
+    prospect = by_id.get("is_prospect", pd.Series(False, index=ids)).fillna(False)
+    resolved = resolve_consents(consents) if consents is not None else None
+    status = (resolved.channels.pivot(index="customer_id", columns="channel", values="status")
+              if resolved is not None else pd.DataFrame(index=ids))
+    preferences = resolved.preferences if resolved is not None else pd.DataFrame(index=ids)
+    bloctel = (resolved.channels[resolved.channels.channel == "phone"].set_index("customer_id").get("bloctel")
+               if resolved is not None else None)
+    has_phone = by_id.get("phone", pd.Series(np.nan, index=ids)).notna()
+    has_app = by_id.get("has_app", pd.Series(False, index=ids)).fillna(False).astype(bool)
     recent_by = (recent.pivot_table(index="customer_id", columns="channel", values="contacts", aggfunc="sum")
                  .reindex(index=ids).fillna(0) if recent is not None and len(recent) else pd.DataFrame(index=ids))
     total_recent = recent_by.sum(axis=1) if len(recent_by.columns) else pd.Series(0.0, index=ids)
@@ -98,15 +108,13 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
             ok[rows.to_numpy()] &= allowed[rows.to_numpy()]
         out[channel] = ok
     table = pd.DataFrame(out)
-    if "preferred_channel" in first:
-        preferred = first.preferred_channel.reindex(ids)
+    if "preferred_channel" in preferences:
+        preferred = preferences.preferred_channel.reindex(ids)
         for channel in channels:
             table[channel] &= preferred.isna() | preferred.eq(channel)
-    cap = pd.Series(np.inf, index=ids)
-    if pressure_cap:
-        cap = cap.clip(upper=pressure_cap)
-    if "max_contacts_per_month" in first:
-        cap = np.minimum(cap, first.max_contacts_per_month.reindex(ids).astype(float).fillna(np.inf))
+    cap = pd.Series(np.inf if pressure_cap is None else float(pressure_cap), index=ids)
+    if "max_contacts_per_month" in preferences:
+        cap = np.minimum(cap, preferences.max_contacts_per_month.reindex(ids).astype(float).fillna(np.inf))
     return table & (total_recent + 1 <= cap).to_numpy()[:, None]
 
 
@@ -278,31 +286,56 @@ def _binding(problem: Problem, choice: np.ndarray) -> list[str]:
     return out
 
 
+class PlanBreaksConstraint(RuntimeError):
+    """A solver produced a plan that breaks a hard constraint (a bug): the plan is never returned."""
+
+
 def check_plan(problem: Problem, choice: np.ndarray) -> None:
-    """Assert every hard constraint holds (used by tests and after every solve)."""
+    """Raise PlanBreaksConstraint unless every hard constraint holds (after every solve, and in tests)."""
     taken = np.flatnonzero(choice >= 0)
-    assert problem.allowed[taken, choice[taken]].all(), "a contact without consent or legal basis"
     spent, per_channel, per_segment = _usage(problem, choice)
-    assert spent <= problem.budget + 1e-6, f"budget exceeded: {spent} > {problem.budget}"
-    for c, cap in problem.capacity.items():
-        assert per_channel[c] <= cap + 1e-9, f"capacity of {problem.channels[c]} exceeded"
-    for s, r in problem.reach.items():
-        assert per_segment[s] >= r - 1e-9, f"minimum reach of {problem.segment_names[s]} not met"
+    broken = (["a contact without consent or legal basis"] if not problem.allowed[taken, choice[taken]].all() else []) \
+        + ([f"budget exceeded: {spent} > {problem.budget}"] if spent > problem.budget + 1e-6 else []) \
+        + [f"capacity of {problem.channels[c]} exceeded" for c, cap in problem.capacity.items()
+           if per_channel[c] > cap + 1e-9] \
+        + [f"minimum reach of {problem.segment_names[s]} not met" for s, r in problem.reach.items()
+           if per_segment[s] < r - 1e-9]
+    if broken:
+        raise PlanBreaksConstraint("; ".join(broken))
 
 
 # ---------------------------------------------------------------- exact: milp in a subprocess
 
-def _milp_arrays(problem: Problem):
-    """Variables: allowed (customer, arm) pairs worth considering; constraints as sparse rows."""
+def _candidates(problem: Problem) -> np.ndarray:
+    """Customers x arms: the pairs an optimal plan may use. A pair is useful when its net margin is
+    positive, or its customer is in a minimum-reach segment; it is dropped when another arm of the
+    same customer is at least as good and as cheap and takes no scarcer capacity (same channel, or
+    a channel without a capacity), since swapping to that arm never breaks a constraint."""
     net = problem.net
-    keep = problem.allowed & ((net > 0) | (problem.segment is not None and bool(problem.reach)))
-    rows, arms = np.nonzero(keep)
+    reach = np.isin(problem.segment, list(problem.reach)) if problem.reach else np.zeros(len(net), bool)
+    keep = problem.allowed & ((net > 0) | reach[:, None])
+    dominated = np.zeros_like(keep)
+    for b in range(len(problem.arms)):
+        for a in range(len(problem.arms)):
+            free = problem.arm_channel[a] == problem.arm_channel[b] or problem.arm_channel[a] not in problem.capacity
+            if a == b or not free or problem.cost[a] > problem.cost[b]:
+                continue
+            strictly = (net[:, a] > net[:, b]) | (problem.cost[a] < problem.cost[b]) | (a < b)
+            dominated[:, b] |= keep[:, a] & (net[:, a] >= net[:, b]) & strictly
+    return keep & ~dominated
+
+
+def _milp_arrays(problem: Problem):
+    """Variables: the candidate (customer, arm) pairs; constraints as sparse rows (at most one arm
+    per customer who has a candidate, budget, capacities, reach)."""
+    rows, arms = np.nonzero(_candidates(problem))
+    people, person = np.unique(rows, return_inverse=True)
     n_var = len(rows)
     blocks, lower, upper, names = [], [], [], []
-    blocks.append(sparse.csr_matrix((np.ones(n_var), (rows, np.arange(n_var))), shape=(len(problem.customer_ids), n_var)))
-    lower.append(np.zeros(len(problem.customer_ids)))
-    upper.append(np.ones(len(problem.customer_ids)))
-    names += ["customer"] * len(problem.customer_ids)
+    blocks.append(sparse.csr_matrix((np.ones(n_var), (person, np.arange(n_var))), shape=(len(people), n_var)))
+    lower.append(np.zeros(len(people)))
+    upper.append(np.ones(len(people)))
+    names += ["customer"] * len(people)
     blocks.append(sparse.csr_matrix(problem.cost[arms][None, :]))
     lower.append([0.0]); upper.append([problem.budget]); names.append("budget")
     for c, cap in problem.capacity.items():
@@ -312,64 +345,83 @@ def _milp_arrays(problem: Problem):
         blocks.append(sparse.csr_matrix((problem.segment[rows] == s).astype(float)[None, :]))
         lower.append([r]); upper.append([np.inf]); names.append(f"reach {problem.segment_names[s]}")
     A = sparse.vstack(blocks).tocsr()
-    return rows, arms, -net[rows, arms], A, np.concatenate(lower), np.concatenate(upper), names
+    return rows, arms, -problem.net[rows, arms], A, np.concatenate(lower), np.concatenate(upper), names
 
 
-def _milp(problem: Problem, time_limit: float) -> tuple:
+NODE_LIMIT = 1_000      # branch-and-bound nodes: a limit on work, so the same problem stops at the same plan on any machine
+SAFETY_SECONDS = 900    # wall-clock guard on the solver's process: past it the run fails; it never picks a method
+
+
+def _milp(problem: Problem, node_limit: int) -> tuple:
     """Solve the LP relaxation (its duals are the shadow prices: EUR of margin per extra unit of a
     limit); when its optimum is already integral it is the exact plan, else solve the mixed-integer
-    program. (At 10k customers the relaxation was integral: 0.3 s instead of 11.6 s of HiGHS.)"""
+    program, stopping after ``node_limit`` nodes with the best plan found and its proven bound.
+    HiGHS's presolve is off: on the default world's plan it took 68 s of the 85 s, and the search
+    without it 13 s. Returns ("ok", choice, objective, bound, prices, proven) or ("failed", why)."""
     rows, arms, c, A, lo, hi, names = _milp_arrays(problem)
+    choice = np.full(len(problem.customer_ids), -1)
+    if len(c) == 0:
+        return ("ok", choice, 0.0, 0.0, {"budget": 0.0}, True)
     ub = [i for i, h in enumerate(hi) if np.isfinite(h)]
     lb = [i for i, l in enumerate(lo) if l > 0]
     lp = linprog(c, A_ub=sparse.vstack([A[ub], -A[lb]]).tocsr(), b_ub=np.concatenate([hi[ub], -lo[lb]]),
                  bounds=(0, 1), method="highs")
     marginals = lp.ineqlin.marginals[: len(ub)] if lp.status == 0 else np.full(len(ub), np.nan)
     prices = {names[i]: float(-m) for i, m in zip(ub, marginals) if names[i] != "customer"}
+    proven = True
     if lp.status == 0 and np.all(np.minimum(lp.x, 1 - lp.x) < 1e-9):
         x, objective, bound = lp.x, float(-lp.fun), float(-lp.fun)
     else:
         res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(len(c)), bounds=Bounds(0, 1),
-                   options={"time_limit": time_limit, "mip_rel_gap": 1e-6})
+                   options={"node_limit": node_limit, "mip_rel_gap": 1e-6, "presolve": False})
         if res.x is None:
-            return ("failed", str(res.message))
-        x, objective = res.x, float(-res.fun)
+            return ("failed", f"{res.message}; node limit {node_limit:,}")
+        x, objective, proven = res.x, float(-res.fun), res.status == 0
         bound = float(-res.mip_dual_bound) if res.mip_dual_bound is not None else objective
-    choice = np.full(len(problem.customer_ids), -1)
     picked = x > 0.5
     choice[rows[picked]] = arms[picked]
-    return ("ok", choice, objective, bound, prices)
+    return ("ok", choice, objective, bound, prices, proven)
 
 
 class ExactSolverFailed(RuntimeError):
-    """The exact solver gave no plan; the message says why (time limit, crash, no solution)."""
+    """The exact solver gave no plan; the message says why (crash, no plan within the node limit)."""
 
 
-def solve_exact(problem: Problem, time_limit: float = 60.0) -> tuple[np.ndarray, Diagnostics]:
-    """The optimal plan by mixed-integer programming (HiGHS), run in a separate process that is
-    killed after ``time_limit`` + 30 seconds (HiGHS stops itself at ``time_limit``). Raises
-    ExactSolverFailed when it did not finish, crashed or found no solution."""
+class SolverPastSafetyLimit(RuntimeError):
+    """The exact solver's process ran past SAFETY_SECONDS: the run stops rather than switch method."""
+
+
+def solve_exact(problem: Problem, node_limit: int = NODE_LIMIT,
+                safety_seconds: float = SAFETY_SECONDS) -> tuple[np.ndarray, Diagnostics]:
+    """The optimal plan by mixed-integer programming (HiGHS), run in a separate process. The search
+    stops at ``node_limit`` nodes (work, not time: the same plan on a fast or a slow machine) and
+    the diagnostics give the certified gap. Raises ExactSolverFailed when the process crashed or
+    found no plan, and SolverPastSafetyLimit when it ran longer than ``safety_seconds``."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "problem.pkl", Path(tmp) / "result.pkl"
         source.write_bytes(pickle.dumps(problem))
         try:
-            subprocess.run([sys.executable, "-m", "helpers.channels", str(source), str(target), str(time_limit)],
-                           check=True, timeout=time_limit + 30, capture_output=True, text=True)
+            subprocess.run([sys.executable, "-m", "helpers.channels", str(source), str(target), str(node_limit)],
+                           check=True, timeout=safety_seconds, capture_output=True, text=True)
         except subprocess.TimeoutExpired as exc:
-            raise ExactSolverFailed(f"The exact solver did not finish within {time_limit:.0f} s") from exc
+            raise SolverPastSafetyLimit(
+                f"the exact solver was still running after {safety_seconds:.0f} s, its safety limit; the run stops "
+                "rather than let the machine's speed choose the plan. Plan with method='lagrangian', or fewer "
+                "customers.") from exc
         except subprocess.CalledProcessError as exc:
             last = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else f"exit code {exc.returncode}"
             raise ExactSolverFailed(f"The exact solver's process failed ({last})") from exc
         result = pickle.loads(target.read_bytes())
     if result[0] != "ok":
         raise ExactSolverFailed(f"The exact solver found no plan ({result[1]})")
-    _, choice, objective, bound, prices = result
+    _, choice, objective, bound, prices, proven = result
     check_plan(problem, choice)
     spent, _, _ = _usage(problem, choice)
     capacity = {n.removeprefix("capacity "): p for n, p in prices.items() if n.startswith("capacity ")}
     bound = max(bound, objective)
-    diag = Diagnostics("exact (HiGHS mixed-integer)", objective, bound, _gap(objective, bound),
+    method = "exact (HiGHS mixed-integer)" + ("" if proven else f", stopped at its limit of {node_limit:,} nodes")
+    diag = Diagnostics(method, objective, bound, _gap(objective, bound),
                        {"budget": prices.get("budget", 0.0), "capacity": capacity}, _binding(problem, choice),
                        int((choice >= 0).sum()), spent, time.perf_counter() - start)
     return choice, diag
@@ -584,33 +636,37 @@ def _fill(problem: Problem, net: np.ndarray, choice: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- the entry point
 
-EXACT_MAX_VARIABLES = 30_000    # candidate pairs; the default world's 25,485 take HiGHS 47 s on 2 cores, and at
-                                # 100k customers it spent its whole 60 s before the Lagrangian (gap 4e-6) took over
+EXACT_MAX_VARIABLES = 30_000    # candidate pairs (``_candidates``): the default world's plan has 17,566
 
 
 def optimise_contact_plan(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.DataFrame, budget: float,
                           capacities: dict[str, float] | None = None, segments: pd.Series | None = None,
                           min_reach: dict[str, int] | None = None, method: str = "auto",
-                          time_limit: float = 60.0) -> tuple[pd.DataFrame, Diagnostics]:
+                          node_limit: int = NODE_LIMIT) -> tuple[pd.DataFrame, Diagnostics]:
     """The contact plan with the highest expected incremental margin (EUR, after contact costs).
 
     ``values``: customers (index customer_id) x arms, expected incremental margin before the
     contact cost; ``arm_table``: arm, channel, cost_per_contact; ``eligible``: customers x
     channels (``eligibility``); ``budget`` in EUR; ``capacities``: channel -> maximum contacts;
     ``min_reach``: segment -> minimum contacts, with ``segments`` (customer_id -> segment).
-    ``method``: exact, lagrangian, or auto (exact for up to EXACT_MAX_VARIABLES candidate pairs);
-    if the exact solver fails or runs out of time, the Lagrangian plan is taken and the message
-    says why. Returns one row per contacted customer (customer_id, arm, channel,
-    expected_incremental_margin, cost) and the diagnostics."""
+    ``method``: exact, lagrangian, or auto: exact for up to EXACT_MAX_VARIABLES candidate pairs,
+    a property of the problem, so the method never depends on the machine's speed. The exact
+    search stops after ``node_limit`` nodes; if its process crashes or it finds no plan, the
+    Lagrangian plan is taken and the message says why. Returns one row per contacted customer
+    (customer_id, arm, channel, expected_incremental_margin, cost) and the diagnostics."""
+    if method not in ("auto", "exact", "lagrangian"):
+        raise PlanInputError(f"method must be auto, exact or lagrangian, got {method!r}.")
     problem = build_problem(values, arm_table, eligible, budget, capacities, segments, min_reach)
     message = ""
     if problem.budget == 0:
         message = "The budget is 0: no contact can be paid for (free arms only)."
+    candidates = int(_candidates(problem).sum())
+    if candidates == 0:
+        message += " No allowed contact is worth its cost: the plan is empty."
     result = None
-    candidates = int((problem.allowed & (problem.net > 0)).sum())
     if method == "exact" or (method == "auto" and candidates <= EXACT_MAX_VARIABLES):
         try:
-            result = solve_exact(problem, time_limit)
+            result = solve_exact(problem, node_limit)
         except ExactSolverFailed as failure:
             message += f" {failure}: Lagrangian plan instead."
     if result is None:
@@ -672,6 +728,6 @@ def monthly(plan: pd.DataFrame, arm_table: pd.DataFrame, months: int) -> pd.Data
     return pd.concat([one.assign(week=4 * m) for m in range(months)], ignore_index=True)
 
 
-if __name__ == "__main__":      # the exact solver's separate process: python -m helpers.channels IN OUT LIMIT
+if __name__ == "__main__":      # the exact solver's separate process: python -m helpers.channels IN OUT NODE_LIMIT
     _problem = pickle.loads(Path(sys.argv[1]).read_bytes())
-    Path(sys.argv[2]).write_bytes(pickle.dumps(_milp(_problem, float(sys.argv[3]))))
+    Path(sys.argv[2]).write_bytes(pickle.dumps(_milp(_problem, int(sys.argv[3]))))

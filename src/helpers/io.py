@@ -30,6 +30,7 @@ import ibis
 import pandas as pd
 import yaml
 
+from helpers.consents import resolve_consents
 from helpers.contract import (EARLIEST_DATE, LOAD_ORDER, PERSONAL_COLUMNS, REQUIRED_TABLES, TABLES,
                               DataContractError, Table, pandera_schema)
 from helpers.paths import REPO_ROOT, duckdb_spill_dir, relative_to_repo
@@ -594,12 +595,14 @@ def _load_table(con, table: Table, raw: RawTable, spec: Mapping, id_types: dict[
     final = f"kept_{table.name}"
     if table.name == "transactions" and key_repeats:
         final = _merge_order_lines(con, raw.columns, report)
+    if table.name == "consents" and (key_repeats or _preferences_repeat(con, raw.columns)):
+        final = _resolve_consent_history(con, raw.columns, report)
     pii = [c for c in PERSONAL_COLUMNS if c in raw.columns and table.name == "customers"]
     select = ", ".join(_pseudonym(c, spec.salt) if spec.pseudonymise and c in pii else _id(c) for c in raw.columns)
     if spec.pseudonymise and pii:
         report.assumptions.append(f"direct identifiers {pii} replaced by salted SHA-256 pseudonyms")
     _sql(con, f"CREATE OR REPLACE TABLE {table.name} AS SELECT {select} FROM {final} ORDER BY __line")
-    for temp in (f"parsed_{table.name}", f"kept_{table.name}", "orders_merged"):
+    for temp in (f"parsed_{table.name}", f"kept_{table.name}", "orders_merged", "consents_resolved"):
         _sql(con, f"DROP TABLE IF EXISTS {temp}")
     result = con.table(table.name)
     if "amount" in raw.columns and table.name == "transactions":
@@ -767,7 +770,7 @@ def _key_rules(table: Table, columns: list[str]) -> list[Rule]:
                           f"{not_null} AND ({differs.replace('OVER w', f'OVER (PARTITION BY {part})')})",
                           _id("order_id"), "each order_id must belong to one customer and one date: check "
                                                  "for merged exports or recycled order numbers"))
-    else:
+    elif table.name != "consents":            # a consent history is resolved, not cut: _resolve_consent_history
         rules.append(Rule("duplicate_id", ", ".join(key), f"{', '.join(key)} repeated with different values "
                           "(the first row is kept)",
                           f"{not_null} AND row_number() OVER (PARTITION BY {part} ORDER BY __line) > 1 AND "
@@ -816,6 +819,44 @@ def _merge_order_lines(con, columns: list[str], report: TableReport) -> str:
     report.assumptions.append(f"{lines - orders:,} rows were further lines of an order (same order_id, customer and "
                               f"date): {lines:,} lines summed into {orders:,} orders")
     return "orders_merged"
+
+
+def _preferences_repeat(con, columns: list[str]) -> bool:
+    """Does a customer's preference centre (preferred channel, own monthly maximum) differ between
+    their consent rows?"""
+    fields = [c for c in ("preferred_channel", "max_contacts_per_month") if c in columns]
+    return bool(fields) and _sql(con, "SELECT count(*) FROM (SELECT customer_id FROM kept_consents GROUP BY customer_id "
+                                      "HAVING " + " OR ".join(f"count(DISTINCT {_id(c)}) > 1 OR (count({_id(c)}) > 0 "
+                                                               f"AND count({_id(c)}) < count(*))" for c in fields)
+                                 + ")")[0][0] > 0
+
+
+def _resolve_consent_history(con, columns: list[str], report: TableReport) -> str:
+    """Several rows per customer and channel, or preferences stated on some rows only: one row per
+    customer and channel, settled by ``consents.resolve_consents`` (the latest row wins; the most
+    restrictive when dates cannot order them), the customer's preference centre on each of their
+    rows. The superseded rows are counted in the report with the reason, the conflicts in words."""
+    kept = con.raw_sql("SELECT * FROM kept_consents ORDER BY __line").df()
+    resolved = resolve_consents(kept[columns])
+    first = kept.drop_duplicates(["customer_id", "channel"])[["__line", "customer_id", "channel"]]
+    rows = first.merge(resolved.channels, on=["customer_id", "channel"], how="left")
+    for name in ("preferred_channel", "max_contacts_per_month"):
+        if name in columns:
+            rows[name] = rows.customer_id.map(resolved.preferences[name])
+    if "updated_at" in columns:
+        rows["updated_at"] = rows.set_index(["customer_id", "channel"]).index.map(
+            kept.groupby(["customer_id", "channel"]).updated_at.max())
+    types = _describe(con, "kept_consents")
+    con.create_table("consents_resolved_raw", rows.astype(object).where(rows.notna(), None), overwrite=True)
+    _sql(con, "CREATE OR REPLACE TABLE consents_resolved AS SELECT __line, " + ", ".join(
+        f"CAST({_id(c)} AS {types[c]}) AS {_id(c)}" for c in columns) + " FROM consents_resolved_raw")
+    _sql(con, "DROP TABLE consents_resolved_raw")
+    superseded = len(kept) - len(rows)
+    if superseded:
+        report.excluded["superseded by a later (or, undated, stricter) row for the same customer and channel"] = superseded
+    report.rows_kept = len(rows)
+    report.assumptions += [f"consent conflicts resolved: {sentence}" for sentence in resolved.sentences()]
+    return "consents_resolved"
 
 
 def _pseudonym(column: str, salt: str) -> str:

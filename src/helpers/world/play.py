@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance
@@ -42,13 +43,15 @@ def eligibility(world, channels: list[str]) -> pd.DataFrame:
 
 
 def _eligibility(world, channels: list[str]) -> pd.DataFrame:
-    cons = world.table("consents")
+    resolved = resolve_consents(world.table("consents"))
     cust = world.table("customers", ["customer_id", "phone", "has_app"])
     codes = {name: code for code, name in enumerate(STATUS)}
-    status = cons.pivot(index="customer_id", columns="channel", values="status").loc[cust.customer_id, channels]
-    first = cons.drop_duplicates("customer_id").set_index("customer_id").loc[cust.customer_id]
-    preferred = first.preferred_channel.map({c: i for i, c in enumerate(channels)}).fillna(-1).to_numpy(int)
-    phone_rows = cons[cons.channel == "phone"].set_index("customer_id").loc[cust.customer_id]
+    status = resolved.channels.pivot(index="customer_id", columns="channel", values="status").loc[cust.customer_id,
+                                                                                                   channels]
+    choices = {c: i for i, c in enumerate(channels)} | {CONFLICTING_CHOICES: len(channels)}   # matches no channel
+    preferred = (resolved.preferences.preferred_channel.reindex(cust.customer_id).map(choices).fillna(-1)
+                 .to_numpy(int))
+    phone_rows = resolved.channels[resolved.channels.channel == "phone"].set_index("customer_id").loc[cust.customer_id]
     state = ConsentState(channels, status.replace(codes).to_numpy(dtype=np.int8), np.zeros(status.shape, int),
                          phone_rows.bloctel.fillna(False).to_numpy(bool), preferred, np.zeros(len(cust), int))
     has_phone, has_app = cust.phone.notna().to_numpy(), cust.has_app.to_numpy(bool)
