@@ -1,7 +1,10 @@
 """Own data: hand-written exports (tests/data) loaded onto the contract, or refused with a clear error."""
 
+import builtins
 import datetime as dt
 import hashlib
+import io
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -249,3 +252,38 @@ def test_mapping_options_in_their_domain_are_accepted():
         == 0.01, "an empty option keeps its default"
     assert read_mapping(DATA, "")[1] == "none", "no mapping (a notebook's default parameter)"
 
+
+def _deny(monkeypatch, denied: Path) -> None:
+    """Make the system refuse to read ``denied``, as it would for another user (tests run as root,
+    where chmod does not stop reads)."""
+    real_open, real_iterdir = builtins.open, Path.iterdir
+
+    def refuse(path):
+        if Path(path) == denied:
+            raise PermissionError(13, "Permission denied", str(path))
+
+    def fake_open(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)):
+            refuse(file)
+        return real_open(file, *args, **kwargs)
+
+    def fake_iterdir(self):
+        refuse(self)
+        return real_iterdir(self)
+
+    for module in (builtins, io):
+        monkeypatch.setattr(module, "open", fake_open)
+    monkeypatch.setattr(Path, "iterdir", fake_iterdir)
+
+
+@pytest.mark.parametrize("denied", [".", "mapping.yml", "transactions.csv"])
+def test_a_folder_or_file_we_may_not_read_is_refused_as_unreadable_naming_it(tmp_path, monkeypatch, denied):
+    (tmp_path / "transactions.csv").write_bytes((DATA / "clean_bom" / "transactions.csv").read_bytes())
+    (tmp_path / "mapping.yml").write_text("options: {max_excluded_share: 0.05}\n")
+    load_tables(tmp_path, latest_date=LATEST)          # readable: it loads
+    _deny(monkeypatch, tmp_path / denied)
+    with pytest.raises(DataContractError) as info:
+        load_tables(tmp_path, latest_date=LATEST)
+    assert info.value.category == "unreadable"
+    assert str(info.value).startswith(f"[unreadable] {(tmp_path / denied)}: permission denied")
+    assert "read access" in str(info.value)

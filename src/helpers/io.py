@@ -17,11 +17,13 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import os
 import re
 import shutil
 import tempfile
 import unicodedata
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -377,15 +379,16 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
     data_dir = _resolve(data_dir)
     if not data_dir.is_dir():
         raise DataContractError("missing_table", f"data folder {data_dir} does not exist.")
-    spec, mapping_source = read_mapping(data_dir, mapping)
-    latest = latest_date or spec.latest_date or dt.date.today()
-    con = con or connect()
-    files, ignored = _locate(data_dir, spec, required)
-    report = DataQualityReport(relative_to_repo(data_dir), mapping_source, ignored_files=ignored,
-                               missing_tables=[t for t in LOAD_ORDER if t not in files])
-    with tempfile.TemporaryDirectory(prefix="relation-playbooks-") as tmp:
-        raws = {name: _read_raw(con, name, files[name], spec.tables.get(name, TableMapping()), Path(tmp))
-                for name in LOAD_ORDER if name in files}
+    with _permission_denied_is_unreadable(data_dir):
+        spec, mapping_source = read_mapping(data_dir, mapping)
+        latest = latest_date or spec.latest_date or dt.date.today()
+        con = con or connect()
+        files, ignored = _locate(data_dir, spec, required)
+        report = DataQualityReport(relative_to_repo(data_dir), mapping_source, ignored_files=ignored,
+                                   missing_tables=[t for t in LOAD_ORDER if t not in files])
+        with tempfile.TemporaryDirectory(prefix="relation-playbooks-") as tmp:
+            raws = {name: _read_raw(con, name, files[name], spec.tables.get(name, TableMapping()), Path(tmp))
+                    for name in LOAD_ORDER if name in files}
     id_types = _id_types(con, raws)
     tables = {}
     for name, raw in raws.items():
@@ -395,6 +398,21 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
 
 
 # ---------------------------------------------------------------- finding and reading files
+
+@contextmanager
+def _permission_denied_is_unreadable(data_dir: Path):
+    """A file or folder the system will not let us read (the mapping, the data folder, an export)
+    is refused as 'unreadable', naming it."""
+    try:
+        yield
+    except PermissionError as exc:
+        folder_denied = not os.access(data_dir, os.R_OK | os.X_OK)     # then every file inside is denied too
+        denied = relative_to_repo(data_dir if folder_denied or not exc.filename else Path(exc.filename))
+        raise DataContractError("unreadable", f"{denied}: permission denied, so it cannot be read. Give the user "
+                                              f"running the analysis read access (e.g. chmod -R a+rX "
+                                              f"{relative_to_repo(data_dir)}) or copy the data to a folder of "
+                                              "theirs.") from exc
+
 
 def _locate(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tuple[dict[str, Path], list[str]]:
     """Each table's file: named in the mapping, else ``<table>.<csv|parquet|xlsx>`` (any case)."""
@@ -466,8 +484,8 @@ def _read_raw(con, table: str, path: Path, spec: TableMapping, tmp: Path) -> Raw
         else:
             columns = _read_excel(con, name, path, options, names)
     except duckdb.Error as exc:
-        raise DataContractError("unreadable", f"{path.name} cannot be read as {fmt}: {_first_line(exc)} (an unclosed "
-                                              "quote, or a row with more fields than the header?)") from exc
+        hint = " (an unclosed quote, or a row with more fields than the header?)" if fmt == "csv" else ""
+        raise DataContractError("unreadable", f"{path.name} cannot be read as {fmt}: {_first_line(exc)}{hint}") from exc
     rows = _sql(con, f"SELECT count(*) FROM {name}")[0][0]
     if rows == 0:
         raise DataContractError("no_rows", f"{path.name} has a header but no rows: export {table} again.")
