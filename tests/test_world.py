@@ -1,6 +1,8 @@
 """The synthetic world: determinism, invariants, legal defaults, identities, bad parameters."""
 
+import hashlib
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -11,7 +13,7 @@ import pytest
 import yaml
 
 from helpers.paths import SCENARIOS_DIR
-from helpers.world import WorldParameterError, generate_world
+from helpers.world import WorldParameterError, ensure_world, generate_world
 from helpers.world.identities import departements
 from tests.conftest import SMALL
 
@@ -54,6 +56,50 @@ def test_transactions_do_not_depend_on_the_chunk_size(tmp_path, small_world, mon
     assert chunked.manifest["files"]["transactions.parquet"]["rows"] > 5000
     for table in ("transactions", "contacts", "customers"):
         pd.testing.assert_frame_equal(chunked.table(table), small_world.table(table))
+
+
+def _folder_hashes(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _ensure_after(barrier, root, results):
+    """In a spawned process: wait for the other, then ensure the same world at once."""
+    barrier.wait()
+    world = ensure_world("retail_fr", root=root, **SMALL)
+    results.put((str(world.path), world.verify()))
+
+
+def test_two_processes_ensuring_one_uncached_world_at_once_both_get_it_intact(tmp_path, small_world):
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    workers = [ctx.Process(target=_ensure_after, args=(barrier, tmp_path, results)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0], "both processes succeed"
+    paths, problems = zip(*(results.get(timeout=5) for _ in workers))
+    assert problems == ([], []), "each sees an intact world"
+    world_path = tmp_path / small_world.path.name
+    assert set(paths) == {str(world_path)}
+    assert _folder_hashes(world_path) == _folder_hashes(small_world.path), "same bytes as one process alone"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", world_path.name], "no temporary folder left"
+
+
+def test_a_failed_generation_leaves_no_folder_and_clears_one_left_by_a_killed_process(tmp_path, small_world,
+                                                                                       monkeypatch):
+    import helpers.world.datacard as datacard
+    stale = tmp_path / f".{small_world.path.name}.tmp"
+    (stale / "truth").mkdir(parents=True)
+    (stale / "customers.parquet").write_bytes(b"half written")
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(datacard, "data_card", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        ensure_world("retail_fr", root=tmp_path, **SMALL)
+    assert [p.name for p in tmp_path.iterdir()] == [".locks"]
 
 
 def test_every_contract_table_and_the_truth_are_written_apart(small_world):

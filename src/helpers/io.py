@@ -17,11 +17,13 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import os
 import re
 import shutil
 import tempfile
 import unicodedata
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -72,7 +74,7 @@ class Mapping:
 
 def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Mapping, str]:
     """The mapping (a dict, a YAML path, or ``mapping.yml`` beside the data) checked key by key,
-    and where it came from."""
+    and where it came from. Every key and value is checked here, before any data is read."""
     source = "none"
     if mapping is None and (data_dir / "mapping.yml").exists():
         mapping = data_dir / "mapping.yml"
@@ -87,43 +89,155 @@ def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Map
             raise DataContractError("bad_mapping", f"{path.name} is not valid YAML: {exc}") from exc
     elif isinstance(mapping, dict):
         source = "given"
+    top = source if source not in ("none", "given") else "mapping"
+    at = f"{top}: " if top != "mapping" else "mapping "      # messages: 'exports/mapping.yml: tables...'
     mapping = mapping or {}
     if not isinstance(mapping, dict):
-        raise DataContractError("bad_mapping", "the mapping must be a mapping with 'tables' and 'options'.")
-    _unknown_keys(mapping, {"tables", "options"}, "mapping")
+        raise DataContractError("bad_mapping", f"{top} must be a mapping with 'tables' and 'options', got "
+                                               f"{_shown(mapping)}.")
+    _keys(mapping, {"tables", "options"}, top)
     out = Mapping()
-    for name, spec in (mapping.get("tables") or {}).items():
-        if name not in TABLES:
-            raise DataContractError("bad_mapping", f"mapping: unknown table {name!r}; tables: {', '.join(TABLES)}.")
-        spec = spec or {}
-        _unknown_keys(spec, TABLE_KEYS, f"mapping tables.{name}")
-        _unknown_keys(spec.get("read") or {}, READ_OPTIONS, f"mapping tables.{name}.read")
-        known = {c.name for c in TABLES[name].columns}
-        for target in list((spec.get("columns") or {}).values()) + list(spec.get("values") or {}):
-            if target not in known and name != "customers":
-                raise DataContractError("bad_mapping", f"mapping tables.{name}: {target!r} is not a column of "
-                                                       f"{name}; columns: {', '.join(sorted(known))}.")
-        out.tables[name] = TableMapping(spec.get("file"), dict(spec.get("columns") or {}), dict(spec.get("read") or {}),
-                                        {k: dict(v) for k, v in (spec.get("values") or {}).items()})
-    options = mapping.get("options") or {}
-    _unknown_keys(options, OPTION_KEYS, "mapping options")
-    out.pseudonymise = bool(options.get("pseudonymise", False))
+    tables = _keys(mapping.get("tables"), set(TABLES), f"{at}tables", "{table: {file, columns, read, values}}")
+    for name, spec in tables.items():
+        spec = _keys(spec, TABLE_KEYS, f"{at}tables.{name}")
+        if spec.get("file") is not None and not (isinstance(spec["file"], str) and spec["file"]):
+            raise DataContractError("bad_mapping", f"{at}tables.{name}.file must be the name of a file in the data "
+                                                   f"folder, got {_shown(spec['file'])}.")
+        out.tables[name] = TableMapping(spec.get("file"), _columns(TABLES[name], spec.get("columns"), at),
+                                        _read_options(spec.get("read"), f"{at}tables.{name}.read"),
+                                        _values(TABLES[name], spec.get("values"), at))
+    options = _keys(mapping.get("options"), OPTION_KEYS, f"{at}options")
+    pseudonymise = options.get("pseudonymise")
+    if pseudonymise is not None and not isinstance(pseudonymise, bool):
+        raise DataContractError("bad_mapping", f"{at}options.pseudonymise must be true or false, got "
+                                               f"{_shown(pseudonymise)}.")
+    out.pseudonymise = bool(pseudonymise)
     out.salt = options.get("salt")
-    out.max_excluded_share = float(options.get("max_excluded_share", 0.01))
-    if options.get("latest_date"):
-        out.latest_date = dt.date.fromisoformat(str(options["latest_date"]))
+    if out.salt is not None and not (isinstance(out.salt, str) and out.salt):
+        raise DataContractError("bad_mapping", f"{at}options.salt must be a secret text (quote it in YAML), got "
+                                               f"{_shown(out.salt)}.")
+    share = options.get("max_excluded_share")
+    share = out.max_excluded_share if share is None else share
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise DataContractError("bad_mapping", f"{at}options.max_excluded_share must be a number from 0 to 1 "
+                                               f"(0.01 for 1%), got {_shown(share)}.")
+    out.max_excluded_share = float(share)
+    out.latest_date = _date_option(options.get("latest_date"), f"{at}options.latest_date")
     if out.pseudonymise and not out.salt:
-        raise DataContractError("bad_mapping", "options.pseudonymise needs options.salt (a secret string kept out "
-                                               "of the report), so the same person gets the same pseudonym.")
+        raise DataContractError("bad_mapping", f"{at}options.pseudonymise needs options.salt (a secret string "
+                                               "kept out of the report), so the same person gets the same pseudonym.")
     return out, source
 
 
-def _unknown_keys(spec: dict, known: set[str], where: str) -> None:
+def _keys(spec, known: set[str], where: str, shape: str = "") -> dict:
+    """``spec`` (None: empty) as a dict, refused unless it is a mapping whose keys are all known."""
+    spec = {} if spec is None else spec
     if not isinstance(spec, dict):
-        raise DataContractError("bad_mapping", f"{where} must be a mapping, got {spec!r}.")
-    unknown = sorted(set(spec) - known)
+        raise DataContractError("bad_mapping", f"{where} must be a mapping{' ' + shape if shape else ''}, got "
+                                               f"{_shown(spec)}.")
+    unknown = sorted(map(str, set(spec) - known))
     if unknown:
         raise DataContractError("bad_mapping", f"{where}: unknown key(s) {unknown}; known: {sorted(known)}.")
+    return spec
+
+
+def _columns(table: Table, columns, at: str) -> dict[str, str]:
+    """tables.<table>.columns: file column -> contract column (customers may keep extra names)."""
+    where = f"{at}tables.{table.name}.columns"
+    known = sorted(c.name for c in table.columns)
+    if columns is not None and not isinstance(columns, dict):
+        raise DataContractError("bad_mapping", f"{where} must be a mapping {{file column: contract column}}, e.g. "
+                                               f"{{'Your name': {table.required[0]}}}, got {_shown(columns)}.")
+    renames = {str(source): target for source, target in (columns or {}).items()}
+    for source, target in renames.items():
+        if not isinstance(target, str) or (target not in known and table.name != "customers"):
+            raise DataContractError("bad_mapping", f"{where}: {source!r} maps onto {_shown(target)}, which is not a "
+                                                   f"column of {table.name}; columns: {', '.join(known)}.")
+    return renames
+
+
+def _values(table: Table, values, at: str) -> dict[str, dict]:
+    """tables.<table>.values: for a label or yes/no column, file value -> contract value."""
+    where = f"{at}tables.{table.name}.values"
+    mappable = [c.name for c in table.columns if c.kind in ("label", "boolean")]
+    out = {}
+    for name, pairs in _keys(values, set(mappable), where, "{column: {file value: contract value}}").items():
+        column = table.column(name)
+        allowed = column.values if column.kind == "label" else TRUE_WORDS + FALSE_WORDS
+        if not isinstance(pairs, dict):
+            raise DataContractError("bad_mapping", f"{where}.{name} must be a mapping {{file value: contract value}}, "
+                                                   f"got {_shown(pairs)}.")
+        for value, target in pairs.items():
+            if str(target).lower() not in allowed:
+                raise DataContractError("bad_mapping", f"{where}.{name}: {value!r} maps onto {_shown(target)}; "
+                                                       f"accepted: {', '.join(allowed)}.")
+        out[name] = dict(pairs)
+    return out
+
+
+def _read_options(read, where: str) -> dict:
+    """tables.<table>.read: each reader option within its domain."""
+    read = dict(_keys(read, READ_OPTIONS, where))
+    sep = read.get("sep")
+    if sep is not None and not (isinstance(sep, str) and len(sep) == 1 and sep not in "\"\r\n"):
+        raise DataContractError("bad_mapping", f"{where}.sep must be one character such as ';', ',', '|' or a tab "
+                                               f"(\"\\t\" in double quotes), got {_shown(sep)}.")
+    if read.get("decimal") is not None and read["decimal"] not in (".", ","):
+        raise DataContractError("bad_mapping", f"{where}.decimal must be '.' or ',', got {_shown(read['decimal'])}.")
+    if read.get("encoding") is not None and not _is_text_encoding(read["encoding"]):
+        raise DataContractError("bad_mapping", f"{where}.encoding must be a text encoding Python knows, such as "
+                                               f"utf-8, cp1252, latin-1 or utf-16, got {_shown(read['encoding'])}.")
+    fmt = read.get("date_format")
+    if fmt is not None and not (isinstance(fmt, str) and "%" in fmt and _duckdb_accepts_date_format(fmt)):
+        raise DataContractError("bad_mapping", f"{where}.date_format must be a format such as '%d/%m/%Y' (codes: %d "
+                                               f"day, %m month, %Y year, %H:%M:%S time), got {_shown(fmt)}.")
+    sheet = read.get("sheet")
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int)) or sheet == ""
+                              or (isinstance(sheet, int) and sheet < 0)):
+        raise DataContractError("bad_mapping", f"{where}.sheet must be a sheet name or its position (0 for the "
+                                               f"first), got {_shown(sheet)}.")
+    return read
+
+
+def _is_text_encoding(name) -> bool:
+    """Is ``name`` a text encoding Python knows? (The codec lookup of ``str.encode``, which also
+    refuses bytes-to-bytes codecs such as base64.)"""
+    try:
+        "a".encode(name)
+    except (LookupError, TypeError):
+        return False
+    return True
+
+
+def _duckdb_accepts_date_format(fmt: str) -> bool:
+    """Does DuckDB's strptime, which parses the dates, know every code of ``fmt``?"""
+    with duckdb.connect() as con:
+        try:
+            con.execute(f"SELECT try_strptime('', {_lit(fmt)})")
+        except duckdb.InvalidInputException:
+            return False
+    return True
+
+
+def _date_option(value, where: str) -> dt.date | None:
+    """A date option: a YAML date, or text YYYY-MM-DD (None: not set)."""
+    if value is None or isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DataContractError("bad_mapping", f"{where} must be a date YYYY-MM-DD (e.g. 2025-12-31), got "
+                                               f"{_shown(value)}.") from None
+
+
+def _shown(value) -> str:
+    """A mapping value as quoted in a message: its YAML type and a short repr."""
+    if value is None:
+        return "nothing"
+    kinds = {dict: "a mapping", list: "a list", str: "the text", bool: "the boolean", int: "the number",
+             float: "the number"}
+    text = repr(value)
+    return f"{kinds.get(type(value), type(value).__name__)} {text[:60] + '...' if len(text) > 60 else text}"
 
 
 def _resolve(path: str | Path) -> Path:
@@ -266,15 +380,16 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
     data_dir = _resolve(data_dir)
     if not data_dir.is_dir():
         raise DataContractError("missing_table", f"data folder {data_dir} does not exist.")
-    spec, mapping_source = read_mapping(data_dir, mapping)
-    latest = latest_date or spec.latest_date or dt.date.today()
-    con = con or connect()
-    files, ignored = _locate(data_dir, spec, required)
-    report = DataQualityReport(relative_to_repo(data_dir), mapping_source, ignored_files=ignored,
-                               missing_tables=[t for t in LOAD_ORDER if t not in files])
-    with tempfile.TemporaryDirectory(prefix="relation-playbooks-") as tmp:
-        raws = {name: _read_raw(con, name, files[name], spec.tables.get(name, TableMapping()), Path(tmp))
-                for name in LOAD_ORDER if name in files}
+    with _permission_denied_is_unreadable(data_dir):
+        spec, mapping_source = read_mapping(data_dir, mapping)
+        latest = latest_date or spec.latest_date or dt.date.today()
+        con = con or connect()
+        files, ignored = _locate(data_dir, spec, required)
+        report = DataQualityReport(relative_to_repo(data_dir), mapping_source, ignored_files=ignored,
+                                   missing_tables=[t for t in LOAD_ORDER if t not in files])
+        with tempfile.TemporaryDirectory(prefix="relation-playbooks-") as tmp:
+            raws = {name: _read_raw(con, name, files[name], spec.tables.get(name, TableMapping()), Path(tmp))
+                    for name in LOAD_ORDER if name in files}
     id_types = _id_types(con, raws)
     tables = {}
     for name, raw in raws.items():
@@ -284,6 +399,21 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
 
 
 # ---------------------------------------------------------------- finding and reading files
+
+@contextmanager
+def _permission_denied_is_unreadable(data_dir: Path):
+    """A file or folder the system will not let us read (the mapping, the data folder, an export)
+    is refused as 'unreadable', naming it."""
+    try:
+        yield
+    except PermissionError as exc:
+        folder_denied = not os.access(data_dir, os.R_OK | os.X_OK)     # then every file inside is denied too
+        denied = relative_to_repo(data_dir if folder_denied or not exc.filename else Path(exc.filename))
+        raise DataContractError("unreadable", f"{denied}: permission denied, so it cannot be read. Give the user "
+                                              f"running the analysis read access (e.g. chmod -R a+rX "
+                                              f"{relative_to_repo(data_dir)}) or copy the data to a folder of "
+                                              "theirs.") from exc
+
 
 def _locate(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tuple[dict[str, Path], list[str]]:
     """Each table's file: named in the mapping, else ``<table>.<csv|parquet|xlsx>`` (any case)."""
@@ -355,8 +485,8 @@ def _read_raw(con, table: str, path: Path, spec: TableMapping, tmp: Path) -> Raw
         else:
             columns = _read_excel(con, name, path, options, names)
     except duckdb.Error as exc:
-        raise DataContractError("unreadable", f"{path.name} cannot be read as {fmt}: {_first_line(exc)} (an unclosed "
-                                              "quote, or a row with more fields than the header?)") from exc
+        hint = " (an unclosed quote, or a row with more fields than the header?)" if fmt == "csv" else ""
+        raise DataContractError("unreadable", f"{path.name} cannot be read as {fmt}: {_first_line(exc)}{hint}") from exc
     rows = _sql(con, f"SELECT count(*) FROM {name}")[0][0]
     if rows == 0:
         raise DataContractError("no_rows", f"{path.name} has a header but no rows: export {table} again.")

@@ -10,10 +10,12 @@ Analysis code reads only the contract tables; ``world.truth()`` is for cells tit
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,19 +108,57 @@ class World:
 
 def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DIR, **overrides) -> World:
     """Generate a world from a scenario plus overrides (n_customers, n_prospects, start, end, seed,
-    locale) and write it to ``world_dir``. Parameters are checked before any work is done."""
-    from helpers.world.generate import build_tables
-
+    locale) and write it to ``world_dir``, replacing any world there. Parameters are checked before
+    any work is done."""
     spec = load_scenario(scenario)
     params = world_parameters(scenario, spec=spec, **overrides)
     target = world_dir(params, spec, root)
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "truth").mkdir(parents=True)
+    with _generation_lock(target):
+        return _generate(spec, params, target)
+
+
+@contextmanager
+def _generation_lock(target: Path):
+    """Held while the world ``target`` is generated, so one process generates it while others wait
+    (an exclusive ``flock`` on ``<root>/.locks/<world>.lock``, released when the process ends
+    however it ends). The empty lock file stays: removing it would let a waiting process and a
+    newcomer lock two different files."""
+    locks = target.parent / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{target.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _generate(spec: dict, params: WorldParameters, target: Path) -> World:
+    """Write the world into ``.<world>.tmp`` beside ``target``, then publish it with a rename, so a
+    reader never sees half a world. Call with the generation lock held: the temporary folder
+    belongs to the lock holder (one left by a killed process is removed first)."""
+    tmp, old = (target.with_name(f".{target.name}.{suffix}") for suffix in ("tmp", "old"))
+    for leftover in (tmp, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        manifest = _write_world(spec, params, tmp)
+        if target.exists():            # moved aside, not deleted under a reader, until the new one is in place
+            target.rename(old)
+        tmp.rename(target)
+    finally:
+        for leftover in (tmp, old):
+            shutil.rmtree(leftover, ignore_errors=True)
+    return World(target, manifest, spec)
+
+
+def _write_world(spec: dict, params: WorldParameters, folder: Path) -> dict:
+    """Write the tables, the truth, the manifest, the scenario and the data card into ``folder``;
+    returns the manifest."""
+    from helpers.world.datacard import data_card
+    from helpers.world.generate import build_tables
+
+    (folder / "truth").mkdir(parents=True)
 
     def write_transactions(batches) -> None:
         first = next(batches)
-        with pq.ParquetWriter(tmp / "transactions.parquet", first.schema, compression="zstd") as writer:
+        with pq.ParquetWriter(folder / "transactions.parquet", first.schema, compression="zstd") as writer:
             writer.write_batch(first)
             for batch in batches:
                 writer.write_batch(batch)
@@ -126,26 +166,23 @@ def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DI
     tables = build_tables(spec, params, write_transactions)
 
     def write(name: str) -> None:
-        pq.write_table(tables[name], tmp / _file_of(name), compression="zstd")
+        pq.write_table(tables[name], folder / _file_of(name), compression="zstd")
 
     with ThreadPoolExecutor(max_workers=2) as pool:     # Arrow writes outside the GIL
         list(pool.map(write, tables))
     names = ("transactions", *tables)
-    files = {_file_of(name): {"sha256": sha256_file(tmp / _file_of(name)),
-                              "rows": pq.ParquetFile(tmp / _file_of(name)).metadata.num_rows} for name in names}
-    schemas = {name: pq.read_schema(tmp / _file_of(name)) for name in names}
+    files = {_file_of(name): {"sha256": sha256_file(folder / _file_of(name)),
+                              "rows": pq.ParquetFile(folder / _file_of(name)).metadata.num_rows} for name in names}
+    schemas = {name: pq.read_schema(folder / _file_of(name)) for name in names}
     manifest = {"scenario": params.scenario, "generator_version": GENERATOR_VERSION,
                 "parameters": params.as_dict(), "key": params.key(spec),
                 "true_parameters": {"bgnbd": {k: spec["purchases"][k] for k in ("r", "alpha", "a", "b")},
                                     "gamma_gamma": dict(spec["spend"])},
                 "files": files}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    (tmp / "scenario.json").write_text(json.dumps(spec, indent=2, default=str) + "\n")  # keeps the YAML order
-    from helpers.world.datacard import data_card
-    (tmp / "README.md").write_text(data_card(manifest, spec, schemas))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
-    return World(target, manifest, spec)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    (folder / "scenario.json").write_text(json.dumps(spec, indent=2, default=str) + "\n")  # keeps the YAML order
+    (folder / "README.md").write_text(data_card(manifest, spec, schemas))
+    return manifest
 
 
 def load_world(path: str | Path) -> World:
@@ -160,10 +197,14 @@ def load_world(path: str | Path) -> World:
 
 
 def ensure_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DIR, **overrides) -> World:
-    """The world for these parameters: loaded from its cache folder, generated first if missing."""
+    """The world for these parameters: loaded from its cache folder, generated first if missing.
+    Safe across processes: when several ask for a missing world at once, one generates it and the
+    others wait for it, then load it."""
     spec = load_scenario(scenario)
     params = world_parameters(scenario, spec=spec, **overrides)
     target = world_dir(params, spec, root)
-    if (target / "manifest.json").exists():
-        return load_world(target)
-    return generate_world(scenario, root=root, **{k: v for k, v in params.as_dict().items() if k != "scenario"})
+    if not (target / "manifest.json").exists():
+        with _generation_lock(target):
+            if not (target / "manifest.json").exists():     # not made by another process while we waited
+                return _generate(spec, params, target)
+    return load_world(target)
