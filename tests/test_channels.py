@@ -2,6 +2,7 @@
 solvers agreeing within the certified gap, clear refusals of degenerate inputs."""
 
 import datetime as dt
+import multiprocessing
 import sys
 
 import numpy as np
@@ -140,3 +141,45 @@ def test_values_supplied_by_the_analyst_are_read_and_checked(tmp_path):
     pd.DataFrame({"customer_id": [1], "value": [1.0]}).to_csv(path, index=False)
     with pytest.raises(ch.PlanInputError, match="missing"):
         ch.read_values(path, ARMS)
+
+
+def _spin(stop) -> None:
+    while not stop.is_set():
+        pass
+
+
+def test_the_exact_plan_is_the_same_when_both_cores_are_busy():
+    """The method and the plan depend on the problem only: HiGHS stops on a node limit, not a clock."""
+    values, eligible, segments = instance(0, n=6000)
+    problem = ch.build_problem(values, ARMS, eligible, 300.0, {"phone": 60, "postal": 300}, segments, {"new": 120})
+    idle, idle_diag = ch.solve_exact(problem)
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    spinners = [context.Process(target=_spin, args=(stop,)) for _ in range(2)]
+    for p in spinners:
+        p.start()
+    try:
+        busy, busy_diag = ch.solve_exact(problem)
+    finally:
+        stop.set()
+        for p in spinners:
+            p.join()
+    assert np.array_equal(idle, busy) and idle_diag.objective == busy_diag.objective
+    assert idle_diag.method == busy_diag.method == "exact (HiGHS mixed-integer)"
+
+
+def test_a_node_limited_search_says_so_and_the_safety_limit_stops_the_run(monkeypatch):
+    values, eligible, segments = instance(0, n=3000)
+    kwargs = dict(capacities={"phone": 30, "postal": 150}, segments=segments, min_reach={"new": 60})
+    plan, diag = ch.optimise_contact_plan(values, ARMS, eligible, 150.0, node_limit=1, **kwargs)
+    assert diag.method == "exact (HiGHS mixed-integer), stopped at its limit of 1 nodes" and 0 < diag.gap < 1e-4
+    monkeypatch.setattr(ch, "SAFETY_SECONDS", 0.01)
+    with pytest.raises(ch.SolverPastSafetyLimit, match="the run stops rather than let the machine's speed choose"):
+        ch.optimise_contact_plan(values, ARMS, eligible, 150.0, **kwargs)
+
+
+def test_nothing_worth_contacting_is_an_empty_plan_not_a_solver_failure():
+    values, eligible, _ = instance(6)
+    plan, diag = ch.optimise_contact_plan(values - 100, ARMS, eligible, budget=20.0)
+    assert plan.empty and diag.method == "exact (HiGHS mixed-integer)" and diag.objective == 0
+    assert diag.message == "No allowed contact is worth its cost: the plan is empty."

@@ -84,11 +84,12 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
     recent_by = (recent.pivot_table(index="customer_id", columns="channel", values="contacts", aggfunc="sum")
                  .reindex(index=ids).fillna(0) if recent is not None and len(recent) else pd.DataFrame(index=ids))
     total_recent = recent_by.sum(axis=1) if len(recent_by.columns) else pd.Series(0.0, index=ids)
+    in_force = {audience: rules_on(rules, on, audience) for audience in ("customer", "prospect")}
     out = {}
     for channel in channels:
         ok = pd.Series(True, index=ids)
         for audience, rows in (("customer", ~prospect), ("prospect", prospect)):
-            rule = rules_on(rules, on, audience)
+            rule = in_force[audience]
             if channel not in rule.index:
                 ok[rows.to_numpy()] = False            # a channel without a rule is not allowed
                 continue
@@ -392,11 +393,13 @@ class SolverPastSafetyLimit(RuntimeError):
 
 
 def solve_exact(problem: Problem, node_limit: int = NODE_LIMIT,
-                safety_seconds: float = SAFETY_SECONDS) -> tuple[np.ndarray, Diagnostics]:
+                safety_seconds: float | None = None) -> tuple[np.ndarray, Diagnostics]:
     """The optimal plan by mixed-integer programming (HiGHS), run in a separate process. The search
     stops at ``node_limit`` nodes (work, not time: the same plan on a fast or a slow machine) and
     the diagnostics give the certified gap. Raises ExactSolverFailed when the process crashed or
-    found no plan, and SolverPastSafetyLimit when it ran longer than ``safety_seconds``."""
+    found no plan, and SolverPastSafetyLimit when it ran longer than ``safety_seconds``
+    (default SAFETY_SECONDS)."""
+    safety_seconds = SAFETY_SECONDS if safety_seconds is None else safety_seconds
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "problem.pkl", Path(tmp) / "result.pkl"
