@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers import clv
+from helpers.automation import newsletter_calendar
 from helpers.triggers import TriggerRuleError, event_days, load_rules, schedule, uniform_draws
 
 OFFERS = ("discount_10", "free_shipping", "new_collection")
@@ -155,3 +156,31 @@ def test_unknown_category_and_duplicate_names_are_refused(tmp_path):
         _rules(tmp_path, RULES.replace("category: home", "category: garden"))
     with pytest.raises(TriggerRuleError, match="rule 'welcome' .* field 'name': used twice"):
         _rules(tmp_path, RULES.replace("name: cross_sell_home", "name: welcome"))
+
+
+def _most_in_30_days(days: pd.Series) -> int:
+    d = np.sort(days.values.astype("datetime64[D]").astype(int))
+    return int(max(np.searchsorted(d, d + 30, side="left") - np.arange(len(d))))
+
+
+def test_a_customers_own_monthly_maximum_holds_on_top_of_the_shared_cap(tmp_path):
+    campaigns = pd.DataFrame({"customer_id": [1, 1], "day": pd.to_datetime(["2025-01-05", "2025-01-25"])})
+    own = pd.Series({1: 2, 4: 0})
+    fires = schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns,
+                     own_maximum=own)
+    status = {(r.customer_id, r.rule): r.status for r in fires.itertuples()}
+    assert status[(1, "welcome")] == "capped", "two campaign messages already fill customer 1's own maximum of 2"
+    assert set(fires[fires.customer_id == 4].status) <= {"capped", "cooldown"}, "an own maximum of 0: nothing sent"
+    sent = pd.concat([campaigns, fires[fires.status == "sent"].rename(columns={"send_day": "day"})[["customer_id", "day"]]])
+    for customer, days in sent.groupby("customer_id").day:
+        assert _most_in_30_days(days) <= own.get(customer, 3)
+
+
+def test_the_newsletter_skips_issues_past_a_customers_own_maximum():
+    eligible = pd.DataFrame({"email": [True, True, True, False]}, index=pd.Index([1, 2, 3, 4], name="customer_id"))
+    calendar = newsletter_calendar(eligible, START, weeks=26, every_weeks=2, own_maximum=pd.Series({1: 1, 3: 0}))
+    weeks = calendar.groupby("customer_id").week.apply(list).to_dict()
+    assert weeks[2] == list(range(0, 26, 2)), "no own maximum: every issue"
+    assert weeks[1] == list(range(0, 26, 6)), "one a month: every third fortnightly issue (42 days apart, never 2 in 30)"
+    assert 3 not in weeks and 4 not in weeks
+    assert _most_in_30_days(calendar[calendar.customer_id == 1].day) == 1

@@ -18,21 +18,35 @@ import numpy as np
 import pandas as pd
 
 from helpers.experiments import cuped
-from helpers.triggers import Rule, TriggerSet, schedule
+from helpers.triggers import Rule, TriggerSet, fits_caps, schedule
 from helpers.world.play import PlayResult, future_purchases
 
 Z95 = 1.959964
 
 
 def newsletter_calendar(eligible: pd.DataFrame, start: dt.date, weeks: int, channel: str = "email",
-                        offer: str = "new_collection", every_weeks: int = 4) -> pd.DataFrame:
+                        offer: str = "new_collection", every_weeks: int = 4,
+                        own_maximum: pd.Series | None = None) -> pd.DataFrame:
     """Business as usual: one message every ``every_weeks`` weeks to everyone the channel may reach
-    (customer_id, channel, offer, week, day)."""
-    reach = eligible.index[eligible[channel].to_numpy()] if channel in eligible else eligible.index[:0]
-    weeks_sent = range(0, weeks, every_weeks)
-    return pd.DataFrame({"customer_id": np.tile(reach.to_numpy(), len(weeks_sent)), "channel": channel, "offer": offer,
-                         "week": np.repeat(list(weeks_sent), len(reach))}).assign(
-        day=lambda d: pd.Timestamp(start) + pd.to_timedelta(d.week * 7, unit="D"))
+    (customer_id, channel, offer, week, day), skipping an issue that would give a customer more
+    messages in 30 days than their ``own_maximum`` (customer_id -> contacts a month) allows."""
+    reach = pd.Series(eligible.index[eligible[channel].to_numpy()] if channel in eligible else eligible.index[:0])
+    allowed = (own_maximum.reindex(reach).astype(float).fillna(np.inf).to_numpy() if own_maximum is not None
+               else np.full(len(reach), np.inf))
+    parts = []
+    for most in np.unique(allowed):
+        kept: list[int] = []
+        for week in range(0, weeks, every_weeks):
+            if fits_caps(kept, 7 * week, np.inf, 1, most):
+                kept.append(7 * week)
+        who = reach[allowed == most].to_numpy()
+        parts.append(pd.DataFrame({"customer_id": np.tile(who, len(kept)),
+                                   "week": np.repeat([d // 7 for d in kept], len(who))}))
+    calendar = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"customer_id": [], "week": []})
+    calendar = calendar.sort_values(["week", "customer_id"], ignore_index=True)
+    return calendar.assign(channel=channel, offer=offer, day=pd.Timestamp(start) + pd.to_timedelta(calendar.week * 7,
+                                                                                                  unit="D"))[
+        ["customer_id", "channel", "offer", "week", "day"]]
 
 
 @dataclass
@@ -43,16 +57,18 @@ class ScenarioPlay:
 
 
 def play_scenarios(world, rules: TriggerSet, history: pd.DataFrame, eligible: pd.DataFrame, campaigns: pd.DataFrame,
-                   weeks: int, seed: int, bgnbd=None, pre_revenue: pd.Series | None = None) -> ScenarioPlay:
+                   weeks: int, seed: int, bgnbd=None, pre_revenue: pd.Series | None = None,
+                   own_maximum: pd.Series | None = None) -> ScenarioPlay:
     """Schedule ``rules`` over ``weeks`` weeks after the world's history and play them with the
     ``campaigns`` (customer_id, channel, offer, week, day). ``history``: order days (customer_id,
     day, category) up to the end of the history; ``pre_revenue``: each customer's revenue before
-    (EUR), to sharpen the holdout readout (CUPED)."""
+    (EUR), to sharpen the holdout readout (CUPED); ``own_maximum``: customer_id -> contacts a month
+    the customer allows, held with the rules' cap."""
     start = pd.Timestamp(world.parameters["end"]).date() + dt.timedelta(days=1)
     end = start + dt.timedelta(days=weeks * 7 - 1)
     future = future_purchases(world, weeks, seed)[["customer_id", "day"]].assign(category=None)
     orders = pd.concat([history, future], ignore_index=True)
-    fires = schedule(rules, orders, eligible, start, end, seed, campaigns[["customer_id", "day"]], bgnbd)
+    fires = schedule(rules, orders, eligible, start, end, seed, campaigns[["customer_id", "day"]], bgnbd, own_maximum)
     fires["week"] = (fires.send_day - pd.Timestamp(start)).dt.days // 7
     sent = fires[fires.status == "sent"]
     plan = pd.concat([campaigns.assign(rule="campaign")[["customer_id", "channel", "offer", "week", "rule"]],
@@ -121,10 +137,10 @@ def variants(rule: Rule, field: str, values) -> list[Rule]:
 
 
 def compare(world, rules: TriggerSet, candidates: list[Rule], history, eligible, campaigns, weeks, seed,
-            bgnbd=None, pre_revenue: pd.Series | None = None) -> pd.DataFrame:
+            bgnbd=None, pre_revenue: pd.Series | None = None, own_maximum: pd.Series | None = None) -> pd.DataFrame:
     """Each candidate rule played alone beside the campaigns: its readout row."""
     rows = [play_scenarios(world, TriggerSet((rule,), rules.cap_contacts, rules.cap_days), history, eligible,
-                           campaigns, weeks, seed, bgnbd, pre_revenue).readout for rule in candidates]
+                           campaigns, weeks, seed, bgnbd, pre_revenue, own_maximum).readout for rule in candidates]
     return pd.concat(rows, ignore_index=True)
 
 

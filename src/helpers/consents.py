@@ -112,3 +112,10 @@ def _settle(column: pd.Series, key: np.ndarray, day: np.ndarray, strictness) -> 
         by_rank = dict(zip(rank, np.asarray(uniques, dtype=object)))
         chosen = kept.strictest.map(by_rank).astype(object)
     return chosen, by_date, by_restriction
+
+
+def own_monthly_maximum(consents: pd.DataFrame) -> pd.Series:
+    """customer_id -> the most contacts a customer allows a month (their preference centre), for
+    the customers who stated one, after ``resolve_consents``."""
+    most = resolve_consents(consents).preferences.max_contacts_per_month.dropna()
+    return most.astype(int).rename("own_monthly_maximum")

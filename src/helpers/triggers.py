@@ -14,7 +14,8 @@ A rule file (``synthetic_data/scenarios/triggers_*.yml``)::
         cooldown_days: 180                # at most one message of this rule per customer in that time
 
 The engine (``schedule``) finds each rule's events in a log of order days, delays them, checks
-consent on the rule's channel, draws the holdout and applies the shared cap, earlier rules first.
+consent on the rule's channel, draws the holdout and applies the shared cap and each customer's own
+monthly maximum, earlier rules first.
 """
 
 from __future__ import annotations
@@ -206,12 +207,14 @@ def uniform_draws(seed: int, salt: int, ids: np.ndarray) -> np.ndarray:
 
 
 def schedule(rules: TriggerSet, orders: pd.DataFrame, eligible: pd.DataFrame, start: dt.date, end: dt.date,
-             seed: int, campaign_contacts: pd.DataFrame | None = None, bgnbd=None) -> pd.DataFrame:
+             seed: int, campaign_contacts: pd.DataFrame | None = None, bgnbd=None,
+             own_maximum: pd.Series | None = None) -> pd.DataFrame:
     """Every trigger between ``start`` and ``end`` with what became of it.
 
     ``orders``: customer_id, day[, category]; ``eligible``: customers (index) x channels, may the
     channel reach them; ``campaign_contacts``: customer_id, day of planned campaign messages, which
-    count toward the shared cap. Returns customer_id, rule, event_day, send_day, channel, offer and
+    count toward the shared cap; ``own_maximum``: customer_id -> the most messages the customer
+    allows in 30 days (``consents.own_monthly_maximum``), held on top of the cap. Returns customer_id, rule, event_day, send_day, channel, offer and
     status: sent, holdout (drawn at random, not sent), capped (the cap was full), no_consent, or
     cooldown (the rule already wrote to the customer within cooldown_days). Earlier rules in the
     file go first on the same day."""
@@ -235,7 +238,7 @@ def schedule(rules: TriggerSet, orders: pd.DataFrame, eligible: pd.DataFrame, st
         mine = (fires.order == order) & (fires.status == "")
         held = uniform_draws(seed, order + 1, fires.customer_id[mine].to_numpy()) < rule.holdout
         fires.loc[fires.index[mine][held], "status"] = "holdout"
-    fires["status"] = _apply_cap(fires, rules, campaign_contacts)
+    fires["status"] = _apply_cap(fires, rules, campaign_contacts, own_maximum)
     return fires[columns]
 
 
@@ -252,27 +255,46 @@ def _cooldown(fires: pd.DataFrame, rules: TriggerSet) -> np.ndarray:
     return status
 
 
-def _apply_cap(fires: pd.DataFrame, rules: TriggerSet, campaign_contacts: pd.DataFrame | None) -> np.ndarray:
-    """Send while no window of ``cap_days`` days holds more than ``cap_contacts`` messages
-    (campaigns included); otherwise the trigger is capped."""
-    days = rules.cap_days
+OWN_MAXIMUM_DAYS = 30      # a customer's own "maximum contacts a month" is held over any 30 days
+
+
+def _fullest(days: list[int], day: int, window: int) -> int:
+    """The most of the sorted ``days`` in any ``window``-day span that contains ``day``."""
+    starts = [day - window + 1] + [y - window + 1 for y in days[bisect.bisect_right(days, day):
+                                                             bisect.bisect_right(days, day + window - 1)]]
+    return max(bisect.bisect_right(days, s + window - 1) - bisect.bisect_left(days, s) for s in starts)
+
+
+def fits_caps(days: list[int], day: int, cap_contacts: float, cap_days: int, own_maximum: float = np.inf) -> bool:
+    """May one more message go on ``day`` to a customer already written to on ``days`` (sorted
+    day numbers)? No span of ``cap_days`` days may hold more than ``cap_contacts`` messages, nor
+    any 30 days more than the customer's own maximum."""
+    return (_fullest(days, day, cap_days) + 1 <= cap_contacts
+            and (not np.isfinite(own_maximum) or _fullest(days, day, OWN_MAXIMUM_DAYS) + 1 <= own_maximum))
+
+
+def _apply_cap(fires: pd.DataFrame, rules: TriggerSet, campaign_contacts: pd.DataFrame | None,
+               own_maximum: pd.Series | None) -> np.ndarray:
+    """Send while no window of ``cap_days`` days holds more than ``cap_contacts`` messages, nor any
+    30 days more than the customer's own maximum (campaigns included); otherwise the trigger is
+    capped."""
     contacts: dict = {}
     if campaign_contacts is not None and len(campaign_contacts):
         planned = campaign_contacts.assign(d=pd.to_datetime(campaign_contacts["day"]).values.astype("datetime64[D]").astype(int))
         for customer, group in planned.groupby("customer_id").d:
             contacts[customer] = sorted(group.tolist())
+    own = own_maximum.to_dict() if own_maximum is not None else {}
     status = fires.status.to_numpy(dtype=object).copy()
     send = fires.send_day.values.astype("datetime64[D]").astype(int)
     for i in np.flatnonzero(status == ""):
-        mine = contacts.setdefault(fires.customer_id.iat[i], [])
+        customer = fires.customer_id.iat[i]
+        mine = contacts.setdefault(customer, [])
         d = int(send[i])
-        starts = [d - days + 1] + [y - days + 1 for y in mine[bisect.bisect_right(mine, d):bisect.bisect_right(mine, d + days - 1)]]
-        fullest = max(bisect.bisect_right(mine, s + days - 1) - bisect.bisect_left(mine, s) for s in starts)
-        if fullest + 1 > rules.cap_contacts:
-            status[i] = "capped"
-        else:
+        if fits_caps(mine, d, rules.cap_contacts, rules.cap_days, own.get(customer, np.inf)):
             status[i] = "sent"
             bisect.insort(mine, d)
+        else:
+            status[i] = "capped"
     return status
 
 
