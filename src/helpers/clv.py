@@ -109,13 +109,37 @@ def _maximise(negll, start, names, n_weight: float, n_customers: int) -> Fit:
                    options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000})
     if not res.success:
         res = minimize(negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})
-    hess = _numerical_hessian(negll, res.x) * n_weight
+    theta = _polish(negll, res.x)
+    hess = _numerical_hessian(negll, theta) * n_weight
     try:
-        se = np.exp(res.x) * np.sqrt(np.clip(np.diag(np.linalg.inv(hess)), 0, None))
+        se = np.exp(theta) * np.sqrt(np.clip(np.diag(np.linalg.inv(hess)), 0, None))
     except np.linalg.LinAlgError:
         se = np.full(len(start), np.nan)
-    return Fit(dict(zip(names, np.exp(res.x).tolist())), dict(zip(names, se.tolist())), float(-res.fun * n_weight),
+    return Fit(dict(zip(names, np.exp(theta).tolist())), dict(zip(names, se.tolist())), float(-negll(theta) * n_weight),
                int(n_customers), bool(res.success), str(res.message))
+
+
+def _polish(f, theta, steps: int = 8) -> np.ndarray:
+    """Newton steps from the optimiser's point, on central differences, kept while they lower
+    ``f``. L-BFGS-B stops within about 1e-6 of the optimum, and where exactly depends on the
+    machine's BLAS kernels (parameters moved in the 6th digit between OpenBLAS's Haswell and
+    Sandybridge kernels); the polished optimum agrees to about 1e-10 on any of them."""
+    best = f(theta)
+    for _ in range(steps):
+        try:
+            step = np.linalg.solve(_numerical_hessian(f, theta), _central_gradient(f, theta))
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or f(theta - step) > best:
+            break
+        theta, best = theta - step, f(theta - step)
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return theta
+
+
+def _central_gradient(f, theta, step: float = 1e-5) -> np.ndarray:
+    return np.array([(f(theta + e) - f(theta - e)) / (2 * step) for e in np.eye(len(theta)) * step])
 
 
 def _numerical_hessian(f, theta, step: float = 1e-4) -> np.ndarray:
