@@ -89,6 +89,13 @@ def test_a_bad_playbook_fails_before_running_anything(tmp_path, capsys, recipe, 
     assert not out.exists(), "nothing ran, no run folder"
 
 
+def test_set_without_a_notebook_wins_over_the_recipe_and_a_zero_pressure_cap_is_valid():
+    """contact_pressure gives 40 its own pressure_cap: 2; --set pressure_cap=0 (no contact at all) replaces it."""
+    recipe = recipes.load("contact_pressure")
+    book = recipes.with_settings(recipe, ["pressure_cap=0"])
+    assert [b.parameters_for(b.steps[1])["pressure_cap"] for b in (recipe, book)] == [2, 0]
+
+
 def _holds_numbers(value) -> bool:
     if isinstance(value, (dict, list)):
         return any(map(_holds_numbers, value.values() if isinstance(value, dict) else value))

@@ -239,8 +239,9 @@ def _unreadable(path: Path) -> list[Path]:
 
 def with_settings(playbook: Playbook, settings: list[str] = (), data_dir: str | None = None) -> Playbook:
     """Apply command-line settings: ``--data DIR`` and ``--set key=value`` (``key`` for every notebook
-    declaring it, ``NOTEBOOK.key`` for one notebook, its stem or number, ``report.key`` for the
-    report). Values are read as YAML (``7``, ``0.4``, ``true``, ``{a: 1}``), text as given."""
+    declaring it, replacing the recipe's values, ``NOTEBOOK.key`` for one notebook, its stem or
+    number, ``report.key`` for the report). Values are read as YAML (``7``, ``0.4``, ``true``,
+    ``{a: 1}``), text as given."""
     shared, report = dict(playbook.shared), dict(playbook.report)
     steps = {s.notebook: dict(s.parameters) for s in playbook.steps}
     if data_dir is not None:
@@ -270,6 +271,8 @@ def with_settings(playbook: Playbook, settings: list[str] = (), data_dir: str | 
             steps[targets[0]][name] = value
         else:
             shared[name] = value
+            for stem in targets:            # the command line wins over the recipe's per-notebook values
+                steps[stem].pop(name, None)
     if "data_dir" in shared and shared["data_dir"]:
         shared = {k: v for k, v in shared.items() if k not in WORLD_KEYS or k == "seed"}
     settled = replace(playbook, shared=shared, report=report,
