@@ -174,7 +174,8 @@ def test_reproduce_passes_then_fails_naming_the_altered_file(two_runs, capsys):
     metrics = two_runs[0] / "20_segment_customers" / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"k": ', '"k": 1'))
     assert main(["reproduce", str(manifest), "--no-pdf"]) == 1
-    assert "20_segment_customers/metrics.json: differs from the manifest" in capsys.readouterr().err
+    assert "no longer matches its manifest (changed after the run: 20_segment_customers/metrics.json)" \
+        in capsys.readouterr().err
 
 
 def test_the_summary_comes_from_every_notebooks_metrics(two_runs):
