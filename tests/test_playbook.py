@@ -1,6 +1,7 @@
 """Playbooks: recipes checked before anything runs, runs that reproduce to the byte, and a report
 that a browser shows without code, broken figures or console errors."""
 
+import ast
 import json
 import re
 import shutil
@@ -57,8 +58,25 @@ def _yaml(tmp_path, text: str):
      "unknown parameter 'budget_eur': no notebook of this playbook declares it"),
     ("notebooks: [21_customer_lifetime_value]\n", ["--set", "21.horizon_months=twelve"],
      "21_customer_lifetime_value.horizon_months must be a whole number"),
-    ("notebooks: [10_customer_knowledge]\n", ["--set", "seed=-1"], "seed must be at least 0"),
-    ("notebooks: [10_customer_knowledge]\n", ["--set", "as_of=31/12/2025"], "as_of must be a date like 2025-12-31"),
+    ("notebooks: [10_customer_knowledge]\n", ["--set", "seed=-1"],
+     "seed (for 10_customer_knowledge) must be a whole number >= 0 (drives every random draw; default 42), got -1."),
+    ("notebooks: [35_nurture_prospects, 40_plan_channel_mix]\n", ["--set", "budget_eur=-5"],
+     "budget_eur (for 35_nurture_prospects, 40_plan_channel_mix) must be a number >= 0"),
+    ("notebooks:\n  - {notebook: 40_plan_channel_mix, parameters: {budget_eur: -5}}\n", [],
+     "custom.yml: 40_plan_channel_mix.budget_eur must be a number >= 0 (campaign budget (EUR); default 1200.0), "
+     "got -5."),
+    ("notebooks: [40_plan_channel_mix]\n", ["--set", "40.pressure_cap=-1"],
+     "40_plan_channel_mix.pressure_cap must be a whole number >= 0"),
+    ("notebooks: [50_design_and_read_test]\n", ["--set", "control_share=1"],
+     "control_share (for 50_design_and_read_test) must be a number in (0, 1)"),
+    ("notebooks: [40_plan_channel_mix]\n", ["--set", "margin_rate=.nan"], "must be a number in [0, 1]"),
+    ("notebooks: [35_nurture_prospects]\n", ["--set", "cost_per_contact={email: -1}"],
+     "every value in custom.yml: cost_per_contact (for 35_nurture_prospects) must be a number >= 0"),
+    ("notebooks: [45_automate_triggered_scenarios]\n", ["--set", "win_back_days=[60, 0.5]"],
+     "every value in custom.yml: win_back_days (for 45_automate_triggered_scenarios) must be a whole number >= 1"),
+    ("notebooks: [40_plan_channel_mix]\n", ["--set", "values_file=no/such.csv"], "values_file"),
+    ("notebooks: [10_customer_knowledge]\n", ["--set", "as_of=31/12/2025"],
+     "as_of (for 10_customer_knowledge) must be a date like 2025-12-31"),
     ("notebooks: [10_customer_knowledge]\n", ["--set", "budget_eur=100"], "unknown parameter 'budget_eur'"),
     ("notebooks: [10_customer_knowledge]\n", ["--set", "output_dir=/tmp"], "unknown parameter 'output_dir'"),
     ("notebooks: [10_customer_knowledge]\n", ["--data", "no/such/folder"], "data_dir"),
@@ -71,14 +89,59 @@ def test_a_bad_playbook_fails_before_running_anything(tmp_path, capsys, recipe, 
     assert not out.exists(), "nothing ran, no run folder"
 
 
+def test_set_without_a_notebook_wins_over_the_recipe_and_a_zero_pressure_cap_is_valid():
+    """contact_pressure gives 40 its own pressure_cap: 2; --set pressure_cap=0 (no contact at all) replaces it."""
+    recipe = recipes.load("contact_pressure")
+    book = recipes.with_settings(recipe, ["pressure_cap=0"])
+    assert [b.parameters_for(b.steps[1])["pressure_cap"] for b in (recipe, book)] == [2, 0]
+
+
+def _holds_numbers(value) -> bool:
+    if isinstance(value, (dict, list)):
+        return any(map(_holds_numbers, value.values() if isinstance(value, dict) else value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def test_every_numeric_parameter_of_every_notebook_has_a_domain_holding_its_default():
+    """A new int or float parameter (or a list or mapping of numbers) cannot be forgotten."""
+    from helpers.parameter_domains import DOMAINS
+    checked = set()
+    for stem in recipes.known_notebooks():
+        for name, declared in recipes.notebook_parameters(stem).items():
+            default = ast.literal_eval(declared["default"])
+            if declared["type"] not in ("int", "float") and not _holds_numbers(default):
+                continue
+            assert name in DOMAINS, f"{stem}.{name} has no domain in helpers/parameter_domains.py"
+            assert DOMAINS[name].admits(default), f"{stem}.{name}: default {default} outside {DOMAINS[name]}"
+            if declared["type"] in ("int", "float"):
+                assert DOMAINS[name].whole == (declared["type"] == "int"), f"{stem}.{name}: int iff whole"
+            checked.add(name)
+    assert {"budget_eur", "pressure_cap", "n_customers", "control_share", "seed", "assumed_lift",
+            "win_back_days"} <= checked and len(checked) >= 30
+
+
+def test_a_domain_admits_only_finite_numbers_between_its_ends():
+    from helpers.parameter_domains import Domain
+    share, probability, count = Domain(0, 1), Domain(0, 1, low_open=True, high_open=True), Domain(0, whole=True)
+    assert share.admits(0) and share.admits(1) and not share.admits(1.01) and not share.admits(float("nan"))
+    assert not probability.admits(0) and not probability.admits(1) and probability.admits(0.2)
+    assert count.admits(0) and not count.admits(-1) and not count.admits(2.5) and not count.admits(True)
+    assert share.admits({"a": {"b": 0.5}, "c": 1}) and not share.admits({"a": {"b": 2}}) and not share.admits(["x"])
+    assert not Domain(0).admits(float("inf"))
+    assert [str(d) for d in (share, probability, count, Domain(0, low_open=True))] == [
+        "a number in [0, 1]", "a number in (0, 1)", "a whole number >= 0", "a number > 0"]
+
+
 def test_a_failing_notebook_stops_the_run_naming_notebook_cell_and_error(tmp_path, capsys):
-    recipe = "notebooks:\n  - {notebook: 40_plan_channel_mix, parameters: {budget_eur: -5}}\n"
-    assert main(["run", _yaml(tmp_path, recipe), "--out", str(tmp_path), "--no-pdf", *SMALL]) == 1
+    values = tmp_path / "values.csv"
+    values.write_text("customer_id,value\nC1,3.5\n")
+    recipe = f"notebooks:\n  - {{notebook: 40_plan_channel_mix, parameters: {{values_file: {values}}}}}\n"
+    assert main(["run", _yaml(tmp_path, recipe), "--out", str(tmp_path / "runs"), "--no-pdf", *SMALL]) == 1
     err = capsys.readouterr().err
-    assert re.search(r"40_plan_channel_mix failed at cell \d+: PlanInputError: .*budget", err)
-    kept = list(tmp_path.glob("*/40_plan_channel_mix.ipynb"))
+    assert re.search(r"40_plan_channel_mix failed at cell \d+: PlanInputError: values.csv: column\(s\) .*arm", err)
+    kept = list((tmp_path / "runs").glob("*/40_plan_channel_mix.ipynb"))
     assert len(kept) == 1 and "kept at" in err
-    assert not list(tmp_path.glob("*/manifest.json"))
+    assert not list((tmp_path / "runs").glob("*/manifest.json"))
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +174,8 @@ def test_reproduce_passes_then_fails_naming_the_altered_file(two_runs, capsys):
     metrics = two_runs[0] / "20_segment_customers" / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"k": ', '"k": 1'))
     assert main(["reproduce", str(manifest), "--no-pdf"]) == 1
-    assert "20_segment_customers/metrics.json: differs from the manifest" in capsys.readouterr().err
+    assert "no longer matches its manifest (changed after the run: 20_segment_customers/metrics.json)" \
+        in capsys.readouterr().err
 
 
 def test_the_summary_comes_from_every_notebooks_metrics(two_runs):

@@ -3,7 +3,10 @@
     playbook list
     playbook describe NAME
     playbook run NAME [--data DIR] [--set key=value ...] [--out DIR] [--no-pdf]
-    playbook reproduce MANIFEST
+    playbook reproduce MANIFEST [--out DIR] [--no-pdf]
+
+A fault in the input (recipe, parameter, data or output folder, manifest) or a failed notebook is
+one line ``playbook <command>: <message>`` and exit status 1; Ctrl-C is exit status 130.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import sys
 from pathlib import Path
 
 from helpers import playbook as recipes
-from helpers.runs import RunFailed, reproduce, run
+from helpers.runs import ManifestError, RunFailed, RunInterrupted, reproduce, run
+
+INTERRUPTED_STATUS = 130   # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,12 +55,16 @@ def main(argv: list[str] | None = None) -> int:
                                   *(f"--set={s}" for s in args.settings)])
             run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
         else:
-            if not args.manifest.is_file():
-                raise recipes.PlaybookError(f"no manifest at {args.manifest}")
             reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
-    except (recipes.PlaybookError, RunFailed) as exc:
+    except (recipes.PlaybookError, ManifestError, RunFailed) as exc:
         print(f"playbook {args.command}: {exc}", file=sys.stderr)
         return 1
+    except RunInterrupted as exc:
+        print(f"playbook {args.command}: {exc}", file=sys.stderr)
+        return INTERRUPTED_STATUS
+    except KeyboardInterrupt:
+        print(f"playbook {args.command}: interrupted before any notebook ran", file=sys.stderr)
+        return INTERRUPTED_STATUS
     return 0
 
 

@@ -12,19 +12,22 @@ A recipe is a YAML file in ``playbooks/``::
     report: {title: ..., client: ..., author: ..., currency: EUR}
 
 Everything is checked here, before any notebook runs: notebooks exist, every parameter is declared
-by a notebook's ``parameters`` cell and has that parameter's type, world parameters are valid and
-data folders exist. Relative paths in a recipe are taken from the repository root.
+by a notebook's ``parameters`` cell, has that parameter's type and lies in its domain
+(``helpers.parameter_domains``), world parameters are valid and data folders and files exist and
+can be read. Relative paths in a recipe are taken from the repository root.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
+from helpers.parameter_domains import DOMAINS
 from helpers.paths import NOTEBOOKS_DIR, PLAYBOOKS_DIR, REPO_ROOT
 from helpers.runner import notebooks
 from helpers.world.scenario import WorldParameterError, world_parameters
@@ -34,11 +37,13 @@ DATA_KEYS = (*WORLD_KEYS, "data_dir", "mapping", "as_of", "engine")
 REPORT_KEYS = ("title", "client", "author", "currency", "date")
 RESERVED = ("output_dir",)          # set by the run itself
 DATE_PARAMETERS = ("start", "end", "as_of", "plan_date", "calibration_end")   # ISO dates, or empty
+FILE_PARAMETERS = ("mapping", "values_file", "rules_file")                    # files the notebooks read
 SECTIONS = ("title", "question", "data", "parameters", "notebooks", "report")
 
 
 class PlaybookError(ValueError):
-    """A recipe, a ``--set`` or a data folder that cannot run; the message names the fault."""
+    """A recipe, a ``--set``, a data folder or an output folder that cannot run; the message names
+    the fault."""
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,9 @@ def check(playbook: Playbook) -> Playbook:
     for name, value in playbook.shared.items():
         if name in RESERVED or name not in declared_anywhere:
             raise PlaybookError(f"{where}: unknown parameter {name!r}: no notebook of this playbook declares it.")
-        owner = next(s.notebook for s in playbook.steps if name in notebook_parameters(s.notebook))
-        shared[name] = _typed(f"{where}: {name}", name, value, notebook_parameters(owner)[name])
+        owners = [s.notebook for s in playbook.steps if name in notebook_parameters(s.notebook)]
+        shared[name] = _typed(f"{where}: {name} (for {', '.join(owners)})", name, value,
+                              notebook_parameters(owners[0])[name])
     steps = []
     for step in playbook.steps:
         declared = notebook_parameters(step.notebook)
@@ -165,7 +171,8 @@ def check(playbook: Playbook) -> Playbook:
 
 
 def _typed(where: str, name: str, value, declared: dict):
-    """``value`` as the declared type of parameter ``name`` (int, float, str, bool, dict); dates checked."""
+    """``value`` as the declared type of parameter ``name`` (int, float, str, bool, dict, list), in
+    its domain; dates checked."""
     kind = declared["type"]
     if isinstance(value, dt.date) and kind == "str":
         return value.isoformat()
@@ -181,6 +188,12 @@ def _typed(where: str, name: str, value, declared: dict):
             dt.date.fromisoformat(value)
         except ValueError:
             raise PlaybookError(f"{where} must be a date like 2025-12-31 (or empty), got {value!r}.") from None
+    domain = DOMAINS.get(name)
+    if domain and not domain.admits(value):
+        if isinstance(value, (dict, list)):
+            raise PlaybookError(f"every value in {where} must be {domain} ({declared['help']}), got {value!r}.")
+        raise PlaybookError(f"{where} must be {domain} ({declared['help']}; default {declared['default']}), "
+                            f"got {value!r}.")
     return float(value) if kind == "float" else value
 
 
@@ -189,14 +202,21 @@ _TYPE_WORDS = {"int": "a whole number", "float": "a number", "str": "text", "boo
 
 
 def _check_data(where: str, values: dict) -> None:
-    """Data folders and mapping files exist; world parameters pass the world's own checks."""
-    for key in ("data_dir", "mapping"):
+    """Data folders and the files notebooks read exist and can be read (absolute paths from here
+    on); world parameters pass the world's own checks."""
+    for key in ("data_dir", *FILE_PARAMETERS):
         if values.get(key):
             path = Path(values[key])
             path = path if path.is_absolute() else REPO_ROOT / path
             if not (path.is_dir() if key == "data_dir" else path.is_file()):
                 kind = "folder" if key == "data_dir" else "file"
                 raise PlaybookError(f"{where}: {key} {values[key]!r}: no such {kind} ({path}).")
+            unreadable = _unreadable(path)
+            if unreadable:
+                names = ", ".join(str(p) for p in unreadable[:3]) + (f" and {len(unreadable) - 3} more"
+                                                                     if len(unreadable) > 3 else "")
+                raise PlaybookError(f"{where}: {key} {values[key]!r}: cannot read {names} (permission denied); "
+                                    f"make it readable (chmod -R u+rX) or copy it to a folder of yours.")
             values[key] = str(path)
     world = {k: values[k] for k in WORLD_KEYS if k in values}
     if world and not values.get("data_dir"):
@@ -206,10 +226,22 @@ def _check_data(where: str, values: dict) -> None:
             raise PlaybookError(f"{where}: {exc}") from exc
 
 
+def _unreadable(path: Path) -> list[Path]:
+    """``path`` and, for a folder, every folder and file under it, that this process may not read."""
+    if path.is_file():
+        return [] if os.access(path, os.R_OK) else [path]
+    found = [] if os.access(path, os.R_OK | os.X_OK) else [path]
+    for root, folders, files in os.walk(path):
+        found += [Path(root, f) for f in folders if not os.access(Path(root, f), os.R_OK | os.X_OK)]
+        found += [Path(root, f) for f in files if not os.access(Path(root, f), os.R_OK)]
+    return found
+
+
 def with_settings(playbook: Playbook, settings: list[str] = (), data_dir: str | None = None) -> Playbook:
     """Apply command-line settings: ``--data DIR`` and ``--set key=value`` (``key`` for every notebook
-    declaring it, ``NOTEBOOK.key`` for one notebook, its stem or number, ``report.key`` for the
-    report). Values are read as YAML (``7``, ``0.4``, ``true``, ``{a: 1}``), text as given."""
+    declaring it, replacing the recipe's values, ``NOTEBOOK.key`` for one notebook, its stem or
+    number, ``report.key`` for the report). Values are read as YAML (``7``, ``0.4``, ``true``,
+    ``{a: 1}``), text as given."""
     shared, report = dict(playbook.shared), dict(playbook.report)
     steps = {s.notebook: dict(s.parameters) for s in playbook.steps}
     if data_dir is not None:
@@ -233,12 +265,14 @@ def with_settings(playbook: Playbook, settings: list[str] = (), data_dir: str | 
             raise PlaybookError(f"--set {setting}: notebook {targets[0]} has no parameter {name!r}; "
                                 f"see `playbook describe {playbook.name}`.")
         value = raw if declared[name]["type"] == "str" else _parse(setting, raw)
-        if name in ("data_dir", "mapping") and value:
+        if name in ("data_dir", *FILE_PARAMETERS) and value:
             value = str(Path(value).resolve())
         if dot:
             steps[targets[0]][name] = value
         else:
             shared[name] = value
+            for stem in targets:            # the command line wins over the recipe's per-notebook values
+                steps[stem].pop(name, None)
     if "data_dir" in shared and shared["data_dir"]:
         shared = {k: v for k, v in shared.items() if k not in WORLD_KEYS or k == "seed"}
     settled = replace(playbook, shared=shared, report=report,
