@@ -66,10 +66,7 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
     (0 allows no contact at all; None: no house cap). Consent rows are read whatever their order
     (``consents.resolve_consents``: the latest row wins, the most restrictive on a tie). Without a
     consents table the strict default holds: no opt_in channel, no phone."""
-    if pressure_cap is not None and (isinstance(pressure_cap, bool) or not isinstance(pressure_cap, (int, np.integer))
-                                     or pressure_cap < 0):
-        raise PlanInputError(f"pressure_cap must be a whole number of contacts >= 0 (0: no contact at all), "
-                             f"got {pressure_cap!r}.")
+    _check_pressure_cap(pressure_cap)
     ids = pd.Index(customers.customer_id, name="customer_id")
     by_id = customers.set_index("customer_id")
     prospect = by_id.get("is_prospect", pd.Series(False, index=ids)).fillna(False)
@@ -117,6 +114,13 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
     if "max_contacts_per_month" in preferences:
         cap = np.minimum(cap, preferences.max_contacts_per_month.reindex(ids).astype(float).fillna(np.inf))
     return table & (total_recent + 1 <= cap).to_numpy()[:, None]
+
+
+def _check_pressure_cap(pressure_cap) -> None:
+    if pressure_cap is not None and (isinstance(pressure_cap, bool) or not isinstance(pressure_cap, (int, np.integer))
+                                     or pressure_cap < 0):
+        raise PlanInputError(f"pressure_cap must be a whole number of contacts >= 0 (0: no contact at all), "
+                             f"got {pressure_cap!r}.")
 
 
 def sent_contacts(contacts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
