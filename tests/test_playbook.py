@@ -66,7 +66,9 @@ def _yaml(tmp_path, text: str):
      "custom.yml: 40_plan_channel_mix.budget_eur must be a number >= 0 (campaign budget (EUR); default 1200.0), "
      "got -5."),
     ("notebooks: [40_plan_channel_mix]\n", ["--set", "40.pressure_cap=-1"],
-     "40_plan_channel_mix.pressure_cap must be a whole number >= 0"),
+     "40_plan_channel_mix.pressure_cap must be a whole number >= 1"),
+    ("notebooks: [40_plan_channel_mix]\n", ["--set", "pressure_cap=0"],
+     "pressure_cap (for 40_plan_channel_mix) must be a whole number >= 1"),
     ("notebooks: [50_design_and_read_test]\n", ["--set", "control_share=1"],
      "control_share (for 50_design_and_read_test) must be a number in (0, 1)"),
     ("notebooks: [40_plan_channel_mix]\n", ["--set", "margin_rate=.nan"], "must be a number in [0, 1]"),
@@ -89,11 +91,11 @@ def test_a_bad_playbook_fails_before_running_anything(tmp_path, capsys, recipe, 
     assert not out.exists(), "nothing ran, no run folder"
 
 
-def test_set_without_a_notebook_wins_over_the_recipe_and_a_zero_pressure_cap_is_valid():
-    """contact_pressure gives 40 its own pressure_cap: 2; --set pressure_cap=0 (no contact at all) replaces it."""
+def test_set_without_a_notebook_wins_over_the_recipe():
+    """contact_pressure gives 40 its own pressure_cap: 2; --set pressure_cap=1 replaces it."""
     recipe = recipes.load("contact_pressure")
-    book = recipes.with_settings(recipe, ["pressure_cap=0"])
-    assert [b.parameters_for(b.steps[1])["pressure_cap"] for b in (recipe, book)] == [2, 0]
+    book = recipes.with_settings(recipe, ["pressure_cap=1"])
+    assert [b.parameters_for(b.steps[1])["pressure_cap"] for b in (recipe, book)] == [2, 1]
 
 
 def _holds_numbers(value) -> bool:

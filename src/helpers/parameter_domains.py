@@ -79,7 +79,7 @@ DOMAINS: dict[str, Domain] = {
     "phone_agents": COUNT,
     "calls_per_hour": NON_NEGATIVE,
     "print_run": COUNT,
-    "pressure_cap": COUNT,                   # 0: no contact at all may be made
+    "pressure_cap": AT_LEAST_ONE,            # 0 would allow no contact: notebook 40 would have nothing to plan
     "min_reach_cant_lose": COUNT,            # 0: no promise
     "months": AT_LEAST_ONE,
     # 45 triggered scenarios
