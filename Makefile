@@ -34,7 +34,7 @@ lab: $(STAMP)  ## JupyterLab on the notebooks, with the project's kernel
 	$(BIN)/jupyter lab notebooks/
 
 notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (commit the outputs)
-	$(BIN)/python -m helpers.runner
+	$(BIN)/playbook refresh
 
 bench: $(STAMP) browser java  ## every benchmark in one table -> benchmarks/results.json (about an hour; QUICK=1: to 100k)
 	$(BIN)/python benchmarks/all.py $(if $(QUICK),--quick,)

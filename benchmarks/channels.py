@@ -17,9 +17,9 @@ from harness import measure, save  # noqa: E402
 
 CHILD = """
 import json, sys, time
-from helpers.memory import tree_peak
+from helpers.run.memory import tree_peak
 import numpy as np, pandas as pd
-from helpers import channels
+from helpers.decide.contact_plan import core as channels
 n = int(sys.argv[1])
 rng = np.random.default_rng(0)
 names = ["email", "sms", "postal", "phone", "push"]

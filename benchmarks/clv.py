@@ -19,8 +19,9 @@ from harness import measure, save  # noqa: E402
 
 CHILD = """
 import datetime as dt, json, sys, time
-from helpers.memory import tree_peak
-from helpers import clv, features
+from helpers.run.memory import tree_peak
+from helpers import features
+from helpers.models import clv
 from helpers.world import load_world
 world = load_world(sys.argv[1])
 as_of = dt.date.fromisoformat(world.parameters["end"])

@@ -5,7 +5,7 @@ or Lagrangian plan may contact a forbidden pair.
 
     .venv/bin/python benchmarks/consent_property.py [examples]      # default 10,000
 
-The unit test (tests/test_consents.py) runs the same property on 200 examples. Prints the examples
+The unit test (tests/data/test_consents.py) runs the same property on 200 examples. Prints the examples
 run, pairs the oracle forbade, contacts planned and checked, and the wall time; writes
 benchmarks/results_consent_property.json. Fails (exit 1) on the first counter-example.
 """

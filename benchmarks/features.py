@@ -23,7 +23,7 @@ from harness import measure, save  # noqa: E402
 CHILD = """
 import datetime as dt, json, sys, time
 from helpers import features
-from helpers.memory import tree_peak
+from helpers.run.memory import tree_peak
 engine, tx_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t = time.perf_counter()
 con = features.connect(engine)

@@ -25,7 +25,7 @@ DENSE_PURCHASES = {"alpha": 1.3, "a": 1.0, "b": 30.0}
 
 CHILD = """
 import json, sys, time
-from helpers.memory import tree_peak
+from helpers.run.memory import tree_peak
 from helpers.world import generate_world
 n, scenario, root = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()

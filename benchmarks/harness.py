@@ -1,5 +1,5 @@
 """What every benchmark does: run the measured code in a fresh Python process and keep the figures
-it prints. Each child reports its peak memory with ``helpers.memory.tree_peak`` (VmHWM): ru_maxrss
+it prints. Each child reports its peak memory with ``helpers.run.memory.tree_peak`` (VmHWM): ru_maxrss
 would start at this process's size, which Linux copies into every child it starts."""
 
 import json

@@ -19,8 +19,8 @@ from harness import measure, save  # noqa: E402
 
 CHILD = """
 import json, re, sys, tempfile, time
-from helpers import playbook, runs
-from helpers.memory import tree_peak
+from helpers.run import playbook, runs
+from helpers.run.memory import tree_peak
 n = int(sys.argv[1])
 book = playbook.with_settings(playbook.load("tour"), [f"n_customers={n}", f"n_prospects={n // 4}"])
 steps = {}

@@ -25,8 +25,9 @@ from harness import measure, save  # noqa: E402
 
 CHILD = """
 import datetime as dt, json, sys, time
-from helpers.memory import tree_peak
-from helpers import features, io
+from helpers.run.memory import tree_peak
+from helpers import features
+from helpers.data import io
 folder, out = sys.argv[1], sys.argv[2]
 con = io.connect(memory_limit="6GB")              # spills to the system temp folder past the limit
 t = time.perf_counter()

@@ -4,7 +4,7 @@
 
 A campaign history of N customers spread over 3 arms (85% treated, 15% control) with 24 numeric
 features and known heterogeneous effects is simulated with numpy (not timed); then, in a fresh
-subprocess: the per-arm learner selection by held-out Qini and refit (helpers.next_best_offer.fit_arms,
+subprocess: the per-arm learner selection by held-out Qini and refit (helpers.decide.next_best_offer.fit_arms,
 conversion and margin outcomes), and the scoring of all N customers on every arm and outcome.
 Prints the breakdown, writes benchmarks/results_uplift.json.
 Target (issue 5): 1M customers x 3 offers, fit + score in <= 60 s and <= 4 GB.
@@ -18,9 +18,9 @@ from harness import measure, save  # noqa: E402
 
 CHILD = """
 import json, sys, time
-from helpers.memory import tree_peak
+from helpers.run.memory import tree_peak
 import numpy as np, pandas as pd
-from helpers import next_best_offer as nbo
+from helpers.decide import next_best_offer as nbo
 n = int(sys.argv[1])
 rng = np.random.default_rng(0)
 X = rng.normal(size=(n, 24)).astype(np.float64)

@@ -14,15 +14,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from faker import Faker
 
-from helpers.paths import PACKAGE_DATA_DIR
+from helpers.paths import REFERENCE_DIR
 from helpers.world.columns import labels
 
 POOL_SIZES = {"first_name_female": 400, "first_name_male": 400, "last_name": 3000, "city": 1500}
 
 
 def departements() -> pd.DataFrame:
-    """The shipped département table (code, name, region, population_k); see data/departements_fr.md."""
-    return pd.read_csv(PACKAGE_DATA_DIR / "departements_fr.csv", dtype={"code": str})
+    """The shipped département table (code, name, region, population_k); see reference/departements_fr.md."""
+    return pd.read_csv(REFERENCE_DIR / "departements_fr.csv", dtype={"code": str})
 
 
 def faker_pools(rng: np.random.Generator, locale: str) -> dict[str, list[str]]:

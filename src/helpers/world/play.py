@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.consents import CONFLICTING_CHOICES, resolve_consents
+from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance

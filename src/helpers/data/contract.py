@@ -1,0 +1,134 @@
+"""The data contract: one set of tables, whether the world made them or an analyst brought them.
+
+Declared once, as data: each table's columns, their kind (how a raw text cell is parsed), which are
+required, the key that must be unique, and the references between tables. ``helpers.data.io`` reads
+files onto it; ``pandera_schema`` turns it into the pandera schema that gates every loaded table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+CHANNELS = ("email", "sms", "postal", "phone", "push")
+JOURNEY_STAGES = ("need", "information", "comparison", "purchase")
+EARLIEST_DATE = dt.date(1990, 1, 1)
+PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")   # direct identifiers
+
+
+class DataContractError(ValueError):
+    """The data cannot be loaded onto the contract. ``category`` names the kind of fault (see
+    CATEGORIES); the message names the file, the column, up to five offending rows and the fix."""
+
+    def __init__(self, category: str, message: str):
+        if category not in CATEGORIES:
+            raise ValueError(f"unknown error category {category!r}")
+        super().__init__(f"[{category}] {message}")
+        self.category = category
+
+
+CATEGORIES = (
+    "bad_mapping",        # the mapping names an unknown table, column, option or file
+    "missing_table",      # a required table has no file
+    "ambiguous_file",     # two files for one table
+    "unreadable",         # the file cannot be parsed as CSV / Parquet / Excel at all
+    "empty_file",         # zero bytes
+    "no_rows",            # a header and nothing else
+    "encoding",           # bytes that do not decode, or two encodings in one file
+    "wrong_separator",    # the header reads as one column
+    "missing_column",     # a required column is absent
+    "missing_value",      # a required cell is empty
+    "not_a_number",       # an amount or number that does not parse
+    "not_a_date",         # a date that does not parse in the file's format
+    "not_a_boolean",      # a yes/no cell that is neither
+    "unknown_value",      # a label outside its allowed values (channel, status, group...)
+    "date_out_of_range",  # before 1990 or after the latest allowed date (the future)
+    "duplicate_id",       # a key shared by rows that disagree
+    "unknown_reference",  # an id that the referenced table does not hold
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column. ``kind``: id (whole numbers or text, one type per id name across
+    tables), date, amount (EUR, may be negative), number, integer, boolean, label (one of
+    ``values``) or text."""
+
+    name: str
+    kind: str
+    required: bool = False
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """One contract table: columns, the key that must be unique, and references
+    (column -> (table, column)) checked when the referenced table is present."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    Table("products", (Column("category", "text", True), Column("mean_price", "number"),
+                       Column("margin_rate", "number")), key=("category",)),
+    Table("campaigns", (Column("campaign_id", "id", True), Column("channel", "label", True, CHANNELS),
+                        Column("offer", "text", True), Column("start_date", "date", True),
+                        Column("cost_per_contact", "number"), Column("response_window_days", "integer"),
+                        Column("name", "text")), key=("campaign_id",)),
+    Table("customers", (Column("customer_id", "id", True), Column("first_name", "text"),
+                        Column("last_name", "text"), Column("email", "text"), Column("phone", "text"),
+                        Column("postcode", "text"), Column("city", "text"), Column("departement", "text"),
+                        Column("region", "text"), Column("birth_year", "integer"), Column("signup_date", "date"),
+                        Column("acquisition_source", "text"), Column("is_prospect", "boolean"),
+                        Column("journey_stage", "label", values=JOURNEY_STAGES), Column("has_app", "boolean")),
+          key=("customer_id",)),
+    Table("transactions", (Column("order_id", "id"), Column("customer_id", "id", True),
+                           Column("order_date", "date", True), Column("amount", "amount", True),
+                           Column("category", "text"), Column("sales_channel", "text"), Column("margin", "amount"),
+                           Column("campaign_id", "id")),
+          key=("order_id",), references={"customer_id": ("customers", "customer_id"),
+                                         "campaign_id": ("campaigns", "campaign_id")}),
+    Table("consents", (Column("customer_id", "id", True), Column("channel", "label", True, CHANNELS),
+                       Column("status", "label", True, ("opt_in", "opt_out", "unknown")),
+                       Column("bloctel", "boolean"), Column("preferred_channel", "label", values=CHANNELS),
+                       Column("max_contacts_per_month", "integer"), Column("updated_at", "date")),
+          key=("customer_id", "channel"), references={"customer_id": ("customers", "customer_id")}),
+    Table("contacts", (Column("campaign_id", "id", True), Column("customer_id", "id", True),
+                       Column("group", "label", True, ("treatment", "control")), Column("sent_at", "date"),
+                       Column("opened", "boolean"), Column("clicked", "boolean"), Column("responded", "boolean"),
+                       Column("revenue", "amount"), Column("unsubscribed", "boolean")),
+          key=("campaign_id", "customer_id"), references={"customer_id": ("customers", "customer_id"),
+                                                          "campaign_id": ("campaigns", "campaign_id")}),
+)}
+REQUIRED_TABLES = ("transactions",)
+# Referenced tables load first, so references can be checked against what was kept.
+LOAD_ORDER = ("products", "campaigns", "customers", "transactions", "consents", "contacts")
+
+
+def pandera_schema(table: Table, dtypes: dict[str, str], latest: dt.date):
+    """The pandera (ibis backend) schema a loaded table must satisfy: types, required columns not
+    null, dates between 1990 and ``latest``, labels within their values. ``dtypes``: column ->
+    ibis type name of the loaded table (id columns may be int64 or string)."""
+    import pandera.ibis as pa
+
+    checks = {"date": [pa.Check.ge(EARLIEST_DATE), pa.Check.le(latest)]}
+    columns = {}
+    for name, dtype in dtypes.items():
+        spec = table.column(name)
+        if spec is None:
+            continue                                    # extra columns are the analyst's own
+        column_checks = list(checks.get(spec.kind, []))
+        if spec.kind == "label":
+            column_checks.append(pa.Check.isin(list(spec.values)))
+        columns[name] = pa.Column(dtype, checks=column_checks, nullable=not spec.required)
+    return pa.DataFrameSchema(columns, name=table.name)

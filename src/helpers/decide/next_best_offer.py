@@ -1,0 +1,293 @@
+"""From past randomised campaigns to the next best offer for each customer.
+
+Each past campaign is an arm (channel x offer). Every contacted or held-out customer becomes a row
+with features computed *as of the day before the campaign* (nothing from the future leaks in) and
+two outcomes over the response window: conversion and margin (EUR). Per arm, ``helpers.models.uplift``
+learns the incremental effect; the next best offer is the arm with the highest expected
+incremental margin after the contact cost, or no contact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from helpers.models import clv, uplift
+from helpers.data.contract import PERSONAL_COLUMNS
+from helpers.features import customer_summary, execute, money_sum
+from helpers.data.io import Dataset
+
+NO_CONTACT = "no contact"
+OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue")
+IGNORED_CUSTOMER_COLUMNS = set(PERSONAL_COLUMNS) | {"customer_id", "postcode", "city", "departement", "signup_date",
+                                                    "journey_stage"}
+MAX_LEVELS = 20      # text columns with more distinct values are not used as features
+MAX_FIT_CUSTOMERS = 200_000     # the BG/NBD behind the p_alive feature is fitted on at most this many
+                                # customers (every k-th by customer_id): 4 parameters, precise long before
+MAX_TRAINING_ROWS = 200_000     # per arm, models learn from at most this many past contacts (a random sample)
+
+
+def arms(data: Dataset) -> pd.DataFrame:
+    """The arms of the campaign history: arm name, channel, offer, mean cost per contact (EUR),
+    campaigns. Refuses a campaign without a control group, naming it."""
+    campaigns = data.frame("campaigns")
+    contacts = data.frame("contacts", ["campaign_id", "group"])
+    groups = contacts.groupby("campaign_id").group.agg(lambda g: set(g))
+    for campaign_id in campaigns.campaign_id:
+        present = groups.get(campaign_id, set())
+        if "control" not in present:
+            raise uplift.UpliftInputError(f"campaign {campaign_id} has no control group (groups found: "
+                                          f"{sorted(present) or 'no contacts'}): its effect cannot be measured. "
+                                          "Leave it out of the contacts file or hold out a random control next time.")
+    campaigns["arm"] = campaigns.channel + " · " + campaigns.offer
+    cost = campaigns.cost_per_contact if "cost_per_contact" in campaigns else pd.Series(0.0, index=campaigns.index)
+    return (campaigns.assign(cost_per_contact=cost).groupby(["arm", "channel", "offer"])
+            .agg(cost_per_contact=("cost_per_contact", "mean"), campaigns=("campaign_id", "size")).reset_index())
+
+
+def customer_features(data: Dataset, day: dt.date, customer_ids, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Pre-treatment features of ``customer_ids`` as of ``day`` (indexed by customer_id): purchase
+    history and BG/NBD outputs when a transaction log exists (recency and tenure in weeks, orders,
+    repeat days, revenue and mean order in EUR, P(alive), expected purchases over 12 weeks), plus
+    the customers table's numeric, yes/no and few-valued text columns (one-hot; pass ``customers``
+    to reuse a frame already read). Missing values stay NaN (the tree learners handle them)."""
+    out = pd.DataFrame(index=pd.Index(pd.unique(np.asarray(customer_ids)), name="customer_id"))
+    if data.has("transactions"):
+        summary = execute(customer_summary(data.table("transactions"), day)).set_index("customer_id")
+        history = pd.DataFrame({"weeks_since_last": summary["T"] - summary.recency, "tenure_weeks": summary["T"],
+                                "orders": summary.n_orders, "repeat_days": summary.frequency,
+                                "revenue": summary.revenue, "mean_order": summary.monetary})
+        step = -(-len(summary) // MAX_FIT_CUSTOMERS)
+        try:
+            fit = clv.fit_bgnbd(summary.sort_index().iloc[::step])
+            x, t_x, T = summary.frequency.to_numpy(float), summary.recency.to_numpy(float), summary["T"].to_numpy(float)
+            history["p_alive"] = clv.p_alive(fit.values, x, t_x, T)
+            history["expected_purchases_12w"] = clv.expected_purchases(fit.values, x, t_x, T, 12.0)
+        except clv.ModelInputError:
+            pass                                   # too little history at this date: no model features
+        out = out.join(history)
+    if data.has("customers"):
+        out = out.join(_customer_columns(data.frame("customers") if customers is None else customers, day))
+    return out.sort_index()
+
+
+def _customer_columns(customers: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    table = customers.set_index("customer_id")
+    cols = {}
+    if "birth_year" in table:
+        cols["age"] = day.year - table.birth_year
+    for name in table.columns:
+        series = table[name]
+        if name in IGNORED_CUSTOMER_COLUMNS or name == "birth_year":
+            continue
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            cols[name] = series.astype(float)
+        elif series.nunique() <= MAX_LEVELS:
+            for level in sorted(series.dropna().unique()):
+                cols[f"{name}={level}"] = (series == level).astype(float)
+    return pd.DataFrame(cols, index=table.index)
+
+
+def training_table(data: Dataset, margin_rate: float = 0.5) -> pd.DataFrame:
+    """One row per customer drawn into a past campaign: campaign_id, customer_id, arm, w (1
+    treated, 0 control), converted (1/0), margin and window_revenue (EUR in the response window),
+    and the features as of the day before the campaign. Margin: the tagged transactions' margin where the log has
+    margin and campaign_id, else revenue x ``margin_rate``."""
+    if not data.has("contacts") or not data.has("campaigns"):
+        raise uplift.UpliftInputError("uplift needs the contacts and campaigns tables (a past campaign with a "
+                                      "randomised control group).")
+    arms(data)                                     # refuses a campaign without a control group
+    contacts = data.frame("contacts").merge(data.frame("campaigns")[["campaign_id", "channel", "offer", "start_date"]],
+                                            on="campaign_id")
+    if "responded" not in contacts and "revenue" not in contacts:
+        raise uplift.UpliftInputError("contacts needs responded or revenue: the outcome to learn from.")
+    contacts["arm"] = contacts.channel + " · " + contacts.offer
+    contacts["w"] = (contacts.group == "treatment").astype(int)
+    revenue = contacts.revenue.fillna(0.0) if "revenue" in contacts else pd.Series(0.0, index=contacts.index)
+    contacts["converted"] = (contacts.responded.fillna(False) if "responded" in contacts else revenue > 0).astype(float)
+    contacts["window_revenue"] = revenue
+    contacts["margin"] = revenue * margin_rate
+    if data.has("transactions", "margin", "campaign_id"):
+        tx = data.table("transactions")
+        tagged = (tx.filter(tx.campaign_id.notnull()).group_by(["campaign_id", "customer_id"])
+                  .aggregate(window_margin=money_sum(tx.margin)).to_pandas())
+        contacts = contacts.merge(tagged, on=["campaign_id", "customer_id"], how="left")
+        contacts["margin"] = contacts.window_margin.fillna(0.0)
+    rows = []
+    customers = data.frame("customers") if data.has("customers") else None
+    for (campaign_id, start), group in contacts.groupby(["campaign_id", "start_date"], sort=True):
+        feats = customer_features(data, (pd.Timestamp(start) - pd.Timedelta(days=1)).date(), group.customer_id, customers)
+        rows.append(group[["campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue"]]
+                    .merge(feats, left_on="customer_id", right_index=True, how="left"))
+    return pd.concat(rows, ignore_index=True)
+
+
+def feature_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in OUTCOME_COLUMNS]
+
+
+def _at_most(rows: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``rows``, or a random ``n`` of them (in their order) when there are more."""
+    return rows if len(rows) <= n else rows.iloc[np.sort(rng.choice(len(rows), n, replace=False))]
+
+
+def fit_arms(table: pd.DataFrame, rng: np.random.Generator, outcomes=("converted", "margin")) -> dict[tuple[str, str], uplift.ArmModel]:
+    """An uplift model per arm and outcome, the learner chosen by held-out Qini, each learning from
+    at most ``MAX_TRAINING_ROWS`` of the arm's past contacts."""
+    columns = feature_columns(table)
+    models = {}
+    for arm, rows in table.groupby("arm", sort=True):
+        rows = _at_most(rows, MAX_TRAINING_ROWS, rng)
+        X = rows[columns].to_numpy(dtype=float)
+        for outcome in outcomes:
+            models[(arm, outcome)] = uplift.fit_arm(X, rows[outcome].to_numpy(float), rows.w.to_numpy(int), arm,
+                                                    outcome, rng)
+    return models
+
+
+def effects_by_arm(table: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and outcome: the average effect (treated - control) with its 95% interval."""
+    rows = []
+    for arm, group in table.groupby("arm", sort=True):
+        for outcome in ("converted", "margin"):
+            rows.append({"arm": arm, "outcome": outcome, **uplift.average_effect(group[outcome], group.w)})
+    return pd.DataFrame(rows)
+
+
+def balance_by_arm(table: pd.DataFrame) -> pd.DataFrame:
+    """Randomisation check per arm (see ``uplift.balance_check``): p-value, largest |SMD|."""
+    columns = feature_columns(table)
+    rows = []
+    for arm, group in table.groupby("arm", sort=True):
+        usable = group[columns].loc[:, group[columns].notna().all() & (group[columns].std() > 0)]
+        check = uplift.balance_check(usable, group.w)
+        rows.append({"arm": arm, "p_value": round(check["p_value"], 4), "max_abs_smd": round(check["max_abs_smd"], 4),
+                     "features": usable.shape[1]})
+    return pd.DataFrame(rows)
+
+
+def score_customers(models: dict, features: pd.DataFrame, columns: list[str], outcome: str) -> pd.DataFrame:
+    """Predicted uplift of ``outcome`` for every customer (rows) and arm (columns)."""
+    X = features.reindex(columns=columns).to_numpy(dtype=float)
+    return pd.DataFrame({arm: model.predict(X) for (arm, out), model in models.items() if out == outcome},
+                        index=features.index)
+
+
+def expected_margin(conversion_uplift: pd.DataFrame, features: pd.DataFrame, arm_table: pd.DataFrame,
+                    margin_rate: float, default_basket: float, discounts: dict[str, float] | None = None) -> pd.DataFrame:
+    """Expected incremental margin of each arm for each customer before the contact cost (EUR):
+    uplift in the chance of buying x the customer's basket x ``margin_rate``, minus, for an offer
+    with a discount, the discount given on the purchase they would have made anyway (baseline
+    chance over two weeks, from BG/NBD's expected purchases over 12 weeks, x basket x discount).
+    The basket is the customer's mean order so far, else ``default_basket`` (EUR: e.g. the mean
+    revenue of buyers in past response windows, see ``history_basket``). Modelling conversion and
+    multiplying by the basket is far less noisy than modelling margin directly."""
+    mean_order = features.get("mean_order", pd.Series(np.nan, index=features.index))
+    basket = mean_order.where(mean_order > 0).fillna(default_basket)
+    baseline = (features.get("expected_purchases_12w", pd.Series(0.0, index=features.index)) / 6).clip(0, 1).fillna(0)
+    offer_of = arm_table.set_index("arm").offer
+    value = conversion_uplift.mul(basket * margin_rate, axis=0)
+    for arm in value.columns:
+        value[arm] -= (discounts or {}).get(offer_of[arm], 0.0) * baseline * basket
+    return value
+
+
+def history_basket(table: pd.DataFrame) -> float:
+    """Mean revenue (EUR) of the customers who bought in a past campaign's response window."""
+    buyers = table[(table.converted > 0) & (table.window_revenue > 0)]
+    return float(buyers.window_revenue.mean()) if len(buyers) else 0.0
+
+
+def choose_offers(margin_uplift: pd.DataFrame, costs: pd.Series, eligible: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The next best offer: per customer the arm with the highest expected incremental margin after
+    the contact cost (EUR), or NO_CONTACT when none is positive. ``eligible`` (customers x arms,
+    True where the channel may legally reach them) masks the others."""
+    value = margin_uplift - costs.reindex(margin_uplift.columns).to_numpy()
+    if eligible is not None:
+        value = value.where(eligible.reindex(index=value.index, columns=value.columns).fillna(False).astype(bool))
+    value = value.fillna(-np.inf)                  # an arm the customer may not receive never wins
+    top = value.max(axis=1)
+    choice = value.idxmax(axis=1).where(top > 0, NO_CONTACT)
+    return pd.DataFrame({"next_best_offer": choice, "expected_incremental_margin": top.clip(lower=0)})
+
+
+def due_in_weeks(data: Dataset, as_of: dt.date, customer_ids) -> pd.Series:
+    """The right time: weeks until each customer's expected next purchase if still active (their
+    expected gap between purchases under BG/NBD, (alpha + T) / (r + x), minus the time since their
+    last purchase), at least 0."""
+    summary = execute(customer_summary(data.table("transactions"), as_of)).set_index("customer_id")
+    fit = clv.fit_bgnbd(summary)
+    r, alpha, _, _ = fit.values
+    gap = (alpha + summary["T"]) / (r + summary.frequency)
+    due = (gap - (summary["T"] - summary.recency)).clip(lower=0)
+    return due.reindex(pd.Index(customer_ids, name="customer_id"))
+
+
+def fit_response_models(table: pd.DataFrame, rng: np.random.Generator) -> dict[str, object]:
+    """The classic response model a team would build without a control group: per arm, the chance
+    of buying if contacted, learned on treated customers only (it rewards sure things), at most
+    ``MAX_TRAINING_ROWS`` per arm."""
+    columns = feature_columns(table)
+    seed = int(rng.integers(2**31))
+    treated = {arm: _at_most(rows[rows.w == 1], MAX_TRAINING_ROWS, rng) for arm, rows in table.groupby("arm", sort=True)}
+    return {arm: uplift.default_estimator(seed).fit(rows[columns].to_numpy(float), rows.converted.to_numpy(float))
+            for arm, rows in treated.items()}
+
+
+def arm_matrix(eligible_channels: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
+    """Customers x arms eligibility from customers x channels eligibility."""
+    return pd.DataFrame({row.arm: eligible_channels[row.channel] for row in arm_table.itertuples()},
+                        index=eligible_channels.index)
+
+
+def strategy_plans(choice: pd.DataFrame, margin_model_choice: pd.DataFrame, response: pd.DataFrame,
+                   eligible: pd.DataFrame, arm_table: pd.DataFrame, average_margin: pd.Series,
+                   rng: np.random.Generator, weeks: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+    """Contact plans (customer_id, channel, offer, week) for the strategies a marketer compares:
+    the next best offer; the same chosen from the (noisier) margin uplift model; send to all
+    eligible customers on the arm with the best average margin;
+    send to none; as many contacts as the next best offer chosen at random; and as many chosen by
+    the response model (highest chance of buying if contacted). Every plan respects ``eligible``."""
+    arm_of = arm_table.set_index("arm")
+    chosen = choice[choice.next_best_offer != NO_CONTACT]
+    by_margin_model = margin_model_choice[margin_model_choice.next_best_offer != NO_CONTACT]
+    n = len(chosen)
+
+    def plan(customers, arm_names) -> pd.DataFrame:
+        out = pd.DataFrame({"customer_id": np.asarray(customers), "arm": np.asarray(arm_names)})
+        out["channel"] = out.arm.map(arm_of.channel)
+        out["offer"] = out.arm.map(arm_of.offer)
+        out["week"] = weeks.reindex(out.customer_id).fillna(0).to_numpy(int) if weeks is not None else 0
+        return out.drop(columns="arm").sort_values("customer_id", ignore_index=True)
+
+    best_arm = (average_margin - arm_of.cost_per_contact.reindex(average_margin.index)).idxmax()
+    mass = eligible.index[eligible[best_arm]]
+    flat = eligible.stack()
+    options = flat[flat].reset_index().set_axis(["customer_id", "arm", "ok"], axis=1)
+    pick = options.groupby("customer_id").sample(n=1, random_state=int(rng.integers(2**31)))
+    randomly = pick.sample(n=min(n, len(pick)), random_state=int(rng.integers(2**31)))
+    masked = response.where(eligible.reindex_like(response).fillna(False).astype(bool))
+    top = masked.max(axis=1).dropna().sort_values(ascending=False, kind="stable").head(n)
+    return {
+        "next best offer": plan(chosen.index, chosen.next_best_offer),
+        "next best offer, margin model": plan(by_margin_model.index, by_margin_model.next_best_offer),
+        f"send to all ({best_arm})": plan(mass, [best_arm] * len(mass)),
+        "send to none": plan([], []),
+        "random targeting": plan(randomly.customer_id, randomly.arm),
+        "response model": plan(top.index, masked.loc[top.index].idxmax(axis=1)),
+    }
+
+
+def arm_values(data: Dataset, as_of: dt.date, customer_ids, margin_rate: float, discounts: dict[str, float],
+               rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """In one call, what notebook 30 does step by step: learn conversion uplift per arm from the
+    campaign history and return each customer's expected incremental margin per arm before the
+    contact cost (customers x arms, EUR), with the arm table."""
+    history = training_table(data, margin_rate)
+    models = fit_arms(history, rng, outcomes=("converted",))
+    today = customer_features(data, as_of, customer_ids)
+    uplift_by_arm = score_customers(models, today, feature_columns(history), "converted")
+    arm_table = arms(data)
+    return expected_margin(uplift_by_arm, today, arm_table, margin_rate, history_basket(history), discounts), arm_table

@@ -1,0 +1,12 @@
+"""Models fitted on the contract tables: customer lifetime value, uplift, experiments."""
+
+from helpers.models.clv import (
+    ModelInputError, Fit, bgnbd_log_likelihood, fit_bgnbd, p_alive, expected_purchases_if_alive, expected_purchases,
+    gamma_gamma_log_likelihood, gamma_gamma_sample, fit_gamma_gamma, expected_order_value, customer_value,
+    value_at_risk, holdout_by_frequency, tracking, Models, fit_models)
+from helpers.models.experiments import (
+    ExperimentInputError, control_size_for_rate, control_size_for_revenue, holdout_tradeoff, assign_groups, cuped,
+    bootstrap_difference, readout, check_test, conclusion)
+from helpers.models.uplift import (
+    UpliftInputError, qini_curve, qini_coefficient, auuc, uplift_at_k, true_gain_curve, average_effect,
+    balance_check, default_estimator, TLearner, XLearner, TransformedOutcome, ArmModel, calibration_slope, fit_arm)

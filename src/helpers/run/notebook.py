@@ -1,0 +1,83 @@
+"""What every notebook does: open its data (own folder or synthetic world), record key figures,
+print the versions it ran with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.data.contract import REQUIRED_TABLES
+from helpers.data.io import Dataset, load_tables
+from helpers.paths import notebook_output_dir, relative_to_repo
+from helpers.world import World, ensure_world
+
+KEY_PACKAGES = ("relation-playbooks", "pandas", "numpy", "scipy", "duckdb", "ibis-framework", "pyarrow",
+                "pandera", "faker", "scikit-learn", "statsmodels", "seaborn", "matplotlib", "papermill", "nbval")
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):          # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6)
+    return value
+
+
+def write_metrics(notebook: str, metrics: dict, output_dir: str | Path | None = None) -> None:
+    """Write ``metrics`` (nested dict of numbers and strings) to ``<output_dir>/metrics.json``.
+
+    Floats are rounded to 6 decimals and keys sorted so the file is byte-stable across runs.
+    Prints the path, relative to the repository.
+    """
+    folder = notebook_output_dir(notebook, output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "metrics.json"
+    path.write_text(json.dumps(_clean(metrics), indent=2, sort_keys=True) + "\n")
+    print(f"Key figures written to {relative_to_repo(path)}")
+
+
+def versions() -> pd.DataFrame:
+    """Versions of the packages behind the results (the notebook's closing 'watermark')."""
+    return pd.DataFrame({"package": KEY_PACKAGES, "version": [version(p) for p in KEY_PACKAGES]})
+
+
+def world_data(world: World) -> Dataset:
+    """A synthetic world's contract tables, loaded and checked like any analyst's folder (dates up
+    to the world's last day are allowed)."""
+    return load_tables(world.path, latest_date=dt.date.fromisoformat(world.parameters["end"]))
+
+
+def open_data(data_dir: str = "", mapping: str = "", required: tuple[str, ...] = REQUIRED_TABLES,
+              engine: str = "duckdb", **world_parameters) -> tuple[Dataset, World | None]:
+    """What a notebook analyses: the analyst's folder ``data_dir`` (read with ``mapping``, or
+    ``mapping.yml`` beside the data) if set; else the synthetic world of ``world_parameters``
+    (scenario, n_customers, seed, ...), generated first if missing. Both go through the same
+    loader and contract; the world comes back too (None for own data), for its truth and play().
+    ``required``: the tables the notebook cannot do without; ``engine``: where the transaction
+    log is processed (``features.connect``: duckdb, pyspark or an Ibis URL)."""
+    if data_dir:
+        return load_tables(data_dir, mapping or None, required=required).on_engine(engine), None
+    world = ensure_world(**world_parameters)
+    return world_data(world).on_engine(engine), world
+
+
+def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:
+    """The "as of" date: ``as_of`` if given, else the world's last day, else the last order date,
+    else (no transaction log) today."""
+    if as_of:
+        return dt.date.fromisoformat(as_of)
+    if world is not None:
+        return dt.date.fromisoformat(world.parameters["end"])
+    if not data.has("transactions"):
+        return dt.date.today()
+    last = data.table("transactions").order_date.max().execute()
+    return pd.Timestamp(last).date()

@@ -1,0 +1,63 @@
+"""The transaction-level features are Ibis expressions: the same values on DuckDB and on Spark
+(local[2]) reading the world's Parquet files."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from helpers import features
+from helpers.describe import knowledge
+from helpers.run.notebook import world_data
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def engines(small_world):
+    path = small_world.table_path("transactions")
+    duck = features.read_table(features.connect("duckdb"), path, "transactions")
+    spark = features.read_table(features.connect("pyspark"), path, "transactions")
+    return duck, spark
+
+
+def _same(make, duck, spark, key):
+    left = make(duck)
+    right = make(spark)
+    if isinstance(left, pd.Series):
+        pd.testing.assert_series_equal(left.sort_index(), right.sort_index(), check_dtype=False, check_names=False)
+    else:
+        left, right = (f.sort_values(key, ignore_index=True) for f in (left, right))
+        for col in left.columns:
+            if pd.api.types.is_datetime64_any_dtype(left[col]) or pd.api.types.is_datetime64_any_dtype(right[col]):
+                left[col], right[col] = pd.to_datetime(left[col]), pd.to_datetime(right[col])
+        pd.testing.assert_frame_equal(left, right, check_dtype=False, check_exact=False, rtol=1e-9)
+    return left
+
+
+@pytest.mark.parametrize("name, make, key", [
+    ("customer summary", lambda tx: features.execute(features.customer_summary(tx, AS_OF)), "customer_id"),
+    ("RFM", lambda tx: features.execute(features.rfm_features(tx, AS_OF)), "customer_id"),
+    ("calibration / holdout", lambda tx: features.execute(features.calibration_holdout(
+        tx, dt.date(2024, 12, 31), AS_OF)), "customer_id"),
+    ("category shares", lambda tx: features.category_shares(tx, AS_OF).reset_index(), "customer_id"),
+    ("category transitions", lambda tx: features.category_transitions(tx, AS_OF), ["previous", "category"]),
+    ("order days", lambda tx: features.order_days(tx, AS_OF), ["customer_id", "day", "category"]),
+    ("revenue between", lambda tx: features.revenue_between(tx, dt.date(2025, 1, 1), AS_OF), None),
+    ("Pareto curve", lambda tx: knowledge.pareto_curve(tx), None),
+    ("KPIs", lambda tx: knowledge.kpis(tx, AS_OF), None),
+    ("cohort retention", lambda tx: knowledge.cohort_retention(tx, AS_OF).reset_index(), None),
+])
+def test_duckdb_and_spark_give_the_same_features(engines, name, make, key):
+    duck, spark = engines
+    result = _same(make, duck, spark, key if key is not None else [])
+    assert len(result) > 0, name
+
+
+def test_a_dataset_moves_its_transaction_log_to_another_engine(small_world):
+    data = world_data(small_world)
+    spark = data.on_engine("pyspark")
+    assert spark.table("transactions").get_backend().name == "pyspark"
+    assert spark.table("customers").get_backend().name == "duckdb"
+    assert spark.table("transactions").count().execute() == data.table("transactions").count().execute()
+    assert data.on_engine("duckdb") is data
