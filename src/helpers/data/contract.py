@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from helpers.errors import DataInputError
+
 CHANNELS = ("email", "sms", "postal", "phone", "push")
 JOURNEY_STAGES = ("need", "information", "comparison", "purchase")
 EARLIEST_DATE = dt.date(1990, 1, 1)
 PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")   # direct identifiers
 
 
-class DataContractError(ValueError):
+class DataContractError(DataInputError):
     """The data cannot be loaded onto the contract. ``category`` names the kind of fault (see
     CATEGORIES); the message names the file, the column, up to five offending rows and the fix."""
 

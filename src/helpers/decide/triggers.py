@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from helpers.errors import DecisionInputError
 from helpers.data.contract import CHANNELS
 
 # event -> (required fields, optional fields with defaults)
@@ -44,7 +45,7 @@ DEFAULTS = {"delay_days": 0, "holdout": 0.1, "cooldown_days": 90}
 STATUSES = ("sent", "holdout", "capped", "no_consent", "cooldown")
 
 
-class TriggerRuleError(ValueError):
+class TriggerRuleError(DecisionInputError):
     """A rule file that cannot run; the message names the file, the rule and the field."""
 
 

@@ -16,6 +16,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, roots_jacobi
 
+from helpers.errors import ModelInputError
+
 # Reductions over customers use numpy's own sums, never BLAS (np.dot, @): OpenBLAS splits long
 # dot products across threads, and the order of the partial sums, hence the last bits, then
 # changes from run to run.
@@ -24,10 +26,6 @@ BGNBD_PARAMS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS = ("p", "q", "gamma")
 WEEKS_PER_MONTH = 52.0 / 12
 QUADRATURE_POINTS = 48
-
-
-class ModelInputError(ValueError):
-    """The customer summary cannot support the model; the message says why and what to do."""
 
 
 @dataclass

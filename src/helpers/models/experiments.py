@@ -17,10 +17,12 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, test_proportions_2indep
 
+from helpers.errors import ModelInputError
+
 MIN_RESPONDERS = 30
 
 
-class ExperimentInputError(ValueError):
+class ExperimentInputError(ModelInputError):
     """A test cannot be read out (or designed) meaningfully; the message says why."""
 
 

@@ -20,8 +20,10 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from helpers.errors import ModelInputError
 
-class UpliftInputError(ValueError):
+
+class UpliftInputError(ModelInputError):
     """The campaign data cannot support an uplift estimate; the message says why."""
 
 

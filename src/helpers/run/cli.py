@@ -17,9 +17,10 @@ import shlex
 import sys
 from pathlib import Path
 
+from helpers.errors import PlaybooksError
 from helpers.run import playbook as recipes
 from helpers.run.execute import notebooks, refresh
-from helpers.run.runs import ManifestError, RunFailed, RunInterrupted, reproduce, run
+from helpers.run.runs import RunInterrupted, reproduce, run
 
 INTERRUPTED_STATUS = 130   # 128 + SIGINT, what a shell reports for Ctrl-C
 
@@ -64,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
                 refresh(path)
         else:
             reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
-    except (recipes.PlaybookError, ManifestError, RunFailed) as exc:
-        print(f"playbook {args.command}: {exc}", file=sys.stderr)
-        return 1
     except RunInterrupted as exc:
         print(f"playbook {args.command}: {exc}", file=sys.stderr)
         return INTERRUPTED_STATUS
+    except PlaybooksError as exc:       # any input fault or failed run, as one line
+        print(f"playbook {args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"playbook {args.command}: interrupted before any notebook ran", file=sys.stderr)
         return INTERRUPTED_STATUS

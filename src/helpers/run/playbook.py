@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from helpers.errors import RunInputError
 from helpers.run.parameter_domains import DOMAINS
 from helpers.paths import NOTEBOOKS_DIR, PLAYBOOKS_DIR, REPO_ROOT
 from helpers.run.execute import notebooks
@@ -41,7 +42,7 @@ FILE_PARAMETERS = ("mapping", "values_file", "rules_file")                    # 
 SECTIONS = ("title", "question", "data", "parameters", "notebooks", "report")
 
 
-class PlaybookError(ValueError):
+class PlaybookError(RunInputError):
     """A recipe, a ``--set``, a data folder or an output folder that cannot run; the message names
     the fault."""
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from helpers.errors import Failure, RunInputError
 from helpers.run import report
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
@@ -41,15 +42,15 @@ PLAYBOOK_FIELDS = ("name", "file", "title", "question", "shared", "report", "ste
 INTERRUPTED = "INTERRUPTED"
 
 
-class RunFailed(RuntimeError):
+class RunFailed(Failure):
     """A notebook failed, or a run could not be reproduced; the message names the notebook or file."""
 
 
-class ManifestError(ValueError):
+class ManifestError(RunInputError):
     """A file given to ``reproduce`` that is not a run's manifest.json; the message names it."""
 
 
-class RunInterrupted(RuntimeError):
+class RunInterrupted(Failure):
     """Ctrl-C stopped a run; the message names the run folder and its INTERRUPTED file."""
 
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.errors import WorldInputError
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance
 
 
-class PlanError(ValueError):
+class PlanError(WorldInputError):
     """The plan cannot be played: unknown customers, channels or offers, or contacts not allowed."""
 
 

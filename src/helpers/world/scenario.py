@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from helpers.errors import WorldInputError
 from helpers.paths import SCENARIOS_DIR
 
 # Bump when the same parameters would give different files; it is part of every world's cache key.
@@ -21,7 +22,7 @@ REQUIRED_SECTIONS = ("defaults", "purchases", "spend", "catalogue", "customers",
                      "offers", "response", "campaigns", "prospects")
 
 
-class WorldParameterError(ValueError):
+class WorldParameterError(WorldInputError):
     """A world parameter or scenario file is wrong; the message names it and the fix."""
 
 

@@ -26,13 +26,14 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from helpers.errors import DecisionInputError, Failure
 from helpers.data.consents import resolve_consents
 from helpers.paths import REFERENCE_DIR
 
 NO_CONTACT = "no contact"
 
 
-class PlanInputError(ValueError):
+class PlanInputError(DecisionInputError):
     """The planning problem is infeasible or degenerate; the message says which input and why."""
 
 
@@ -291,7 +292,7 @@ def _binding(problem: Problem, choice: np.ndarray) -> list[str]:
     return out
 
 
-class PlanBreaksConstraint(RuntimeError):
+class PlanBreaksConstraint(Failure):
     """A solver produced a plan that breaks a hard constraint (a bug): the plan is never returned."""
 
 
@@ -388,11 +389,11 @@ def _milp(problem: Problem, node_limit: int) -> tuple:
     return ("ok", choice, objective, bound, prices, proven)
 
 
-class ExactSolverFailed(RuntimeError):
+class ExactSolverFailed(Failure):
     """The exact solver gave no plan; the message says why (crash, no plan within the node limit)."""
 
 
-class SolverPastSafetyLimit(RuntimeError):
+class SolverPastSafetyLimit(Failure):
     """The exact solver's process ran past SAFETY_SECONDS: the run stops rather than switch method."""
 
 
