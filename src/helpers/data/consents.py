@@ -17,6 +17,7 @@ Each resolved disagreement is counted in ``ResolvedConsents.conflicts`` for the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,7 @@ def resolve_consents(consents: pd.DataFrame) -> ResolvedConsents:
     pair = person * len(channels) + channel
     day = (pd.to_datetime(frame.updated_at).to_numpy("datetime64[ns]") if "updated_at" in frame
            else np.full(len(frame), np.datetime64("NaT"), "datetime64[ns]"))
-    fields = [("status", pair, _status_strictness)]
+    fields: list[tuple[str, np.ndarray, Callable[[np.ndarray], np.ndarray] | None]] = [("status", pair, _status_strictness)]
     if "bloctel" in frame:
         fields.append(("bloctel", pair, lambda listed: np.asarray(listed, dtype=float)))
     if "max_contacts_per_month" in frame:

@@ -19,7 +19,8 @@ class PeakMemory:
     high-water mark (Linux ``VmHWM``), so a kernel's peak between two samples is not missed."""
 
     def __init__(self, interval: float = 0.5):
-        self.interval, self.peak, self._before = interval, 0, set()
+        self.interval, self.peak = interval, 0
+        self._before: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 

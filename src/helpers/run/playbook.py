@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -238,7 +239,7 @@ def _unreadable(path: Path) -> list[Path]:
     return found
 
 
-def with_settings(playbook: Playbook, settings: list[str] = (), data_dir: str | None = None) -> Playbook:
+def with_settings(playbook: Playbook, settings: Sequence[str] = (), data_dir: str | None = None) -> Playbook:
     """Apply command-line settings: ``--data DIR`` and ``--set key=value`` (``key`` for every notebook
     declaring it, replacing the recipe's values, ``NOTEBOOK.key`` for one notebook, its stem or
     number, ``report.key`` for the report). Values are read as YAML (``7``, ``0.4``, ``true``,

@@ -129,7 +129,7 @@ def _clean_notebook(path: Path) -> None:
 def _coalesce_streams(outputs: list) -> list:
     """Adjacent stdout (or stderr) outputs as one: the kernel splits a print's text into messages
     at random times, which must not change the notebook's bytes."""
-    merged = []
+    merged: list = []
     for out in outputs:
         if merged and out.output_type == "stream" and merged[-1].output_type == "stream" and out.name == merged[-1].name:
             merged[-1].text += out.text

@@ -22,17 +22,18 @@ from helpers.world.response import ResponseProfile, baseline_chance, incremental
 class CampaignHistory:
     """What the campaigns did to the baseline purchases, and the contact log."""
 
+    removed: np.ndarray                      # per baseline order: deleted by a sleeping-dog effect
+    discount: np.ndarray                     # per baseline order: discount rate paid
+    campaign_of_order: np.ndarray            # per baseline order: campaign index, -1 if none
     campaigns: list[dict] = field(default_factory=list)
     contacts: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    removed: np.ndarray | None = None        # per baseline order: deleted by a sleeping-dog effect
-    discount: np.ndarray | None = None       # per baseline order: discount rate paid
-    campaign_of_order: np.ndarray | None = None  # per baseline order: campaign index, -1 if none
     added: dict[str, list[np.ndarray]] = field(default_factory=dict)  # incremental orders
 
 
 def campaign_start_days(start: dt.date, end: dt.date, months: int) -> list[dt.date]:
     """The 5th of each of the last ``months`` months whose response window ends before ``end``."""
-    days, year, month = [], end.year, end.month
+    days: list[dt.date] = []
+    year, month = end.year, end.month
     while len(days) < months:
         d = dt.date(year, month, 5)
         if d + dt.timedelta(days=31) <= end and d >= start:

@@ -64,7 +64,7 @@ def build_tables(spec: dict, params: WorldParameters,
     dropout_day = history.dropout_day
     orders = _final_orders(history, hist, n_days)
     del history
-    hist.removed = hist.discount = hist.campaign_of_order = None      # merged into orders
+    hist.removed = hist.discount = hist.campaign_of_order = np.empty(0)      # merged into orders: freed
     campaign_ids = [f"CMP-{c['start_date']:%Y%m}-{c['channel']}" for c in hist.campaigns]
     revenue_parts: list[pd.Series] = []
     write_transactions(_transaction_batches(rng.spawn(3), spec, params, orders, traits, campaign_ids, revenue_parts))
