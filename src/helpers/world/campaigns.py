@@ -64,7 +64,6 @@ def run_campaigns(rng: np.random.Generator, spec: dict, start: dt.date, end: dt.
     contact_days: list[tuple[int, np.ndarray]] = []   # (day, treated customer rows) of earlier campaigns
     by_day = np.argsort(day.astype(np.int16), kind="stable")   # 16-bit keys: numpy's radix sort
     sorted_day = day[by_day]
-    resp = spec["response"]
     for k, when in enumerate(campaign_start_days(start, end, cfg["months"])):
         step = cfg["plan"][k % len(cfg["plan"])]
         channel, offer = step["channel"], step["offer"]
@@ -74,56 +73,80 @@ def run_campaigns(rng: np.random.Generator, spec: dict, start: dt.date, end: dt.
         rows = np.flatnonzero(eligible & (rng.random(n) < cfg["target_share"]))
         control = rng.random(len(rows)) < cfg["control_share"]
         treated_rows = rows[~control]
-
-        recent = np.zeros(n, dtype=np.int64)
-        for day_k, rows_k in contact_days:
-            if d0 - day_k <= 30:
-                recent[rows_k] += 1
+        recent = _contacts_in_last_30_days(contact_days, d0, n)
         in_window = by_day[np.searchsorted(sorted_day, d0):np.searchsorted(sorted_day, d1)]
         owner = customer[in_window]
         bought = np.zeros(n, bool)
         bought[owner] = True
-        bought = bought[treated_rows]
         last = np.searchsorted(key, treated_rows * n_days + d0) - 1
         last_day = np.where((last >= 0) & (customer[np.maximum(last, 0)] == treated_rows), day[np.maximum(last, 0)], 0)
-        alive = alive_until[treated_rows] >= d0
         p0 = baseline_chance(lam[treated_rows], clock[d1 - 1] - clock[d0 - 1])
         tau = incremental_effect(spec, profile, treated_rows, channel, offer, p0, (d0 - last_day) / 7,
-                                 recent[treated_rows]) * alive
-        u = rng.random(len(treated_rows))
-        gain = (~bought) & (tau > 0) & (u < tau / np.maximum(1 - p0, 1e-12))
-        loss = bought & (tau < 0) & (u < -tau / np.maximum(p0, 1e-12))
-
-        role = np.zeros(n, dtype=np.int8)          # 1 control, 2 treated, 3 treated and purchase lost
-        role[rows] = 1
-        role[treated_rows] = 2
-        role[treated_rows[loss]] = 3
-        order_role = role[owner]
-        discount = spec["offers"][offer]["discount"]
-        hist.removed[in_window[order_role == 3]] = True
-        hist.discount[in_window[order_role == 2]] = discount
-        hist.campaign_of_order[in_window[order_role > 0]] = k
-        n_gain = int(gain.sum())
-        hist.added["customer"].append(treated_rows[gain])
-        hist.added["day"].append(d0 + rng.integers(window, size=n_gain))
-        hist.added["campaign"].append(np.full(n_gain, k))
-        hist.added["discount"].append(np.full(n_gain, discount))
-
-        over = np.maximum(0, recent[treated_rows] + 1 - profile.tolerance[treated_rows])
-        hazard = spec["channels"][channel]["unsubscribe"] * (1 + resp["optout_slope"] * over)
-        unsub = rng.random(len(treated_rows)) < hazard
-        j = consents.channels.index(channel)
-        consents.status[treated_rows[unsub], j] = OPT_OUT
-        consents.updated_day[treated_rows[unsub], j] = d0
-
-        treated_flag = ~control
+                                 recent[treated_rows]) * (alive_until[treated_rows] >= d0)
+        gain, loss = _gained_and_lost(rng, bought[treated_rows], tau, p0)
+        _record_orders(rng, hist, k, spec["offers"][offer]["discount"], window, d0, (rows, treated_rows),
+                       in_window, owner, gain, loss, n)
+        unsub = _opt_outs(rng, spec, profile, consents, channel, treated_rows, recent, d0)
         unsub_all = np.zeros(len(rows), bool)
-        unsub_all[treated_flag] = unsub
-        hist.contacts["campaign"].append(np.full(len(rows), k))
-        hist.contacts["customer"].append(rows)
-        hist.contacts["treated"].append(treated_flag)
-        hist.contacts["unsubscribed"].append(unsub_all)
+        unsub_all[~control] = unsub
+        for name, values in (("campaign", np.full(len(rows), k)), ("customer", rows), ("treated", ~control),
+                             ("unsubscribed", unsub_all)):
+            hist.contacts[name].append(values)
         contact_days.append((d0, treated_rows))
         hist.campaigns.append({"index": k, "channel": channel, "offer": offer, "start_day": d0,
                                "start_date": when, "window_days": window})
     return hist
+
+
+def _contacts_in_last_30_days(contact_days: list[tuple[int, np.ndarray]], d0: int, n: int) -> np.ndarray:
+    """Per customer, the earlier campaigns that treated them within 30 days before day ``d0``."""
+    recent = np.zeros(n, dtype=np.int64)
+    for day_k, rows_k in contact_days:
+        if d0 - day_k <= 30:
+            recent[rows_k] += 1
+    return recent
+
+
+def _gained_and_lost(rng: np.random.Generator, bought: np.ndarray, tau: np.ndarray,
+                     p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per treated customer, whether the campaign added a purchase (had none, positive effect) or
+    removed one (bought, negative effect: a sleeping dog), each with the chance that keeps the
+    purchase probability at ``p0 + tau``."""
+    u = rng.random(len(tau))
+    gain = (~bought) & (tau > 0) & (u < tau / np.maximum(1 - p0, 1e-12))
+    loss = bought & (tau < 0) & (u < -tau / np.maximum(p0, 1e-12))
+    return gain, loss
+
+
+def _record_orders(rng: np.random.Generator, hist: CampaignHistory, k: int, discount: float, window: int, d0: int,
+                   targeted: tuple[np.ndarray, np.ndarray], in_window: np.ndarray, owner: np.ndarray,
+                   gain: np.ndarray, loss: np.ndarray, n: int) -> None:
+    """Mark campaign ``k``'s effect on the baseline orders in its window (removed, discounted,
+    attributed) and add the orders it created on random days of the window."""
+    rows, treated_rows = targeted
+    role = np.zeros(n, dtype=np.int8)          # 1 control, 2 treated, 3 treated and purchase lost
+    role[rows] = 1
+    role[treated_rows] = 2
+    role[treated_rows[loss]] = 3
+    order_role = role[owner]
+    hist.removed[in_window[order_role == 3]] = True
+    hist.discount[in_window[order_role == 2]] = discount
+    hist.campaign_of_order[in_window[order_role > 0]] = k
+    n_gain = int(gain.sum())
+    hist.added["customer"].append(treated_rows[gain])
+    hist.added["day"].append(d0 + rng.integers(window, size=n_gain))
+    hist.added["campaign"].append(np.full(n_gain, k))
+    hist.added["discount"].append(np.full(n_gain, discount))
+
+
+def _opt_outs(rng: np.random.Generator, spec: dict, profile: ResponseProfile, consents: ConsentState, channel: str,
+              treated_rows: np.ndarray, recent: np.ndarray, d0: int) -> np.ndarray:
+    """Who unsubscribes from ``channel`` after this contact: a hazard that grows with the contacts
+    past the customer's tolerance. Updates ``consents`` in place; returns the flags per treated row."""
+    over = np.maximum(0, recent[treated_rows] + 1 - profile.tolerance[treated_rows])
+    hazard = spec["channels"][channel]["unsubscribe"] * (1 + spec["response"]["optout_slope"] * over)
+    unsub = rng.random(len(treated_rows)) < hazard
+    j = consents.channels.index(channel)
+    consents.status[treated_rows[unsub], j] = OPT_OUT
+    consents.updated_day[treated_rows[unsub], j] = d0
+    return unsub
