@@ -3,11 +3,11 @@ Each function draws on a new or given Axes and returns nothing, so a notebook ne
 
 from __future__ import annotations
 
-
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 
@@ -17,15 +17,16 @@ def set_theme() -> None:
     plt.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 90, "axes.titleweight": "bold"})
 
 
-def euro_axis(axis) -> None:
+def euro_axis(axis: Axis) -> None:
+    """Tick labels in euros with a thin space between thousands."""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f} €".replace(",", " ")))
 
 
-def _axes(ax):
+def _axes(ax: Axes | None) -> Axes:
     return ax if ax is not None else plt.subplots()[1]
 
 
-def pareto(curve: pd.DataFrame, ax=None) -> None:
+def pareto(curve: pd.DataFrame, ax: Axes | None = None) -> None:
     """Lorenz-style Pareto curve with the 80/20 rule of thumb marked."""
     ax = _axes(ax)
     ax.plot(curve.customer_share, curve.revenue_share, lw=2.5, label="this customer base")
@@ -37,14 +38,14 @@ def pareto(curve: pd.DataFrame, ax=None) -> None:
     ax.legend(loc="lower right")
 
 
-def heatmap_share(table: pd.DataFrame, title: str, ax=None) -> None:
+def heatmap_share(table: pd.DataFrame, title: str, ax: Axes | None = None) -> None:
     """A table of shares (0-1) as an annotated heat map."""
     ax = _axes(ax)
     sns.heatmap(table, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 8})
     ax.set_title(title)
 
 
-def histogram(values: pd.Series, xlabel: str, title: str, bins: int = 60, clip: float | None = None, ax=None) -> None:
+def histogram(values: pd.Series, xlabel: str, title: str, bins: int = 60, clip: float | None = None, ax: Axes | None = None) -> None:
     """Histogram of ``values`` (optionally clipped at ``clip`` for readability)."""
     ax = _axes(ax)
     sns.histplot(values.clip(upper=clip) if clip else values, bins=bins, ax=ax)
@@ -52,7 +53,7 @@ def histogram(values: pd.Series, xlabel: str, title: str, bins: int = 60, clip: 
 
 
 def bars(df: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str, hue: str | None = None,
-         percent: bool = False, ax=None) -> None:
+         percent: bool = False, ax: Axes | None = None) -> None:
     """Bar chart with labelled axes; ``percent`` formats the y axis as a share."""
     ax = _axes(ax)
     sns.barplot(data=df, x=x, y=y, hue=hue, ax=ax)
@@ -61,7 +62,7 @@ def bars(df: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str,
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
 
 
-def monthly_revenue(monthly: pd.DataFrame, ax=None) -> None:
+def monthly_revenue(monthly: pd.DataFrame, ax: Axes | None = None) -> None:
     """Revenue per month (columns month, revenue) as a line."""
     ax = _axes(ax)
     ax.plot(monthly.month, monthly.revenue, lw=2)
@@ -70,7 +71,7 @@ def monthly_revenue(monthly: pd.DataFrame, ax=None) -> None:
 
 
 def lines(df: pd.DataFrame, x: str, ys: dict[str, str], title: str, xlabel: str, ylabel: str,
-          marker: str | None = "o", euro: bool = False, ax=None) -> None:
+          marker: str | None = "o", euro: bool = False, ax: Axes | None = None) -> None:
     """One line per column in ``ys`` (column -> legend label) against ``x``."""
     ax = _axes(ax)
     for column, label in ys.items():
@@ -81,14 +82,14 @@ def lines(df: pd.DataFrame, x: str, ys: dict[str, str], title: str, xlabel: str,
     ax.legend()
 
 
-def heatmap_counts(table: pd.DataFrame, title: str, ax=None) -> None:
+def heatmap_counts(table: pd.DataFrame, title: str, ax: Axes | None = None) -> None:
     """A table of counts as an annotated heat map (thousands separated)."""
     ax = _axes(ax)
     sns.heatmap(table, annot=True, fmt=",d", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 7})
     ax.set_title(title)
 
 
-def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title: str, xlabel: str, ax=None) -> None:
+def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title: str, xlabel: str, ax: Axes | None = None) -> None:
     """Side-by-side bars of several shares (columns -> legend labels) per group, as percentages."""
     ax = _axes(ax)
     long = df.melt(id_vars=group, value_vars=list(shares), var_name="measure", value_name="share")
@@ -100,7 +101,7 @@ def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title:
 
 
 def effects(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, title: str, xlabel: str,
-            ax=None, truth: str | None = None) -> None:
+            ax: Axes | None = None, truth: str | None = None) -> None:
     """Horizontal estimates with their intervals (one row per ``label``), a zero line for reference,
     and the true value as a cross when ``truth`` names a column."""
     ax = _axes(ax)

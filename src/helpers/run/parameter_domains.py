@@ -24,7 +24,7 @@ class Domain:
     high_open: bool = False
     whole: bool = False
 
-    def admits(self, value) -> bool:
+    def admits(self, value: object) -> bool:
         """``value`` is a finite number in this domain (a list or mapping: every number in it)."""
         if isinstance(value, dict):
             return all(self.admits(v) for v in value.values())

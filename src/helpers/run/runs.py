@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from importlib.metadata import distributions
 from pathlib import Path
@@ -104,7 +105,7 @@ def _data_files(source: dict, root: Path | None = None) -> dict[str, Path]:
 
 
 def _git() -> str:
-    def git(*args):
+    def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
     commit = git("rev-parse", "HEAD") or "unknown (not a git checkout)"
     return commit + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
@@ -163,7 +164,7 @@ def _new_run_dir(parent: Path) -> Path:
     raise RunFailed(f"no free run folder under {parent}")
 
 
-def execute(playbook: Playbook, run_dir: Path, progress=print):
+def execute(playbook: Playbook, run_dir: Path, progress: Callable[[str], None] = print) -> Iterator[str]:
     """Execute the notebooks in order into ``run_dir``, yielding each one's stem once it is done;
     stop at the first failure, naming the notebook, the cell and the error, keeping the partly
     executed notebook. Reports each notebook's wall time and peak memory through ``progress``."""
@@ -191,7 +192,8 @@ def execute(playbook: Playbook, run_dir: Path, progress=print):
                  f"peak memory {memory.peak // 2**20:,} MB")
 
 
-def run(playbook: Playbook, out: Path | None = None, pdf: bool = True, command: str = "", progress=print) -> Path:
+def run(playbook: Playbook, out: Path | None = None, pdf: bool = True, command: str = "",
+        progress: Callable[[str], None] = print) -> Path:
     """Run ``playbook`` into a new folder under ``out`` (default ``reports/<playbook>/``): notebooks,
     metrics, report.html, report.pdf and manifest.json. Returns the run folder. Ctrl-C leaves an
     INTERRUPTED file instead of the manifest and raises RunInterrupted."""
@@ -332,7 +334,8 @@ def check_run_folder(manifest_path: Path, manifest: dict) -> None:
                         "reproduce needs the whole run folder as the run left it.")
 
 
-def reproduce(manifest_path: Path, out: Path | None = None, pdf: bool = True, progress=print) -> Path:
+def reproduce(manifest_path: Path, out: Path | None = None, pdf: bool = True,
+              progress: Callable[[str], None] = print) -> Path:
     """Check a run folder against its manifest, regenerate its data, rerun it and compare every
     output hash. Raises ManifestError for a file that is not a manifest, RunFailed naming each
     file that differs; returns the new run folder."""

@@ -14,17 +14,25 @@ import fcntl
 import hashlib
 import json
 import shutil
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from helpers.paths import SYNTHETIC_DIR, relative_to_repo
 from helpers.world.scenario import (GENERATOR_VERSION, WorldParameterError, WorldParameters, load_scenario,
                                     world_parameters)
+
+if TYPE_CHECKING:
+    from helpers.world.play import PlayResult
+
+T = TypeVar("T")
 
 __all__ = ["World", "WorldParameterError", "ensure_world", "generate_world", "load_world", "world_dir"]
 
@@ -59,7 +67,7 @@ class World:
     spec: dict
     _kept: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def kept(self, name: str, key, compute):
+    def kept(self, name: str, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, kept under ``name`` while ``key`` stays the same (one value per name, so
         memory stays bounded): the world's files never change, so what is derived from them (the
         end-of-history eligibility, play's counterfactual) is shared by every play of a notebook."""
@@ -95,12 +103,12 @@ class World:
         from helpers.world.play import eligibility
         return eligibility(self, list(self.spec["channels"])).copy()
 
-    def play(self, plan: pd.DataFrame, weeks: int, seed: int):
+    def play(self, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
         """Play a contact plan forward against the truth; see ``helpers.world.play.play``."""
         from helpers.world.play import play
         return play(self, plan, weeks, seed)
 
-    def play_nurture(self, plan: pd.DataFrame, seed: int, touches: int = 3):
+    def play_nurture(self, plan: pd.DataFrame, seed: int, touches: int = 3) -> PlayResult:
         """Play a nurturing plan for prospects; see ``helpers.world.play.play_nurture``."""
         from helpers.world.play import play_nurture
         return play_nurture(self, plan, seed, touches)
@@ -118,7 +126,7 @@ def generate_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DI
 
 
 @contextmanager
-def _generation_lock(target: Path):
+def _generation_lock(target: Path) -> Iterator[None]:
     """Held while the world ``target`` is generated, so one process generates it while others wait
     (an exclusive ``flock`` on ``<root>/.locks/<world>.lock``, released when the process ends
     however it ends). The empty lock file stays: removing it would let a waiting process and a
@@ -156,7 +164,7 @@ def _write_world(spec: dict, params: WorldParameters, folder: Path) -> dict:
 
     (folder / "truth").mkdir(parents=True)
 
-    def write_transactions(batches) -> None:
+    def write_transactions(batches: Iterator[pa.RecordBatch]) -> None:
         first = next(batches)
         with pq.ParquetWriter(folder / "transactions.parquet", first.schema, compression="zstd") as writer:
             writer.write_batch(first)
