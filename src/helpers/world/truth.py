@@ -12,8 +12,8 @@ from scipy.stats import spearmanr
 
 EFFECT_COLUMN = "uplift_{channel}_{offer}"     # true change in the chance of buying in the response window (0-1)
 NURTURE_COLUMN = "nurture_{channel}"           # prospects: true extra chance of a first purchase from a sequence (0-1)
-SPELLED_OUT = re.compile("[\"']({})".format("|".join(t.split("{")[0] for t in (EFFECT_COLUMN, NURTURE_COLUMN))))
-"""A string literal that starts like one of these names: code outside this module that spells one."""
+SPELLED_OUT = re.compile("[\"']({})[{{\"']".format("|".join(t.split("{")[0] for t in (EFFECT_COLUMN, NURTURE_COLUMN))))
+"""A literal that builds or matches these names ("uplift_{...}", "nurture_"): code that spells them itself."""
 
 
 def effect_column(channel: str, offer: str) -> str:
