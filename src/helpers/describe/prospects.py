@@ -12,6 +12,7 @@ from ibis import _
 
 from helpers.data.contract import JOURNEY_STAGES
 from helpers.features import money_sum
+from helpers.world.truth import nurture_column
 
 NURTURE = "nurture"        # the arm's offer: a sequence of informative contacts, no discount
 
@@ -68,5 +69,5 @@ def assumed_against_true(prospects: pd.DataFrame, truth: pd.DataFrame, assumed_l
     for s in JOURNEY_STAGES:
         for c in channels:
             rows.append({"stage": s, "channel": c, "assumed_points": 100 * assumed_lift.get(s, {}).get(c, 0.0),
-                         "true_points": 100 * float(true[f"nurture_{c}"].to_numpy()[stage == s].mean())})
+                         "true_points": 100 * float(true[nurture_column(c)].to_numpy()[stage == s].mean())})
     return pd.DataFrame(rows).round(2)

@@ -1,6 +1,7 @@
 """Where a run becomes a report: playbooks, runs and their manifests, the report, the CLI."""
 
 from helpers.run.execute import notebooks, refresh
+from helpers.run.headlines import HeadlineError, headline, lookup, check_keys, render, compose
 from helpers.run.memory import PeakMemory, tree_peak
 from helpers.run.notebook import write_metrics, versions, world_data, open_data, analysis_date
 from helpers.run.parameter_domains import Domain

@@ -1,11 +1,12 @@
-"""What every notebook does: open its data (own folder or synthetic world), record key figures,
-print the versions it ran with."""
+"""What every notebook does: open its data (own folder or synthetic world), record key figures and
+headlines, print the versions it ran with."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
 
@@ -14,8 +15,10 @@ import pandas as pd
 from helpers.data.contract import REQUIRED_TABLES
 from helpers.data.io import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
+from helpers.run.headlines import check_keys
 from helpers.world import World, ensure_world
 
+WORLD_PARAMETERS = ("scenario", "n_customers", "n_prospects", "start", "end", "seed", "locale")
 KEY_PACKAGES = ("relation-playbooks", "pandas", "numpy", "scipy", "duckdb", "ibis-framework", "pyarrow",
                 "pandera", "faker", "scikit-learn", "statsmodels", "seaborn", "matplotlib", "papermill", "nbval")
 
@@ -32,16 +35,20 @@ def _clean(value):
     return value
 
 
-def write_metrics(notebook: str, metrics: dict, output_dir: str | Path | None = None) -> None:
-    """Write ``metrics`` (nested dict of numbers and strings) to ``<output_dir>/metrics.json``.
+def write_metrics(notebook: str, metrics: dict, output_dir: str | Path | None = None,
+                  headlines: list[dict] = ()) -> None:
+    """Write ``metrics`` (nested dict of numbers and strings) and the notebook's ``headlines`` (each from
+    ``helpers.run.headlines.headline``, under the key "headlines") to ``<output_dir>/metrics.json``.
 
-    Floats are rounded to 6 decimals and keys sorted so the file is byte-stable across runs.
-    Prints the path, relative to the repository.
+    Floats are rounded to 6 decimals and keys sorted so the file is byte-stable across runs. A headline
+    quoting a name missing inside a section of ``metrics`` is refused. Prints the path, relative to the
+    repository (the report leaves that line out of the cell tagged "metrics").
     """
+    check_keys(list(headlines), metrics)
     folder = notebook_output_dir(notebook, output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "metrics.json"
-    path.write_text(json.dumps(_clean(metrics), indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(_clean({**metrics, "headlines": list(headlines)}), indent=2, sort_keys=True) + "\n")
     print(f"Key figures written to {relative_to_repo(path)}")
 
 
@@ -56,17 +63,18 @@ def world_data(world: World) -> Dataset:
     return load_tables(world.path, latest_date=dt.date.fromisoformat(world.parameters["end"]))
 
 
-def open_data(data_dir: str = "", mapping: str = "", required: tuple[str, ...] = REQUIRED_TABLES,
-              engine: str = "duckdb", **world_parameters) -> tuple[Dataset, World | None]:
-    """What a notebook analyses: the analyst's folder ``data_dir`` (read with ``mapping``, or
-    ``mapping.yml`` beside the data) if set; else the synthetic world of ``world_parameters``
-    (scenario, n_customers, seed, ...), generated first if missing. Both go through the same
-    loader and contract; the world comes back too (None for own data), for its truth and play().
-    ``required``: the tables the notebook cannot do without; ``engine``: where the transaction
-    log is processed (``features.connect``: duckdb, pyspark or an Ibis URL)."""
-    if data_dir:
-        return load_tables(data_dir, mapping or None, required=required).on_engine(engine), None
-    world = ensure_world(**world_parameters)
+def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) -> tuple[Dataset, World | None]:
+    """What a notebook analyses, from its parameters (pass ``globals()``): the analyst's folder
+    ``data_dir`` (read with ``mapping``, or ``mapping.yml`` beside the data) if set; else the synthetic
+    world of the world parameters (``WORLD_PARAMETERS``), generated first if missing. Both go through
+    the same loader and contract; the world comes back too (None for own data), for its truth and
+    play(). ``required``: the tables the notebook cannot do without; ``engine`` (default duckdb): where
+    the transaction log is processed (``features.connect``: duckdb, pyspark or an Ibis URL)."""
+    engine = parameters.get("engine", "duckdb")
+    if parameters.get("data_dir"):
+        data = load_tables(parameters["data_dir"], parameters.get("mapping") or None, required=required)
+        return data.on_engine(engine), None
+    world = ensure_world(**{name: parameters[name] for name in WORLD_PARAMETERS if name in parameters})
     return world_data(world).on_engine(engine), world
 
 

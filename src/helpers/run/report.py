@@ -11,102 +11,19 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from helpers.run.headlines import compose
+
 OMITTED_HEADINGS = ("## Parameters", "## Versions")      # the appendix holds both
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
+METRICS_TAG = "metrics"                                   # the cell that ends with write_metrics
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update", "--no-pdf-header-footer")
 
 
-def _get(metrics: dict, *keys):
-    for key in keys:
-        if not isinstance(metrics, dict) or metrics.get(key) is None:
-            return None
-        metrics = metrics[key]
-    return metrics
-
-
-def _sentences(stem: str, m: dict, money) -> list[str | None]:
-    """Headline sentences for one notebook's metrics; None where a figure is missing."""
-    g = lambda *k: _get(m, *k)  # noqa: E731
-    f = lambda fmt, *values: None if any(v is None for v in values) else fmt.format(*values)  # noqa: E731
-    if stem.startswith("00_"):
-        return [f("The synthetic world: {:,} customers, {:,} prospects and {:,} orders; the truth behind "
-                  "them is known.", g("customers"), g("prospects"), g("orders"))]
-    if stem.startswith("10_"):
-        return [f("The top 20% of customers bring {:.0%} of revenue.", g("pareto_top20_revenue_share")),
-                f("{:.0%} of customers bought more than once; the median gap between orders is {:.0f} days.",
-                  g("repeat_buyer_share"), g("median_interpurchase_days")),
-                f("{:.0%} of customers bought in the last twelve months; the average order is {}.",
-                  g("active_12m_share"), money(g("average_order_value_eur"), 2))]
-    if stem.startswith("20_"):
-        champions = g("segments", "champions") or {}
-        return [f("Champions are {:.0%} of customers and bring {:.0%} of revenue.",
-                  champions.get("customer_share"), champions.get("revenue_share")),
-                f("{:,} loyal customers or champions slipped to a weaker segment between {} and {}.",
-                  g("movement", "loyal_or_champions_slipping"), g("movement", "from"), g("movement", "to"))]
-    if stem.startswith("21_"):
-        return [f("Customers are worth {} over the value horizon; the top 20% of them hold {:.0%} of it.",
-                  money(g("clv", "total_eur")), g("clv", "top20_share")),
-                f("Checked on a year held out, the purchase model is off by {:+.1%}.", g("holdout_error")),
-                f("Against the truth: {} predicted, {} true.", money(g("clv", "total_eur")),
-                  money(g("truth", "true_value_52w_eur")))]
-    if stem.startswith("30_"):
-        policies = g("policy_value_eur") or {}
-        return [f("The next best offer plan: {:,} contacts for {} of expected incremental margin.",
-                  g("plan", "contacts"), money(g("plan", "expected_incremental_margin_eur"))),
-                f("Played forward against the truth: next best offer {}, response model {}, random targeting {}.",
-                  money(policies.get("next best offer"), sign=True), money(policies.get("response model"), sign=True),
-                  money(policies.get("random targeting"), sign=True))]
-    if stem.startswith("35_"):
-        played = g("strategies") or {}
-        assumed, oracle = played.get("optimised on the assumption", {}), played.get("optimised on the true lifts", {})
-        return [f("{:,} of {:,} prospects get a nurturing sequence for {}: {:.1f} extra first purchases expected, "
-                  "each new customer worth {}.", g("plan", "prospects"), g("prospects"), money(g("plan", "cost_eur")),
-                  g("plan", "expected_extra_customers"), money(g("new_customer_value_eur"))),
-                f("Played against the truth: the plan creates {} (expected {}); the same budget on the true lifts "
-                  "would create {}.", money(assumed.get("value_created_eur"), sign=True),
-                  money(assumed.get("expected_value_eur"), sign=True), money(oracle.get("expected_value_eur"), sign=True))]
-    if stem.startswith("40_"):
-        strategies = g("strategies") or {}
-        optimised, mass = strategies.get("optimised plan", {}), strategies.get("mass send on every consented channel", {})
-        return [f("The contact plan: {:,} contacts costing {} for {} of expected incremental margin ({}).",
-                  g("plan", "contacts"), money(g("plan", "cost_eur")),
-                  money(g("plan", "expected_incremental_margin_eur")), g("plan", "method")),
-                f("Played forward: optimised plan {} against {} for a mass send, which pushed {:,} customers "
-                  "past their tolerance.", money(optimised.get("incremental_margin_eur"), sign=True),
-                  money(mass.get("incremental_margin_eur"), sign=True), mass.get("customers_over_tolerance"))]
-    if stem.startswith("45_"):
-        hits = g("next_category") or {}
-        scenarios = g("scenarios") or {}
-        paying = [name for name, row in scenarios.items() if (row.get("true_incremental_margin_eur") or 0) > 0]
-        return [f("Suggesting each customer's next category hits {:.0%} of actual next purchases at 3 suggestions, "
-                  "against {:.0%} for the three most popular categories.", hits.get("hit_rate_model"),
-                  hits.get("hit_rate_most_popular")),
-                f("Played over six months against the truth, {} of {} scenarios earn more margin than they cost ({}); "
-                  "the recommended set ({}) adds {}.", len(paying), len(scenarios), ", ".join(paying) or "none",
-                  ", ".join(g("recommended", "rules") or []) or "none",
-                  money(g("recommended", "true_incremental_margin_eur"), sign=True)) if scenarios else None]
-    if stem.startswith("50_"):
-        history = g("history") or {}
-        significant = sum(1 for h in history.values() if (h.get("p_adjusted") or 1) < 0.05)
-        return [f("A test needs {:,} customers in control to detect the chosen response lift.",
-                  g("design", "control_for_rate")),
-                f("{} of the {} past campaigns read out show a lift that holds after Holm's correction (5%).",
-                  significant, len(history)) if history else None]
-    return []
-
-
 def executive_summary(metrics: dict[str, dict], currency: str = "EUR") -> dict[str, list[str]]:
-    """Per notebook, the headline sentences its metrics.json supports (figures missing on own data
-    are left out, never invented)."""
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-
-    def money(value, decimals: int = 0, sign: bool = False):
-        if value is None:
-            return None
-        return f"{value:{'+' if sign else ''},.{decimals}f} {symbol}".replace(",", "\u202f")
-
-    return {stem: [s for s in _sentences(stem, m, money) if s] for stem, m in metrics.items()}
+    """Per notebook, the sentences of the headlines its metrics.json holds, composed from its figures
+    (a headline whose figures are missing on own data is left out, never invented)."""
+    return {stem: [s for s in (compose(item, m, currency) for item in m.get("headlines", [])) if s]
+            for stem, m in metrics.items()}
 
 
 def _title(nb) -> str:
@@ -114,12 +31,19 @@ def _title(nb) -> str:
     return first.splitlines()[0].lstrip("# ").strip() if first else ""
 
 
+def _without_last_line(text: str) -> str:
+    return "".join(text.splitlines(keepends=True)[:-1])
+
+
 def _outputs(cell) -> list[str]:
+    """A code cell's outputs as HTML; in the cell tagged "metrics", the last line printed (the path
+    write_metrics prints) is left out."""
     parts = []
-    for out in cell.get("outputs", []):
+    printed = [i for i, out in enumerate(cell.get("outputs", [])) if out.output_type == "stream" and out.name == "stdout"]
+    for i, out in enumerate(cell.get("outputs", [])):
         if out.output_type == "stream" and out.name == "stdout":
-            text = "".join(line for line in out.text.splitlines(keepends=True)
-                           if not line.startswith("Key figures written to"))
+            last = METRICS_TAG in cell.metadata.get("tags", []) and i == printed[-1]
+            text = _without_last_line(out.text) if last else out.text
             if text.strip():
                 parts.append(f'<pre class="output">{html.escape(text)}</pre>')
         elif out.output_type in ("display_data", "execute_result"):

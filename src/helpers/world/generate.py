@@ -19,6 +19,7 @@ from helpers.world.purchases import draw_traits, order_categories, order_values,
 from helpers.world.response import (UPLIFT_TYPES, baseline_chance, draw_profile, incremental_effect, nurture_effects,
                                     uplift_type)
 from helpers.world.scenario import WorldParameters
+from helpers.world.truth import effect_column, nurture_column
 
 SURE_THING_BASELINE = 0.10   # chance of buying in the window anyway that makes a "sure thing"
 PERSUADABLE_EFFECT = 0.020   # mean true effect (probability points) that makes a "persuadable"
@@ -230,7 +231,7 @@ def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, 
     for channel in spec["channels"]:
         for offer in spec["offers"]:
             tau = incremental_effect(spec, profile, rows, channel, offer, p0, recency, np.zeros(n))
-            effects[f"uplift_{channel}_{offer}"] = np.round(np.where(alive, tau, 0.0), 6)
+            effects[effect_column(channel, offer)] = np.round(np.where(alive, tau, 0.0), 6)
     mean_tau = np.mean(list(effects.values()), axis=0)
     kinds = uplift_type(alive, p0, mean_tau, SURE_THING_BASELINE, PERSUADABLE_EFFECT)
     uplift_codes = pd.Index(UPLIFT_TYPES).get_indexer(kinds)
@@ -262,6 +263,6 @@ def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, 
         "uplift_type": labels(pad(uplift_codes, -1), UPLIFT_TYPES),
         **{k: pa.array(pad(v, 0.0)) for k, v in effects.items()},
         "conversion_90d": pa.array(np.concatenate([np.full(n, np.nan), [conv[s] for s in stage]])),
-        **{f"nurture_{channel}": pa.array(np.concatenate([np.full(n, np.nan), lift]))
+        **{nurture_column(channel): pa.array(np.concatenate([np.full(n, np.nan), lift]))
            for channel, lift in nurture_effects(spec, stage, prospect_age).items()},
     })

@@ -20,6 +20,7 @@ from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance
+from helpers.world.truth import effect_column, nurture_column
 
 
 class PlanError(WorldInputError):
@@ -184,7 +185,7 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     window = resp["window_days"]
     channel, channels = pd.factorize(plan.channel)
     offer, offers = pd.factorize(plan.offer)
-    effects = truth[[f"uplift_{c}_{o}" for c in channels for o in offers]].to_numpy(float)
+    effects = truth[[effect_column(c, o) for c in channels for o in offers]].to_numpy(float)
     tau0 = effects[row, channel * len(offers) + offer]
     recent = _recent_contacts(row, wk)
     tau = tau0 * np.exp(-resp["fatigue_decay"] * recent)
@@ -289,7 +290,7 @@ def play_nurture(world, plan: pd.DataFrame, seed: int, touches: int = 3) -> Play
     channel[row] = plan.channel.to_numpy()
     for name in set(plan.channel):
         rows = row[plan.channel.to_numpy() == name]
-        lift[rows] = truth[f"nurture_{name}"].to_numpy()[rows]
+        lift[rows] = truth[nurture_column(name)].to_numpy()[rows]
     without, with_plan = u_buy < base, u_buy < base + lift
     cost_each = pd.Series(channel).map({k: v["cost_per_contact"] for k, v in spec["channels"].items()}).fillna(0)
     cost = cost_each.to_numpy(float) * touches
@@ -320,3 +321,9 @@ def _recent_contacts(row: np.ndarray, wk: np.ndarray) -> np.ndarray:
     the previous 30 days (this week and the three before)."""
     key = row.astype(np.int64) * 1_000_000 + wk
     return np.arange(len(key)) - np.searchsorted(key, key - 3, side="left")
+
+
+def play_strategies(plans: dict[str, pd.DataFrame], play, **options) -> pd.DataFrame:
+    """Each named plan played with ``play`` (``world.play`` or ``world.play_nurture``, given ``options``
+    such as weeks, seed, touches): one row per strategy, its name in "strategy", then its summary."""
+    return pd.DataFrame([{"strategy": name, **play(plan, **options).summary} for name, plan in plans.items()])

@@ -1,11 +1,35 @@
-"""Scoring decisions against the truth a synthetic world keeps: used only in notebook sections
-titled "Check against the truth", never by the analysis itself."""
+"""The truth a synthetic world keeps: the names of its per-channel columns (their one home) and the
+scores of decisions against it, used only in notebook sections titled "Check against the truth",
+never by the analysis itself."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
+
+EFFECT_COLUMN = "uplift_{channel}_{offer}"     # true change in the chance of buying in the response window (0-1)
+NURTURE_COLUMN = "nurture_{channel}"           # prospects: true extra chance of a first purchase from a sequence (0-1)
+SPELLED_OUT = re.compile("[\"']({})[{{\"']".format("|".join(t.split("{")[0] for t in (EFFECT_COLUMN, NURTURE_COLUMN))))
+"""A literal that builds or matches these names ("uplift_{...}", "nurture_"): code that spells them itself."""
+
+
+def effect_column(channel: str, offer: str) -> str:
+    """The truth column holding each customer's true effect of ``offer`` sent on ``channel``."""
+    return EFFECT_COLUMN.format(channel=channel, offer=offer)
+
+
+def effect_columns(spec: dict) -> list[str]:
+    """Every effect column of a world made from ``spec``, channel by channel, offers in the spec's order."""
+    return [effect_column(channel, offer) for channel in spec["channels"] for offer in spec["offers"]]
+
+
+def nurture_column(channel: str) -> str:
+    """The truth column holding each prospect's true extra chance of a first purchase from a sequence
+    on ``channel``."""
+    return NURTURE_COLUMN.format(channel=channel)
 
 
 def compare_parameters(estimated: dict[str, float], std_errors: dict[str, float], true: dict[str, float]) -> pd.DataFrame:
@@ -37,3 +61,19 @@ def by_group(groups: pd.Series, truth: pd.DataFrame, columns: dict[str, str]) ->
     table = truth[list(columns)].groupby(groups.set_axis(truth.index), observed=False).mean().rename(columns=columns)
     table.index.name = groups.name
     return table.round(3).reset_index()
+
+
+def effect_ranking(predicted: pd.DataFrame, truth: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
+    """Per arm of ``arm_table`` (arm, channel, offer): the rank correlation of the predicted uplift
+    (``predicted``, one column per arm) with the true effect in ``truth`` (same rows)."""
+    return pd.DataFrame([{"arm": row.arm, "rank correlation with the true effect":
+                          round(rank_correlation(predicted[row.arm], truth[effect_column(row.channel, row.offer)]), 3)}
+                         for row in arm_table.itertuples()])
+
+
+def true_nurture_values(truth: pd.DataFrame, prospects: pd.DataFrame, arms: pd.DataFrame, value_eur: float) -> pd.DataFrame:
+    """Prospects x nurturing arms (arm, channel): the true extra first purchases of each arm's sequence
+    times ``value_eur`` (EUR of margin per new customer), indexed by customer_id."""
+    hidden = truth.set_index("customer_id").loc[prospects.customer_id]
+    return pd.DataFrame({arm: hidden[nurture_column(channel)].to_numpy() * value_eur
+                         for arm, channel in zip(arms.arm, arms.channel)}, index=prospects.customer_id)
