@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.data.contract import REQUIRED_TABLES
-from helpers.data.io import Dataset, load_tables
+from helpers.data.dataset import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
 from helpers.world import World, ensure_world
 
@@ -63,7 +63,7 @@ def open_data(data_dir: str = "", mapping: str = "", required: tuple[str, ...] =
     (scenario, n_customers, seed, ...), generated first if missing. Both go through the same
     loader and contract; the world comes back too (None for own data), for its truth and play().
     ``required``: the tables the notebook cannot do without; ``engine``: where the transaction
-    log is processed (``features.connect``: duckdb, pyspark or an Ibis URL)."""
+    log is processed (``engine.connect``: duckdb, pyspark or an Ibis URL)."""
     if data_dir:
         return load_tables(data_dir, mapping or None, required=required).on_engine(engine), None
     world = ensure_world(**world_parameters)
