@@ -20,15 +20,15 @@ from harness import measure, save  # noqa: E402
 CHILD = """
 import datetime as dt, json, sys, time
 from helpers.run.memory import tree_peak
-from helpers import features
+from helpers import engine, features
 from helpers.models import clv
 from helpers.world import load_world
 world = load_world(sys.argv[1])
 as_of = dt.date.fromisoformat(world.parameters["end"])
 times = {}
 t = time.perf_counter()
-con = features.connect()
-tx = features.read_table(con, world.table_path("transactions"), "transactions")
+con = engine.connect()
+tx = engine.read_table(con, world.table_path("transactions"), "transactions")
 summary = features.execute(features.customer_summary(tx, as_of))
 times["features_s"] = time.perf_counter() - t; t = time.perf_counter()
 bgnbd = clv.fit_bgnbd(summary)

@@ -23,13 +23,14 @@ from harness import measure, save  # noqa: E402
 CHILD = """
 import datetime as dt, json, sys, time
 from helpers import features
+from helpers.engine import connect, read_table
 from helpers.run.memory import tree_peak
 engine, tx_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t = time.perf_counter()
-con = features.connect(engine)
+con = connect(engine)
 start_s = time.perf_counter() - t
 t = time.perf_counter()
-tx = features.read_table(con, tx_path, "transactions")
+tx = read_table(con, tx_path, "transactions")
 summary = features.execute(features.customer_summary(tx, dt.date(2025, 12, 31)))
 wall = time.perf_counter() - t
 summary.sort_values("customer_id").to_parquet(out)

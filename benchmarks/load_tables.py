@@ -1,4 +1,4 @@
-"""Load + validate time and peak memory of ``helpers.data.io.load_tables`` on large transaction logs.
+"""Load + validate time and peak memory of ``helpers.data.load_tables`` on large transaction logs.
 
     .venv/bin/python benchmarks/load_tables.py [rows...]
 
@@ -21,7 +21,7 @@ from harness import measure, save  # noqa: E402
 CHILD = """
 import json, sys, time, datetime as dt
 from helpers.run.memory import tree_peak
-from helpers.data.io import load_tables
+from helpers.data.dataset import load_tables
 t0 = time.perf_counter()
 data = load_tables(sys.argv[1], latest_date=dt.date(2026, 1, 1))
 wall = time.perf_counter() - t0

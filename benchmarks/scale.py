@@ -26,10 +26,9 @@ from harness import measure, save  # noqa: E402
 CHILD = """
 import datetime as dt, json, sys, time
 from helpers.run.memory import tree_peak
-from helpers import features
-from helpers.data import io
+from helpers import engine, features
 folder, out = sys.argv[1], sys.argv[2]
-con = io.connect(memory_limit="6GB")              # spills to the system temp folder past the limit
+con = engine.connect(memory_limit="6GB")              # spills to the system temp folder past the limit
 t = time.perf_counter()
 tx = con.read_parquet(f"{folder}/*.parquet", table_name="transactions")
 summary = features.customer_summary(tx, dt.date(2025, 12, 31))

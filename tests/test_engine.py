@@ -1,23 +1,48 @@
-"""The transaction-level features are Ibis expressions: the same values on DuckDB and on Spark
-(local[2]) reading the world's Parquet files."""
+"""The one connect: DuckDB with its spill folder and memory limit, local Spark, any Ibis URL; and the
+transaction-level features, Ibis expressions, give the same values on DuckDB and on Spark (local[2])
+reading the world's Parquet files."""
 
 import datetime as dt
 
 import pandas as pd
 import pytest
 
-from helpers import features
+from helpers import engine, features
+from helpers.data.dataset import MEMORY_LIMIT
 from helpers.describe import knowledge
+from helpers.paths import duckdb_spill_dir
 from helpers.run.notebook import world_data
 
 AS_OF = dt.date(2025, 12, 31)
 
 
+def _settings(con) -> tuple[str, str]:
+    return con.raw_sql("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchall()[0]
+
+
+def test_duckdb_spills_to_the_system_temporary_folder_past_its_memory_limit():
+    limited, reference = engine.connect(memory_limit="2GB"), engine.connect()
+    reference.raw_sql("SET memory_limit = '2GB'").fetchall()
+    assert _settings(limited) == _settings(reference) == ("1.8 GiB", duckdb_spill_dir())
+    assert _settings(engine.connect())[0] != "1.8 GiB", "no limit given: DuckDB's default (80% of the memory)"
+
+
+def test_the_loader_keeps_its_duckdb_under_2GB(small_world):
+    assert MEMORY_LIMIT == "2GB"
+    assert _settings(world_data(small_world).con) == ("1.8 GiB", duckdb_spill_dir())
+
+
+def test_a_memory_limit_is_duckdbs_only_and_an_ibis_url_names_its_backend():
+    with pytest.raises(ValueError, match="memory_limit applies to engine='duckdb' only"):
+        engine.connect("pyspark", memory_limit="2GB")
+    assert engine.connect("duckdb://").name == "duckdb"
+
+
 @pytest.fixture(scope="module")
 def engines(small_world):
     path = small_world.table_path("transactions")
-    duck = features.read_table(features.connect("duckdb"), path, "transactions")
-    spark = features.read_table(features.connect("pyspark"), path, "transactions")
+    duck = engine.read_table(engine.connect("duckdb"), path, "transactions")
+    spark = engine.read_table(engine.connect("pyspark"), path, "transactions")
     return duck, spark
 
 

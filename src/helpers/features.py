@@ -1,4 +1,5 @@
-"""Transaction-level features as Ibis expressions, executed on DuckDB by default.
+"""Transaction-level features as Ibis expressions, on whichever backend holds the log
+(``helpers.engine.connect``: DuckDB by default).
 
 Nothing here loads a whole transaction log into pandas: expressions aggregate in the engine and
 only per-customer (or smaller) results come back.
@@ -7,45 +8,10 @@ only per-customer (or smaller) results come back.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import ibis
 import pandas as pd
 from ibis import _
-
-from helpers.paths import duckdb_spill_dir
-
-
-ENGINES = ("duckdb", "pyspark")      # by name; anything else is taken as an Ibis connection URL
-
-
-def connect(engine: str = "duckdb"):
-    """An Ibis backend: ``duckdb`` (embedded, default), ``pyspark`` (a local Spark session),
-    a Spark master URL (``spark://host:7077``, ``yarn``, ``k8s://...``: a session on that cluster)
-    or any Ibis connection URL (``postgres://...``, ``snowflake://...``)."""
-    if engine == "duckdb":
-        return ibis.duckdb.connect(temp_directory=duckdb_spill_dir())
-    if engine == "pyspark":
-        return ibis.pyspark.connect(spark_session())
-    if engine.startswith(("spark://", "k8s://", "yarn")):
-        return ibis.pyspark.connect(spark_session(master=engine))
-    return ibis.connect(engine)
-
-
-def spark_session(master: str = "local[2]", memory: str = "4g"):
-    """A Spark session on ``master`` (local mode on two cores by default) with the time zone set to
-    UTC, so dates do not shift."""
-    from pyspark.sql import SparkSession
-    return (SparkSession.builder.master(master).appName("relation-playbooks")
-            .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
-            .config("spark.log.level", "ERROR")
-            .config("spark.driver.memory", memory).config("spark.sql.shuffle.partitions", "8")
-            .getOrCreate())
-
-
-def read_table(con, path: str | Path, name: str) -> ibis.Table:
-    """A Parquet file as an Ibis table registered under ``name``."""
-    return con.read_parquet(str(path), table_name=name)
 
 
 def money_sum(column: ibis.Value) -> ibis.Value:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from helpers.decide.contact_plan import core as ch
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
-from helpers.data.io import load_tables
+from helpers.data.dataset import load_tables
 
 ON = dt.date(2026, 1, 5)
 RULES = ch.channel_rules()

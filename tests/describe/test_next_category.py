@@ -5,14 +5,14 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from helpers import features
+from helpers import engine, features
 from helpers.describe import next_category
 from helpers.world import ensure_world
 
 
 def _tx(rows):
     frame = pd.DataFrame(rows, columns=["customer_id", "order_id", "order_date", "category", "amount"])
-    return features.connect().create_table("tx", frame.assign(order_date=pd.to_datetime(frame.order_date)))
+    return engine.connect().create_table("tx", frame.assign(order_date=pd.to_datetime(frame.order_date)))
 
 
 def test_transitions_follow_each_customers_orders_in_time():
@@ -40,7 +40,7 @@ def test_recommend_blends_own_mix_and_what_follows_it():
 
 def test_suggestions_beat_the_most_popular_categories_on_a_time_split_of_the_default_world():
     world = ensure_world()
-    tx = features.read_table(features.connect(), world.table_path("transactions"), "transactions")
+    tx = engine.read_table(engine.connect(), world.table_path("transactions"), "transactions")
     result = next_category.evaluate(tx, dt.date(2025, 6, 30), dt.date(2025, 12, 31), k=3)
     assert result["customers_scored"] > 3000
     assert result["hit_rate_model"] > result["hit_rate_most_popular"] + 0.03

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import features
+from helpers import engine
 from helpers.describe import prospects
 from helpers.paths import SCENARIOS_DIR
 from helpers.world.play import PlanError
@@ -90,7 +90,7 @@ def test_new_customer_value_is_the_mean_revenue_of_each_customers_first_years():
                        "order_date": pd.to_datetime(["2020-01-10", "2021-06-01", "2023-02-01", "2020-05-01",
                                                      "2020-06-01", "2023-01-01"]),
                        "amount": [100.0, 50.0, 999.0, 20.0, 30.0, 500.0]})
-    con = features.connect()
+    con = engine.connect()
     value, cohort = prospects.new_customer_value(con.create_table("tx", tx), dt.date(2024, 1, 1), years=2)
     assert cohort == 2 and value == pytest.approx(((100 + 50) + (20 + 30)) / 2)   # 3 started too late; 999 after 2 years
     assert prospects.new_customer_value(con.table("tx"), dt.date(2021, 1, 1), years=5) == (pytest.approx(np.nan, nan_ok=True), 0)

@@ -13,15 +13,15 @@ import pytest
 import yaml
 from scipy.special import gammaln
 
-from helpers import features
+from helpers import engine, features
 from helpers.models import clv
 from helpers.paths import SCENARIOS_DIR
 from helpers.world import generate_world
 
 
 def _summary(world):
-    con = features.connect()
-    tx = features.read_table(con, world.table_path("transactions"), "transactions")
+    con = engine.connect()
+    tx = engine.read_table(con, world.table_path("transactions"), "transactions")
     return features.execute(features.customer_summary(tx, dt.date.fromisoformat(world.parameters["end"])))
 
 
@@ -145,8 +145,8 @@ def test_clv_discounting_and_value_at_risk_rules(small_world):
 
 
 def test_holdout_checks_on_the_default_world(small_world):
-    con = features.connect()
-    tx = features.read_table(con, small_world.table_path("transactions"), "transactions")
+    con = engine.connect()
+    tx = engine.read_table(con, small_world.table_path("transactions"), "transactions")
     end = dt.date(2025, 12, 31)
     calibration = dt.date(2024, 12, 31)
     holdout = features.execute(features.calibration_holdout(tx, calibration, end), "customer_id")

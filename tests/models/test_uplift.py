@@ -113,7 +113,7 @@ def test_an_arm_without_a_control_group_is_refused():
 
 def test_a_campaign_without_control_in_the_history_is_named(small_world, tmp_path):
     from helpers.decide import next_best_offer as nbo
-    from helpers.data.io import load_tables
+    from helpers.data.dataset import load_tables
     contacts = small_world.table("contacts")
     first = contacts.campaign_id.iloc[0]
     contacts = contacts[~((contacts.campaign_id == first) & (contacts.group == "control"))]

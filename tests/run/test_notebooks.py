@@ -80,7 +80,7 @@ def test_knowledge_runs_on_a_bare_three_column_transactions_csv(small_world, tmp
 @pytest.mark.parametrize("notebook", ["00_generate_world.ipynb", "10_customer_knowledge.ipynb"])
 def test_reports_never_print_direct_identifiers(notebook, tmp_path):
     """On the French fixture (real-looking names, e-mails), no name or e-mail reaches an output."""
-    from tests.data.test_io import DATA
+    from tests.data.test_dataset import DATA
     people = pd.read_csv(DATA / "clean_fr" / "customers.csv", sep=";", encoding="cp1252")
     outputs = _run(notebook, tmp_path, data_dir=str(DATA / "clean_fr"), output_dir=str(tmp_path / "m"))
     for value in pd.concat([people["Prénom"], people["Nom"], people["E-mail"]]):

@@ -1,8 +1,9 @@
 """The data contract: one set of tables, whether the world made them or an analyst brought them.
 
 Declared once, as data: each table's columns, their kind (how a raw text cell is parsed), which are
-required, the key that must be unique, and the references between tables. ``helpers.data.io`` reads
-files onto it; ``pandera_schema`` turns it into the pandera schema that gates every loaded table.
+required, the key that must be unique, and the references between tables. The loader
+(``helpers.data.dataset``) reads files onto it; ``pandera_schema`` turns it into the pandera schema
+that gates every loaded table.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ CHANNELS = ("email", "sms", "postal", "phone", "push")
 JOURNEY_STAGES = ("need", "information", "comparison", "purchase")
 EARLIEST_DATE = dt.date(1990, 1, 1)
 PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")   # direct identifiers
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "o", "vrai")     # a boolean cell's yes, in any case
+FALSE_WORDS = ("false", "f", "0", "no", "n", "non", "faux")
 
 
 class DataContractError(DataInputError):

@@ -17,7 +17,7 @@ import pandas as pd
 from helpers.models import clv, uplift
 from helpers.data.contract import PERSONAL_COLUMNS
 from helpers.features import customer_summary, execute, money_sum
-from helpers.data.io import Dataset
+from helpers.data.dataset import Dataset
 
 NO_CONTACT = "no contact"
 OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.data.contract import REQUIRED_TABLES
-from helpers.data.io import Dataset, load_tables
+from helpers.data.dataset import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
 from helpers.run.headlines import check_keys
 from helpers.world import World, ensure_world
@@ -69,7 +69,7 @@ def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) 
     world of the world parameters (``WORLD_PARAMETERS``), generated first if missing. Both go through
     the same loader and contract; the world comes back too (None for own data), for its truth and
     play(). ``required``: the tables the notebook cannot do without; ``engine`` (default duckdb): where
-    the transaction log is processed (``features.connect``: duckdb, pyspark or an Ibis URL)."""
+    the transaction log is processed (``engine.connect``: duckdb, pyspark or an Ibis URL)."""
     engine = parameters.get("engine", "duckdb")
     if parameters.get("data_dir"):
         data = load_tables(parameters["data_dir"], parameters.get("mapping") or None, required=required)

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from helpers.data.contract import LOAD_ORDER
 from helpers.paths import SYNTHETIC_DIR, relative_to_repo
 from helpers.world.scenario import (GENERATOR_VERSION, WorldParameterError, WorldParameters, load_scenario,
                                     world_parameters)
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["World", "WorldParameterError", "ensure_world", "generate_world", "load_world", "world_dir"]
-
-CONTRACT_TABLES = ("transactions", "customers", "consents", "campaigns", "contacts", "products")
 
 
 def sha256_file(path: Path) -> str:
@@ -78,8 +77,8 @@ class World:
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         """One contract table as a pandas frame (dates as datetime64)."""
-        if name not in CONTRACT_TABLES:
-            raise KeyError(f"unknown table {name!r}; tables: {', '.join(CONTRACT_TABLES)}")
+        if name not in LOAD_ORDER:
+            raise KeyError(f"unknown table {name!r}; tables: {', '.join(LOAD_ORDER)}")
         return pq.read_table(self.path / f"{name}.parquet", columns=columns).to_pandas(date_as_object=False)
 
     def table_path(self, name: str) -> Path:
