@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from helpers.errors import DataInputError
+
+if TYPE_CHECKING:
+    import pandera.ibis
 
 CHANNELS = ("email", "sms", "postal", "phone", "push")
 JOURNEY_STAGES = ("need", "information", "comparison", "purchase")
@@ -80,7 +84,15 @@ class Table:
         return [c.name for c in self.columns if c.required]
 
     def column(self, name: str) -> Column | None:
+        """The contract column ``name``; None for a column of the analyst's own."""
         return next((c for c in self.columns if c.name == name), None)
+
+    def contract_column(self, name: str) -> Column:
+        """The contract column ``name``, which must be one."""
+        column = self.column(name)
+        if column is None:
+            raise KeyError(f"{self.name} has no contract column {name!r}")
+        return column
 
 
 TABLES: dict[str, Table] = {t.name: t for t in (
@@ -120,7 +132,7 @@ REQUIRED_TABLES = ("transactions",)
 LOAD_ORDER = ("products", "campaigns", "customers", "transactions", "consents", "contacts")
 
 
-def pandera_schema(table: Table, dtypes: dict[str, str], latest: dt.date):
+def pandera_schema(table: Table, dtypes: dict[str, str], latest: dt.date) -> pandera.ibis.DataFrameSchema:
     """The pandera (ibis backend) schema a loaded table must satisfy: types, required columns not
     null, dates between 1990 and ``latest``, labels within their values. ``dtypes``: column ->
     ibis type name of the loaded table (id columns may be int64 or string)."""

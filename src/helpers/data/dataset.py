@@ -110,7 +110,7 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
     report = DataQualityReport(relative_to_repo(data_dir), mapping_source, ignored_files=ignored,
                                missing_tables=[t for t in LOAD_ORDER if t not in raws])
     id_types = id_column_types(con, raws)
-    tables = {}
+    tables: dict[str, ibis.Table] = {}
     for name, raw in raws.items():
         tables[name] = _load_table(con, TABLES[name], raw, spec, id_types, latest, tables)
         report.tables[name] = raw.report

@@ -73,7 +73,8 @@ def read_raw_tables(con: ibis.BaseBackend, data_dir: Path, spec: Mapping,
 
 def _locate(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tuple[dict[str, Path], list[str]]:
     """Each table's file: named in the mapping, else ``<table>.<csv|parquet|xlsx>`` (any case)."""
-    files, by_table = {}, {}
+    files: dict[str, Path] = {}
+    by_table: dict[str, list[Path]] = {}
     for path in sorted(p for p in data_dir.iterdir() if p.is_file()):
         if path.suffix.lower() in FORMATS and path.stem.lower() in TABLES:
             by_table.setdefault(path.stem.lower(), []).append(path)

@@ -50,16 +50,16 @@ class Mapping:
 def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Mapping, str]:
     """The mapping (a dict, a YAML path, or ``mapping.yml`` beside the data) checked key by key,
     and where it came from. Every key and value is checked here, before any data is read."""
-    mapping, source = _mapping_source(data_dir, mapping)
+    given, source = _mapping_source(data_dir, mapping)
     top = source if source not in ("none", "given") else "mapping"
     at = f"{top}: " if top != "mapping" else "mapping "      # messages: 'exports/mapping.yml: tables...'
-    mapping = mapping or {}
-    if not isinstance(mapping, dict):
+    given = given or {}
+    if not isinstance(given, dict):
         raise DataContractError("bad_mapping", f"{top} must be a mapping with 'tables' and 'options', got "
-                                               f"{_shown(mapping)}.")
-    _keys(mapping, {"tables", "options"}, top)
+                                               f"{_shown(given)}.")
+    _keys(given, {"tables", "options"}, top)
     out = Mapping()
-    tables = _keys(mapping.get("tables"), set(TABLES), f"{at}tables", "{table: {file, columns, read, values}}")
+    tables = _keys(given.get("tables"), set(TABLES), f"{at}tables", "{table: {file, columns, read, values}}")
     for name, spec in tables.items():
         spec = _keys(spec, TABLE_KEYS, f"{at}tables.{name}")
         if spec.get("file") is not None and not (isinstance(spec["file"], str) and spec["file"]):
@@ -68,7 +68,7 @@ def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Map
         out.tables[name] = TableMapping(spec.get("file"), _columns(TABLES[name], spec.get("columns"), at),
                                         _read_options(spec.get("read"), f"{at}tables.{name}.read"),
                                         _values(TABLES[name], spec.get("values"), at))
-    _read_load_options(mapping.get("options"), at, out)
+    _read_load_options(given.get("options"), at, out)
     return out, source
 
 
@@ -155,7 +155,7 @@ def _values(table: Table, values, at: str) -> dict[str, dict]:
     mappable = [c.name for c in table.columns if c.kind in ("label", "boolean")]
     out = {}
     for name, pairs in _keys(values, set(mappable), where, "{column: {file value: contract value}}").items():
-        column = table.column(name)
+        column = table.contract_column(name)
         allowed = column.values if column.kind == "label" else TRUE_WORDS + FALSE_WORDS
         if not isinstance(pairs, dict):
             raise DataContractError("bad_mapping", f"{where}.{name} must be a mapping {{file value: contract value}}, "

@@ -63,7 +63,7 @@ def _decimal(con, raw: RawTable, table: Table, types: dict[str, str]) -> str:
     """The file's decimal mark: given, else detected from its numeric columns' text."""
     if raw.options.get("decimal"):
         return raw.options["decimal"]
-    numeric = [c for c in raw.columns if table.column(c) and table.column(c).kind in ("amount", "number", "integer")
+    numeric = [c for c in raw.columns if (spec := table.column(c)) and spec.kind in ("amount", "number", "integer")
                and types[c] == "VARCHAR"]
     if not numeric:
         return "."

@@ -216,7 +216,8 @@ def _resolve_consent_history(con, columns: list[str], report: TableReport) -> st
     return "consents_resolved"
 
 
-def _pseudonym(column: str, salt: str) -> str:
-    """SQL selecting ``column`` as its salted SHA-256 pseudonym (16 hex characters; empty stays empty)."""
+def _pseudonym(column: str, salt: str | None) -> str:
+    """SQL selecting ``column`` as its salted SHA-256 pseudonym (16 hex characters; empty stays empty);
+    the mapping refuses pseudonymise without a salt."""
     name = ident(column)
     return f"CASE WHEN {name} IS NULL THEN NULL ELSE substr(sha256({literal(salt)} || {name}), 1, 16) END AS {name}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Any
 
 from helpers.errors import RunInputError
 
@@ -47,7 +48,7 @@ def headline(id: str, text: str, **figures: tuple[str | tuple[str, ...], str]) -
                                                        "format": spec} for name, (key, spec) in figures.items()}}
 
 
-def lookup(metrics: dict, key: list[str]):
+def lookup(metrics: dict, key: list[str]) -> Any:
     """The value at ``key`` in ``metrics``; None where a section on the way is absent or None."""
     value = metrics
     for part in key:
@@ -73,9 +74,11 @@ def check_keys(headlines: list[dict], metrics: dict) -> None:
                 value = value[part]
 
 
-def render(value, spec: str, currency: str = "EUR") -> str:
+def render(value: Any, spec: str, currency: str = "EUR") -> str:
     """``value`` written in the format ``spec`` (see the module docstring)."""
     parts = FORMAT.fullmatch(spec)
+    if parts is None:
+        raise HeadlineError(f"unknown format {spec!r}: formats are [+]kind[.decimals], kind one of {', '.join(KINDS)}.")
     kind, sign, decimals = parts["kind"], parts["sign"], int(parts["decimals"] or 0)
     if kind == "integer":
         return f"{value:{sign},}"

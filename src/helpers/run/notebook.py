@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def _clean(value):
 
 
 def write_metrics(notebook: str, metrics: dict, output_dir: str | Path | None = None,
-                  headlines: list[dict] = ()) -> None:
+                  headlines: Sequence[dict] = ()) -> None:
     """Write ``metrics`` (nested dict of numbers and strings) and the notebook's ``headlines`` (each from
     ``helpers.run.headlines.headline``, under the key "headlines") to ``<output_dir>/metrics.json``.
 

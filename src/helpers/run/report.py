@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 from helpers.run.headlines import compose
 
 OMITTED_HEADINGS = ("## Parameters", "## Versions")      # the appendix holds both
@@ -59,7 +61,7 @@ def _outputs(cell) -> list[str]:
     return parts
 
 
-def notebook_section(nb) -> str:
+def notebook_section(nb: nbformat.NotebookNode) -> str:
     """A notebook as report prose: markdown and outputs, no code, no parameters or versions cells."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
     parts = []
@@ -97,7 +99,7 @@ def _table(rows: list[tuple], header: tuple) -> str:
     return f'<table class="appendix"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def render_html(title_page: dict, question: str, summary: dict[str, list[str]], notebooks: dict[str, object],
+def render_html(title_page: dict, question: str, summary: dict[str, list[str]], notebooks: dict[str, nbformat.NotebookNode],
                 appendix: dict) -> str:
     """The whole report. ``title_page``: title, client, author, date; ``notebooks``: stem -> executed
     notebook; ``appendix``: command, playbook, parameters (stem -> dict), data (path -> sha256),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pyarrow as pa
 
 
-def labels(codes: np.ndarray, names) -> pa.Array:
+def labels(codes: np.ndarray, names: Iterable[str]) -> pa.Array:
     """A string column: ``names[code]`` per row, null where ``code`` is negative."""
     codes = np.asarray(codes)
     indices = pa.array(codes.astype(np.int32), mask=codes < 0)

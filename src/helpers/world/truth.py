@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import spearmanr
 
 EFFECT_COLUMN = "uplift_{channel}_{offer}"     # true change in the chance of buying in the response window (0-1)
@@ -40,7 +41,7 @@ def compare_parameters(estimated: dict[str, float], std_errors: dict[str, float]
     return pd.DataFrame(rows).round({"estimate": 4, "std_error": 4, "z": 2})
 
 
-def decile_calibration(predicted, actual, bins: int = 10) -> pd.DataFrame:
+def decile_calibration(predicted: ArrayLike, actual: ArrayLike, bins: int = 10) -> pd.DataFrame:
     """Customers cut into ``bins`` equal groups by prediction: mean predicted and mean true value
     in each (a calibrated model has the two close, and both rising)."""
     df = pd.DataFrame({"predicted": np.asarray(predicted, dtype=float), "actual": np.asarray(actual, dtype=float)})
@@ -50,7 +51,7 @@ def decile_calibration(predicted, actual, bins: int = 10) -> pd.DataFrame:
     return out.round(4).reset_index()
 
 
-def rank_correlation(predicted, actual) -> float:
+def rank_correlation(predicted: ArrayLike, actual: ArrayLike) -> float:
     """Spearman rank correlation between predictions and the truth."""
     return float(spearmanr(np.asarray(predicted, dtype=float), np.asarray(actual, dtype=float)).statistic)
 
