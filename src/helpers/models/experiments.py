@@ -97,8 +97,8 @@ def cuped(y, pre) -> tuple[np.ndarray, float]:
 
 # ---------------------------------------------------------------- readout
 
-def bootstrap_difference(treated: ArrayLike, control: ArrayLike, seed: int | np.random.Generator, resamples: int = 2000,
-                         level: float = 0.95) -> tuple[float, float]:
+def bootstrap_difference(treated: ArrayLike, control: ArrayLike, seed: int | np.random.Generator,
+                         resamples: int = 2000, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval for mean(treated) - mean(control) (robust to heavy tails)."""
     rng = np.random.default_rng(seed)
     treated, control = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
