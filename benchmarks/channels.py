@@ -19,7 +19,7 @@ CHILD = """
 import json, sys, time
 from helpers.run.memory import tree_peak
 import numpy as np, pandas as pd
-from helpers.decide.contact_plan import core as channels
+from helpers.decide import contact_plan as channels
 n = int(sys.argv[1])
 rng = np.random.default_rng(0)
 names = ["email", "sms", "postal", "phone", "push"]

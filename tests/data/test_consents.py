@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.decide.contact_plan import core as ch
+from helpers.decide import contact_plan as ch
+from helpers.decide.contact_plan.exact import NODE_LIMIT, _milp
+from helpers.decide.contact_plan.problem import _plan_frame
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.data.dataset import load_tables
 
@@ -206,6 +208,6 @@ def _plan(values: pd.DataFrame, eligible: pd.DataFrame, budget: float, method: s
     if method == "lagrangian":
         return ch.optimise_contact_plan(values, ARMS, eligible, budget, method="lagrangian")[0]
     problem = ch.build_problem(values, ARMS, eligible, budget)
-    status, choice, *_ = ch._milp(problem, ch.NODE_LIMIT)
+    status, choice, *_ = _milp(problem, NODE_LIMIT)
     ch.check_plan(problem, choice)
-    return ch._plan_frame(problem, choice)
+    return _plan_frame(problem, choice)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from helpers.decide.contact_plan import core as ch
+from helpers.decide import contact_plan as ch
 
 CHANNELS = ["email", "sms", "postal", "phone"]
 ARMS = pd.DataFrame({"arm": ["email · a", "sms · b", "postal · c", "phone · d"], "channel": CHANNELS,
@@ -173,7 +173,7 @@ def test_a_node_limited_search_says_so_and_the_safety_limit_stops_the_run(monkey
     kwargs = dict(capacities={"phone": 30, "postal": 150}, segments=segments, min_reach={"new": 60})
     plan, diag = ch.optimise_contact_plan(values, ARMS, eligible, 150.0, node_limit=1, **kwargs)
     assert diag.method == "exact (HiGHS mixed-integer), stopped at its limit of 1 nodes" and 0 < diag.gap < 1e-4
-    monkeypatch.setattr(ch, "SAFETY_SECONDS", 0.01)
+    monkeypatch.setattr("helpers.decide.contact_plan.exact.SAFETY_SECONDS", 0.01)
     with pytest.raises(ch.SolverPastSafetyLimit, match="the run stops rather than let the machine's speed choose"):
         ch.optimise_contact_plan(values, ARMS, eligible, 150.0, **kwargs)
 

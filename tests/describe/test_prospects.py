@@ -11,7 +11,7 @@ import yaml
 from helpers import engine
 from helpers.describe import prospects
 from helpers.paths import SCENARIOS_DIR
-from helpers.world.play import PlanError
+from helpers.world.play import UnplayablePlanError
 from helpers.world.scenario import WorldParameterError, load_scenario
 
 
@@ -66,14 +66,14 @@ def test_nurturing_plans_that_break_rules_are_refused(small_world):
     consents = small_world.table("consents")
     leads = set(small_world.table("customers").query("is_prospect").customer_id)
     no_email = [c for c in consents[(consents.channel == "email") & (consents.status != "opt_in")].customer_id if c in leads][:3]
-    with pytest.raises(PlanError, match="without consent"):
+    with pytest.raises(UnplayablePlanError, match="without consent"):
         small_world.play_nurture(pd.DataFrame({"customer_id": no_email, "channel": "email"}), seed=0)
-    with pytest.raises(PlanError, match="not prospects"):
+    with pytest.raises(UnplayablePlanError, match="not prospects"):
         small_world.play_nurture(pd.DataFrame({"customer_id": [1], "channel": "postal"}), seed=0)
     one = sorted(_reachable(small_world, "postal"))[:1]
-    with pytest.raises(PlanError, match="appear twice"):
+    with pytest.raises(UnplayablePlanError, match="appear twice"):
         small_world.play_nurture(pd.DataFrame({"customer_id": one * 2, "channel": "postal"}), seed=0)
-    with pytest.raises(PlanError, match="unknown channel"):
+    with pytest.raises(UnplayablePlanError, match="unknown channel"):
         small_world.play_nurture(pd.DataFrame({"customer_id": one, "channel": "fax"}), seed=0)
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.world.play import PlanError, _baseline
+from helpers.world.play import UnplayablePlanError, _baseline
 
 
 def _plan(world, channel, offer, n=None):
@@ -51,13 +51,13 @@ def test_plans_breaking_consent_or_naming_unknowns_are_refused(small_world):
     refused = consents[(consents.channel == "email") & (consents.status != "opt_in")].customer_id.iloc[:3]
     buyers = set(small_world.table("customers").query("not is_prospect").customer_id)
     refused = [c for c in refused if c in buyers]
-    with pytest.raises(PlanError, match="without consent"):
+    with pytest.raises(UnplayablePlanError, match="without consent"):
         small_world.play(pd.DataFrame({"customer_id": refused, "channel": "email", "offer": "discount_10"}), 4, 0)
-    with pytest.raises(PlanError, match="unknown channel"):
+    with pytest.raises(UnplayablePlanError, match="unknown channel"):
         small_world.play(pd.DataFrame({"customer_id": [1], "channel": "fax", "offer": "discount_10"}), 4, 0)
-    with pytest.raises(PlanError, match="unknown customers"):
+    with pytest.raises(UnplayablePlanError, match="unknown customers"):
         small_world.play(pd.DataFrame({"customer_id": [10**9], "channel": "postal", "offer": "discount_10"}), 4, 0)
-    with pytest.raises(PlanError, match="lacks column"):
+    with pytest.raises(UnplayablePlanError, match="lacks column"):
         small_world.play(pd.DataFrame({"customer_id": [1]}), 4, 0)
 
 

@@ -1,7 +1,7 @@
 """Decisions: next best offer, triggered scenarios, the contact plan under consent and caps."""
 
 from helpers.decide.automation import (
-    newsletter_calendar, ScenarioPlay, play_scenarios, readout, variants, compare, recommend)
+    newsletter_calendar, ScenarioPlay, play_scenarios, readout_by_rule, variants, compare, recommend)
 from helpers.decide.next_best_offer import (
     arms, customer_features, training_table, feature_columns, fit_arms, effects_by_arm, balance_by_arm,
     score_customers, expected_margin, history_basket, choose_offers, due_in_weeks, fit_response_models, arm_matrix,

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.models.effects import difference_in_means
 from helpers.models.experiments import cuped
 from helpers.decide.triggers import Rule, TriggerSet, fits_caps, schedule
 from helpers.world.play import PlayResult, future_purchases
-
-Z95 = 1.959964
 
 
 def newsletter_calendar(eligible: pd.DataFrame, start: dt.date, weeks: int, channel: str = "email",
@@ -74,11 +73,11 @@ def play_scenarios(world, rules: TriggerSet, history: pd.DataFrame, eligible: pd
     plan = pd.concat([campaigns.assign(rule="campaign")[["customer_id", "channel", "offer", "week", "rule"]],
                       sent[["customer_id", "channel", "offer", "week", "rule"]]], ignore_index=True)
     played = world.play(plan, weeks, seed)
-    return ScenarioPlay(fires, played, readout(fires, played, world.truth(), campaigns, pre_revenue))
+    return ScenarioPlay(fires, played, readout_by_rule(fires, played, world.truth(), campaigns, pre_revenue))
 
 
-def readout(fires: pd.DataFrame, played: PlayResult, truth: pd.DataFrame, campaigns: pd.DataFrame,
-            pre_revenue: pd.Series | None = None) -> pd.DataFrame:
+def readout_by_rule(fires: pd.DataFrame, played: PlayResult, truth: pd.DataFrame, campaigns: pd.DataFrame,
+                    pre_revenue: pd.Series | None = None) -> pd.DataFrame:
     """Per rule: triggers by status, messages, customers, cost, opt-outs, overlap with campaigns;
     the holdout estimate of incremental revenue (treated - holdout mean revenue over the horizon,
     CUPED-adjusted on ``pre_revenue`` if given, x treated customers, 95% normal interval); and the
@@ -96,7 +95,7 @@ def readout(fires: pd.DataFrame, played: PlayResult, truth: pd.DataFrame, campai
         is_held = (assigned.status == "holdout").to_numpy()
         treated, held = outcome[~is_held], outcome[is_held]
         sent = contacts[contacts.rule == rule]
-        estimate, half = _difference(treated, held)
+        effect = difference_in_means(treated, held)
         rows.append({
             "rule": rule, "triggered_customers": int(mine.customer_id.nunique()),
             "sent": int((mine.status == "sent").sum()), "holdout": int((mine.status == "holdout").sum()),
@@ -104,20 +103,12 @@ def readout(fires: pd.DataFrame, played: PlayResult, truth: pd.DataFrame, campai
             "customers_reached": int(sent.customer_id.nunique()), "cost": round(float(sent.cost.sum()), 2),
             "opt_outs": int(sent.opted_out.sum()),
             "near_a_campaign_share": _overlap(sent, campaign_weeks),
-            "holdout_estimate": estimate * len(treated), "ci_low": (estimate - half) * len(treated),
-            "ci_high": (estimate + half) * len(treated),
+            "holdout_estimate": effect.estimate * len(treated), "ci_low": effect.low * len(treated),
+            "ci_high": effect.high * len(treated),
             "true_incremental_revenue": round(float(sent.expected_incremental_revenue.sum()), 2),
             "true_incremental_margin": round(float(sent.margin.sum() - sent.cost.sum()), 2),
         })
     return pd.DataFrame(rows).round({"holdout_estimate": 2, "ci_low": 2, "ci_high": 2})
-
-
-def _difference(treated: np.ndarray, held: np.ndarray) -> tuple[float, float]:
-    """Difference in means and its 95% half-width (Welch); NaN when a group has under 2 customers."""
-    if len(treated) < 2 or len(held) < 2:
-        return float("nan"), float("nan")
-    half = Z95 * np.sqrt(treated.var(ddof=1) / len(treated) + held.var(ddof=1) / len(held))
-    return float(treated.mean() - held.mean()), float(half)
 
 
 def _overlap(sent: pd.DataFrame, campaign_weeks: pd.Series) -> float:

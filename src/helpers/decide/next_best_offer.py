@@ -133,9 +133,11 @@ def _at_most(rows: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFra
     return rows if len(rows) <= n else rows.iloc[np.sort(rng.choice(len(rows), n, replace=False))]
 
 
-def fit_arms(table: pd.DataFrame, rng: np.random.Generator, outcomes=("converted", "margin")) -> dict[tuple[str, str], uplift.ArmModel]:
+def fit_arms(table: pd.DataFrame, seed: int | np.random.Generator,
+             outcomes: tuple[str, ...] = ("converted", "margin")) -> dict[tuple[str, str], uplift.ArmModel]:
     """An uplift model per arm and outcome, the learner chosen by held-out Qini, each learning from
     at most ``MAX_TRAINING_ROWS`` of the arm's past contacts."""
+    rng = np.random.default_rng(seed)
     columns = feature_columns(table)
     models = {}
     for arm, rows in table.groupby("arm", sort=True):
@@ -225,14 +227,15 @@ def due_in_weeks(data: Dataset, as_of: dt.date, customer_ids) -> pd.Series:
     return due.reindex(pd.Index(customer_ids, name="customer_id"))
 
 
-def fit_response_models(table: pd.DataFrame, rng: np.random.Generator) -> dict[str, object]:
+def fit_response_models(table: pd.DataFrame, seed: int | np.random.Generator) -> dict[str, object]:
     """The classic response model a team would build without a control group: per arm, the chance
     of buying if contacted, learned on treated customers only (it rewards sure things), at most
     ``MAX_TRAINING_ROWS`` per arm."""
+    rng = np.random.default_rng(seed)
     columns = feature_columns(table)
-    seed = int(rng.integers(2**31))
+    learner_seed = int(rng.integers(2**31))
     treated = {arm: _at_most(rows[rows.w == 1], MAX_TRAINING_ROWS, rng) for arm, rows in table.groupby("arm", sort=True)}
-    return {arm: uplift.default_estimator(seed).fit(rows[columns].to_numpy(float), rows.converted.to_numpy(float))
+    return {arm: uplift.default_estimator(learner_seed).fit(rows[columns].to_numpy(float), rows.converted.to_numpy(float))
             for arm, rows in treated.items()}
 
 
@@ -244,12 +247,13 @@ def arm_matrix(eligible_channels: pd.DataFrame, arm_table: pd.DataFrame) -> pd.D
 
 def strategy_plans(choice: pd.DataFrame, margin_model_choice: pd.DataFrame, response: pd.DataFrame,
                    eligible: pd.DataFrame, arm_table: pd.DataFrame, average_margin: pd.Series,
-                   rng: np.random.Generator, weeks: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+                   seed: int | np.random.Generator, weeks: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     """Contact plans (customer_id, channel, offer, week) for the strategies a marketer compares:
     the next best offer; the same chosen from the (noisier) margin uplift model; send to all
     eligible customers on the arm with the best average margin;
     send to none; as many contacts as the next best offer chosen at random; and as many chosen by
     the response model (highest chance of buying if contacted). Every plan respects ``eligible``."""
+    rng = np.random.default_rng(seed)
     arm_of = arm_table.set_index("arm")
     chosen = choice[choice.next_best_offer != NO_CONTACT]
     by_margin_model = margin_model_choice[margin_model_choice.next_best_offer != NO_CONTACT]
@@ -281,12 +285,12 @@ def strategy_plans(choice: pd.DataFrame, margin_model_choice: pd.DataFrame, resp
 
 
 def arm_values(data: Dataset, as_of: dt.date, customer_ids, margin_rate: float, discounts: dict[str, float],
-               rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+               seed: int | np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """In one call, what notebook 30 does step by step: learn conversion uplift per arm from the
     campaign history and return each customer's expected incremental margin per arm before the
     contact cost (customers x arms, EUR), with the arm table."""
     history = training_table(data, margin_rate)
-    models = fit_arms(history, rng, outcomes=("converted",))
+    models = fit_arms(history, seed, outcomes=("converted",))
     today = customer_features(data, as_of, customer_ids)
     uplift_by_arm = score_customers(models, today, feature_columns(history), "converted")
     arm_table = arms(data)

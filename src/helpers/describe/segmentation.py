@@ -9,6 +9,7 @@ the number of orders, M from net revenue; FM is their rounded mean. Segments fol
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import ibis
 import numpy as np
@@ -112,9 +113,11 @@ def cluster_matrix(rfm: pd.DataFrame) -> np.ndarray:
     return StandardScaler().fit_transform(frame.to_numpy())
 
 
-def choose_k(matrix: np.ndarray, rng: np.random.Generator, k_values=range(2, 9), sample: int = 4000) -> pd.DataFrame:
+def choose_k(matrix: np.ndarray, seed: int | np.random.Generator, k_values: Iterable[int] = range(2, 9),
+             sample: int = 4000) -> pd.DataFrame:
     """For each k: k-means inertia and the silhouette score on a random sample of at most
     ``sample`` customers (higher is better). Columns: k, silhouette, inertia."""
+    rng = np.random.default_rng(seed)
     rows = rng.choice(len(matrix), size=min(sample, len(matrix)), replace=False)
     out = []
     for k in k_values:
@@ -124,8 +127,9 @@ def choose_k(matrix: np.ndarray, rng: np.random.Generator, k_values=range(2, 9),
     return pd.DataFrame(out)
 
 
-def cluster_customers(matrix: np.ndarray, k: int, rng: np.random.Generator, revenue: pd.Series) -> np.ndarray:
+def cluster_customers(matrix: np.ndarray, k: int, seed: int | np.random.Generator, revenue: pd.Series) -> np.ndarray:
     """k-means labels 1..k, numbered by mean revenue (cluster 1 spends most), so names are stable."""
+    rng = np.random.default_rng(seed)
     labels = KMeans(n_clusters=k, n_init=8, random_state=int(rng.integers(2**31))).fit_predict(matrix)
     means = pd.Series(revenue.to_numpy()).groupby(labels).mean().sort_values(ascending=False)
     return pd.Series(labels).map({old: new for new, old in enumerate(means.index, start=1)}).to_numpy()

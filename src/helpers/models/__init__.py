@@ -1,9 +1,10 @@
-"""Models fitted on the contract tables: customer lifetime value, uplift, experiments."""
+"""Models fitted on the contract tables: customer lifetime value, uplift, experiments, effects with intervals."""
 
 from helpers.models.clv import (
     ModelInputError, Fit, bgnbd_log_likelihood, fit_bgnbd, p_alive, expected_purchases_if_alive, expected_purchases,
     gamma_gamma_log_likelihood, gamma_gamma_sample, fit_gamma_gamma, expected_order_value, customer_value,
     value_at_risk, holdout_by_frequency, tracking, Models, fit_models)
+from helpers.models.effects import MeanDifference, difference_in_means
 from helpers.models.experiments import (
     ExperimentInputError, control_size_for_rate, control_size_for_revenue, holdout_tradeoff, assign_groups, cuped,
     bootstrap_difference, readout, check_test, conclusion)

@@ -11,6 +11,7 @@ bootstrap for heavy-tailed revenue), p-values, cost per incremental response, in
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
@@ -18,6 +19,7 @@ from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, test_proportions_2indep
 
 from helpers.errors import ModelInputError
+from helpers.models.effects import difference_in_means
 
 MIN_RESPONDERS = 30
 
@@ -67,9 +69,10 @@ def holdout_tradeoff(population: int, sd: float, margin_per_treated: float, shar
     return pd.DataFrame(rows).round({"interval_half_width_eur": 4, "margin_forgone_eur": 2})
 
 
-def assign_groups(strata: pd.Series, arms: dict[str, float], rng: np.random.Generator) -> pd.Series:
+def assign_groups(strata: pd.Series, arms: dict[str, float], seed: int | np.random.Generator) -> pd.Series:
     """Random assignment within each stratum (e.g. segment), so every arm gets the same mix of
     strata: ``arms`` maps arm name -> share (shares sum to 1; 'control' is the holdout)."""
+    rng = np.random.default_rng(seed)
     names, shares = list(arms), np.array(list(arms.values()), dtype=float)
     if not np.isclose(shares.sum(), 1) or (shares <= 0).any():
         raise ExperimentInputError(f"arm shares must be positive and sum to 1; got {arms}.")
@@ -94,9 +97,10 @@ def cuped(y, pre) -> tuple[np.ndarray, float]:
 
 # ---------------------------------------------------------------- readout
 
-def bootstrap_difference(treated, control, rng: np.random.Generator, resamples: int = 2000,
-                         level: float = 0.95) -> tuple[float, float]:
+def bootstrap_difference(treated: ArrayLike, control: ArrayLike, seed: int | np.random.Generator,
+                         resamples: int = 2000, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval for mean(treated) - mean(control) (robust to heavy tails)."""
+    rng = np.random.default_rng(seed)
     treated, control = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
     diffs = np.empty(resamples)
     for b in range(resamples):
@@ -106,7 +110,7 @@ def bootstrap_difference(treated, control, rng: np.random.Generator, resamples: 
     return tuple(np.percentile(diffs, [tail, 100 - tail]))
 
 
-def readout(outcomes: pd.DataFrame, rng: np.random.Generator, cost_per_contact: dict[str, float] | None = None,
+def readout(outcomes: pd.DataFrame, seed: int | np.random.Generator, cost_per_contact: dict[str, float] | None = None,
             margin_rate: float = 0.5, correction: str = "holm", pre: str | None = None) -> pd.DataFrame:
     """Read out a test: ``outcomes`` has one row per customer with group ('control' or an arm name),
     responded (bool) and revenue (EUR over the test window), and ``pre`` (pre-period revenue) when
@@ -115,6 +119,7 @@ def readout(outcomes: pd.DataFrame, rng: np.random.Generator, cost_per_contact: 
     adjusted for several arms (``correction``, statsmodels multipletests), cost per incremental
     response and incremental ROI ((incremental margin - cost) / cost)."""
     check_test(outcomes)
+    rng = np.random.default_rng(seed)
     control = outcomes[outcomes.group == "control"]
     arms = sorted(g for g in outcomes.group.unique() if g != "control")
     revenue_column = "revenue"
@@ -129,10 +134,9 @@ def readout(outcomes: pd.DataFrame, rng: np.random.Generator, cost_per_contact: 
         r_t, n_t, r_c, n_c = int(treated.responded.sum()), len(treated), int(control.responded.sum()), len(control)
         low, high = confint_proportions_2indep(r_t, n_t, r_c, n_c, compare="diff", method="newcomb")
         p_rate = test_proportions_2indep(r_t, n_t, r_c, n_c, compare="diff").pvalue
-        diff = treated[revenue_column].mean() - control[revenue_column].mean()
+        revenue = difference_in_means(treated[revenue_column], control[revenue_column])
+        diff, p_revenue = revenue.estimate, revenue.p_value
         rev_low, rev_high = bootstrap_difference(treated[revenue_column], control[revenue_column], rng)
-        se = np.sqrt(treated[revenue_column].var(ddof=1) / n_t + control[revenue_column].var(ddof=1) / n_c)
-        p_revenue = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else 1.0
         cost = (cost_per_contact or {}).get(arm, 0.0) * n_t
         incremental_responses = (r_t / n_t - r_c / n_c) * n_t
         incremental_margin = diff * n_t * margin_rate

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 from scipy import stats
 from sklearn.base import clone
@@ -21,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from helpers.errors import ModelInputError
+from helpers.models.effects import difference_in_means
 
 
 class UpliftInputError(ModelInputError):
@@ -79,18 +81,17 @@ def true_gain_curve(true_effect, score, points: int = 101) -> pd.DataFrame:
     return pd.DataFrame({"share": share, "gain": gain[np.round(share * len(effect)).astype(int)]})
 
 
-def average_effect(y, w, level: float = 0.95) -> dict:
-    """Difference in means (treated - control) with a Welch standard error and a normal interval."""
+def average_effect(y: ArrayLike, w: ArrayLike, level: float = 0.95) -> dict:
+    """Difference in means (treated - control) with a Welch standard error and a normal interval
+    (``effects.difference_in_means``): ate, se, low, high, treated, control."""
     y, w = np.asarray(y, dtype=float), np.asarray(w, dtype=float)
     treated, control = y[w == 1], y[w == 0]
     if len(treated) < 2 or len(control) < 2:
         raise UpliftInputError(f"an average effect needs at least two treated and two control customers; got "
                                f"{len(treated)} and {len(control)}.")
-    ate = treated.mean() - control.mean()
-    se = np.sqrt(treated.var(ddof=1) / len(treated) + control.var(ddof=1) / len(control))
-    z = stats.norm.ppf(0.5 + level / 2)
-    return {"ate": float(ate), "se": float(se), "low": float(ate - z * se), "high": float(ate + z * se),
-            "treated": int(len(treated)), "control": int(len(control))}
+    effect = difference_in_means(treated, control, level)
+    return {"ate": effect.estimate, "se": effect.se, "low": effect.low, "high": effect.high,
+            "treated": effect.treated, "control": effect.control}
 
 
 # ---------------------------------------------------------------- randomisation check
@@ -213,22 +214,23 @@ def calibration_slope(y, w, raw) -> float:
     return float(np.clip(np.cov(target, raw, bias=True)[0, 1] / spread, 0.0, 1.0)) if spread > 0 else 0.0
 
 
-def fit_arm(X: np.ndarray, y: np.ndarray, w: np.ndarray, arm: str, outcome: str, rng: np.random.Generator,
+def fit_arm(X: np.ndarray, y: np.ndarray, w: np.ndarray, arm: str, outcome: str, seed: int | np.random.Generator,
             test_share: float = 0.3) -> ArmModel:
     """Fit every learner on a random (1 - test_share) of the rows, keep the one with the best Qini
     on the rest and its calibration slope there, then refit it on all rows."""
     if w.sum() < 10 or (1 - w).sum() < 10:
         raise UpliftInputError(f"arm {arm}: {int(w.sum())} treated and {int((1 - w).sum())} control customers; an "
                                "uplift model needs a randomised control group of at least 10.")
+    rng = np.random.default_rng(seed)
     test = rng.random(len(y)) < test_share
-    seed = int(rng.integers(2**31))
+    learner_seed = int(rng.integers(2**31))
     scores, slopes, raws = {}, {}, {}
     for learner in LEARNERS:
-        raws[learner.name] = learner(default_estimator(seed)).fit(X[~test], y[~test], w[~test]).predict(X[test])
+        raws[learner.name] = learner(default_estimator(learner_seed)).fit(X[~test], y[~test], w[~test]).predict(X[test])
         scores[learner.name] = qini_coefficient(y[test], w[test], raws[learner.name])
         slopes[learner.name] = calibration_slope(y[test], w[test], raws[learner.name])
     name = max(scores, key=scores.get)
-    final = next(learner for learner in LEARNERS if learner.name == name)(default_estimator(seed)).fit(X, y, w)
+    final = next(learner for learner in LEARNERS if learner.name == name)(default_estimator(learner_seed)).fit(X, y, w)
     return ArmModel(arm, outcome, final, {k: round(v, 6) for k, v in scores.items()},
                     average=average_effect(y, w)["ate"], centre=float(final.predict(X).mean()), slope=slopes[name],
                     holdout=pd.DataFrame({"y": y[test], "w": w[test], "score": raws[name]}))

@@ -98,9 +98,9 @@ class World:
 
     def eligibility(self) -> pd.DataFrame:
         """Customers (rows) x channels: True where the channel may legally reach them at the end of
-        the history and respects their preference centre; see ``helpers.world.play.eligibility``."""
-        from helpers.world.play import eligibility
-        return eligibility(self, list(self.spec["channels"])).copy()
+        the history and respects their preference centre; see ``helpers.world.play.playable_channels``."""
+        from helpers.world.play import playable_channels
+        return playable_channels(self, list(self.spec["channels"])).copy()
 
     def play(self, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
         """Play a contact plan forward against the truth; see ``helpers.world.play.play``."""

@@ -7,9 +7,14 @@ person objected (postal mail, human calls); phone also needs the number to be of
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+
+from helpers.paths import REFERENCE_DIR
 
 STATUS = np.array(["unknown", "opt_in", "opt_out"])
 UNKNOWN, OPT_IN, OPT_OUT = 0, 1, 2
@@ -25,6 +30,14 @@ class ConsentState:
     bloctel: np.ndarray          # (n,) phone number listed on Bloctel
     preferred: np.ndarray        # (n,) preferred channel index, -1 if none
     max_per_month: np.ndarray    # (n,) own maximum contacts a month, 0 if none
+
+
+@cache
+def channels_needing(need: str, rules: Path = REFERENCE_DIR / "channel_rules_fr.csv") -> frozenset[str]:
+    """Channels whose legal rules (a row per channel, audience and period) need ``need``, e.g. 'phone'
+    (a phone number): a new channel is a row of the rules table, not code."""
+    with open(rules, newline="", encoding="utf-8") as file:
+        return frozenset(row["channel"] for row in csv.DictReader(file) if row["needs"] == need)
 
 
 def draw_consents(rng: np.random.Generator, spec: dict, is_prospect: np.ndarray, has_phone: np.ndarray,
@@ -45,7 +58,7 @@ def draw_consents(rng: np.random.Generator, spec: dict, is_prospect: np.ndarray,
             status[:, j] = np.where(u < rate, OPT_OUT, UNKNOWN)
         if rule.get("requires_app"):
             status[~has_app & (status[:, j] == OPT_IN), j] = UNKNOWN
-        if name in ("sms", "phone"):
+        if name in channels_needing("phone"):
             status[~has_phone & (status[:, j] == OPT_IN), j] = UNKNOWN
     bloctel = has_phone & (rng.random(n) < spec["channels"].get("phone", {}).get("bloctel_rate", 0.0))
     chooses = rng.random(n) < spec["customers"]["preference_centre_share"]
@@ -59,15 +72,15 @@ def contact_allowed(spec: dict, consents: ConsentState, channel: str, has_phone:
                     has_app: np.ndarray) -> np.ndarray:
     """Boolean per customer: may ``channel`` legally reach them, and does it respect their choice?
 
-    opt_in regime: status must be opt_in. opt_out regime: status must not be opt_out. Phone: a
-    number, off Bloctel. Push: the app installed. A customer who chose a channel in the preference
+    opt_in regime: status must be opt_in. opt_out regime: status must not be opt_out. A channel
+    whose rules need a phone (SMS, phone): a number; phone: off Bloctel. Push: the app installed. A customer who chose a channel in the preference
     centre is reached on that channel only.
     """
     j = consents.channels.index(channel)
     rule = spec["channels"][channel]
     status = consents.status[:, j]
     ok = status == OPT_IN if rule["regime"] == "opt_in" else status != OPT_OUT
-    if channel in ("sms", "phone"):
+    if channel in channels_needing("phone"):
         ok &= has_phone
     if rule.get("needs_bloctel_check"):
         ok &= ~consents.bloctel

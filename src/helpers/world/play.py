@@ -23,7 +23,7 @@ from helpers.world.response import baseline_chance
 from helpers.world.truth import effect_column, nurture_column
 
 
-class PlanError(WorldInputError):
+class UnplayablePlanError(WorldInputError):
     """The plan cannot be played: unknown customers, channels or offers, or contacts not allowed."""
 
 
@@ -38,13 +38,15 @@ class PlayResult:
     contacts: pd.DataFrame | None = None
 
 
-def eligibility(world, channels: list[str]) -> pd.DataFrame:
-    """Customers x channels: may the channel reach the customer at the end of the history? Kept on
-    the world (read it, do not change it)."""
-    return world.kept("eligibility", tuple(channels), lambda: _eligibility(world, channels))
+def playable_channels(world, channels: list[str]) -> pd.DataFrame:
+    """Customers x channels: may the channel reach the customer at the end of the history, by the
+    world's own consent state and scenario rules? What ``play`` accepts (an analyst's view from the
+    data and the legal rules table is ``helpers.decide.contact_plan.eligibility``). Kept on the
+    world (read it, do not change it)."""
+    return world.kept("playable_channels", tuple(channels), lambda: _playable_channels(world, channels))
 
 
-def _eligibility(world, channels: list[str]) -> pd.DataFrame:
+def _playable_channels(world, channels: list[str]) -> pd.DataFrame:
     resolved = resolve_consents(world.table("consents"))
     cust = world.table("customers", ["customer_id", "phone", "has_app"])
     codes = {name: code for code, name in enumerate(STATUS)}
@@ -61,32 +63,35 @@ def _eligibility(world, channels: list[str]) -> pd.DataFrame:
                         index=cust.customer_id)
 
 
-def check_plan(world, plan: pd.DataFrame) -> pd.DataFrame:
-    """The plan with a ``week`` column (0 if absent), or PlanError naming the faulty rows."""
+def playable_plan(world, plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan with a ``week`` column (0 if absent), or UnplayablePlanError naming the faulty rows."""
     spec = world.spec
     missing = {"customer_id", "channel", "offer"} - set(plan.columns)
     if missing:
-        raise PlanError(f"the plan lacks column(s) {sorted(missing)}; it needs customer_id, channel, offer "
-                        "and optionally week (0 = first week).")
+        raise UnplayablePlanError(f"the plan lacks column(s) {sorted(missing)}; it needs customer_id, channel, offer "
+                                  "and optionally week (0 = first week).")
     plan = plan.assign(week=plan["week"] if "week" in plan else 0).reset_index(drop=True)
     for col, known in (("channel", spec["channels"]), ("offer", spec["offers"])):
         bad = plan[~plan[col].isin(list(known))]
         if len(bad):
-            raise PlanError(f"unknown {col} {sorted(bad[col].astype(str).unique())[:5]} in the plan; known: {list(known)}.")
-    allowed = eligibility(world, list(spec["channels"]))
+            raise UnplayablePlanError(f"unknown {col} {sorted(bad[col].astype(str).unique())[:5]} in the plan; "
+                                      f"known: {list(known)}.")
+    allowed = playable_channels(world, list(spec["channels"]))
     unknown = plan[~plan.customer_id.isin(allowed.index)]
     if len(unknown):
-        raise PlanError(f"{len(unknown)} contact(s) name unknown customers, e.g. {unknown.customer_id.head(5).tolist()}.")
+        raise UnplayablePlanError(f"{len(unknown)} contact(s) name unknown customers, e.g. "
+                                  f"{unknown.customer_id.head(5).tolist()}.")
     prospects = set(world.table("customers", ["customer_id", "is_prospect"]).query("is_prospect").customer_id)
     named = plan[plan.customer_id.isin(prospects)]
     if len(named):
-        raise PlanError(f"{len(named)} contact(s) name prospects, e.g. {named.customer_id.head(5).tolist()}; play "
-                        "covers customers (prospects' conversion chances are in the truth's conversion_90d).")
+        raise UnplayablePlanError(f"{len(named)} contact(s) name prospects, e.g. {named.customer_id.head(5).tolist()}; "
+                                  "play covers customers (prospects' conversion chances are in the truth's "
+                                  "conversion_90d).")
     ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id), allowed.columns.get_indexer(plan.channel)]
     if not ok.all():
         bad = plan[~ok]
-        raise PlanError(f"{len(bad)} contact(s) reach customers without consent or legal basis on that channel, "
-                        f"e.g. {bad[['customer_id', 'channel']].head(5).to_dict('records')}.")
+        raise UnplayablePlanError(f"{len(bad)} contact(s) reach customers without consent or legal basis on that "
+                                  f"channel, e.g. {bad[['customer_id', 'channel']].head(5).to_dict('records')}.")
     return plan
 
 
@@ -169,10 +174,10 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     intrusive contacts, and a summary with realised and expected incremental revenue and margin.
     """
     if weeks <= 0:
-        raise PlanError(f"weeks must be positive, got {weeks}.")
-    plan = check_plan(world, plan)
+        raise UnplayablePlanError(f"weeks must be positive, got {weeks}.")
+    plan = playable_plan(world, plan)
     if (plan.week < 0).any() or (plan.week >= weeks).any():
-        raise PlanError(f"plan weeks must lie in 0..{weeks - 1}.")
+        raise UnplayablePlanError(f"plan weeks must lie in 0..{weeks - 1}.")
     spec, resp = world.spec, world.spec["response"]
     base, rng = _baseline(world, weeks, seed)
     truth, n_days, clock, happens, day, value, thin_u = (base.truth, base.n_days, base.clock, base.happens, base.day,
@@ -259,26 +264,29 @@ def play_nurture(world, plan: pd.DataFrame, seed: int, touches: int = 3) -> Play
     spec = world.spec
     missing = {"customer_id", "channel"} - set(plan.columns)
     if missing:
-        raise PlanError(f"the nurturing plan lacks column(s) {sorted(missing)}; it needs customer_id and channel.")
+        raise UnplayablePlanError(f"the nurturing plan lacks column(s) {sorted(missing)}; it needs customer_id and "
+                                  "channel.")
     if touches < 1:
-        raise PlanError(f"touches must be at least 1, got {touches}.")
+        raise UnplayablePlanError(f"touches must be at least 1, got {touches}.")
     truth = world.truth()
     truth = truth[truth.is_prospect].reset_index(drop=True)
     row = pd.Index(truth.customer_id).get_indexer(plan.customer_id)
     if (row < 0).any():
-        raise PlanError(f"{int((row < 0).sum())} row(s) name customers who are not prospects, e.g. "
-                        f"{plan.customer_id[row < 0].head(5).tolist()}; nurturing is for prospects (play covers buyers).")
+        raise UnplayablePlanError(f"{int((row < 0).sum())} row(s) name customers who are not prospects, e.g. "
+                                  f"{plan.customer_id[row < 0].head(5).tolist()}; nurturing is for prospects (play "
+                                  "covers buyers).")
     if plan.customer_id.duplicated().any():
-        raise PlanError("one nurturing sequence per prospect: "
-                        f"{plan.customer_id[plan.customer_id.duplicated()].head(5).tolist()} appear twice.")
+        raise UnplayablePlanError("one nurturing sequence per prospect: "
+                                  f"{plan.customer_id[plan.customer_id.duplicated()].head(5).tolist()} appear twice.")
     unknown = sorted(set(plan.channel) - set(spec["prospects"]["nurture_lift"]))
     if unknown:
-        raise PlanError(f"unknown channel(s) {unknown} in the nurturing plan; known: {list(spec['prospects']['nurture_lift'])}.")
-    allowed = eligibility(world, list(spec["channels"]))
+        raise UnplayablePlanError(f"unknown channel(s) {unknown} in the nurturing plan; known: "
+                                  f"{list(spec['prospects']['nurture_lift'])}.")
+    allowed = playable_channels(world, list(spec["channels"]))
     ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id), [list(spec["channels"]).index(c) for c in plan.channel]]
     if not ok.all():
-        raise PlanError(f"{int((~ok).sum())} prospect(s) would be reached without consent or legal basis, e.g. "
-                        f"{plan[~ok][['customer_id', 'channel']].head(5).to_dict('records')}.")
+        raise UnplayablePlanError(f"{int((~ok).sum())} prospect(s) would be reached without consent or legal basis, e.g. "
+                                  f"{plan[~ok][['customer_id', 'channel']].head(5).to_dict('records')}.")
     rng = np.random.default_rng(seed)
     n = len(truth)
     u_buy, u_opt = rng.random(n), rng.random(n)
