@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(examples: int = 10_000) -> dict:
     os.environ["CONSENT_PROPERTY_EXAMPLES"] = str(examples)
     sys.path.insert(0, str(ROOT))
-    from tests import test_consents as prop
+    from tests.data import test_consents as prop
 
     started = time.perf_counter()
     prop.test_no_plan_ever_contacts_a_customer_against_their_latest_consent_preferences_or_caps()
