@@ -13,6 +13,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from helpers.models import clv, uplift
 from helpers.data.contract import PERSONAL_COLUMNS
@@ -47,7 +48,7 @@ def arms(data: Dataset) -> pd.DataFrame:
             .agg(cost_per_contact=("cost_per_contact", "mean"), campaigns=("campaign_id", "size")).reset_index())
 
 
-def customer_features(data: Dataset, day: dt.date, customer_ids, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+def customer_features(data: Dataset, day: dt.date, customer_ids: ArrayLike, customers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Pre-treatment features of ``customer_ids`` as of ``day`` (indexed by customer_id): purchase
     history and BG/NBD outputs when a transaction log exists (recency and tenure in weeks, orders,
     repeat days, revenue and mean order in EUR, P(alive), expected purchases over 12 weeks), plus
@@ -215,7 +216,7 @@ def choose_offers(margin_uplift: pd.DataFrame, costs: pd.Series, eligible: pd.Da
     return pd.DataFrame({"next_best_offer": choice, "expected_incremental_margin": top.clip(lower=0)})
 
 
-def due_in_weeks(data: Dataset, as_of: dt.date, customer_ids) -> pd.Series:
+def due_in_weeks(data: Dataset, as_of: dt.date, customer_ids: ArrayLike) -> pd.Series:
     """The right time: weeks until each customer's expected next purchase if still active (their
     expected gap between purchases under BG/NBD, (alpha + T) / (r + x), minus the time since their
     last purchase), at least 0."""
@@ -284,7 +285,7 @@ def strategy_plans(choice: pd.DataFrame, margin_model_choice: pd.DataFrame, resp
     }
 
 
-def arm_values(data: Dataset, as_of: dt.date, customer_ids, margin_rate: float, discounts: dict[str, float],
+def arm_values(data: Dataset, as_of: dt.date, customer_ids: ArrayLike, margin_rate: float, discounts: dict[str, float],
                seed: int | np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """In one call, what notebook 30 does step by step: learn conversion uplift per arm from the
     campaign history and return each customer's expected incremental margin per arm before the

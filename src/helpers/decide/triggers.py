@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from helpers.errors import DecisionInputError
 from helpers.data.contract import CHANNELS
 
 # event -> (required fields, optional fields with defaults)
-EVENTS = {
+EVENTS: dict[str, tuple[dict[str, type], dict[str, object]]] = {
     "first_purchase": ({}, {}),
     "purchase": ({}, {"category": None}),
     "days_since_purchase": ({"days": int}, {}),
@@ -67,12 +68,12 @@ class TriggerSet:
     cap_contacts: int
     cap_days: int
 
-    def only(self, names) -> "TriggerSet":
+    def only(self, names: Iterable[str]) -> TriggerSet:
         """The same set with only the rules ``names`` (in file order)."""
         return TriggerSet(tuple(r for r in self.rules if r.name in set(names)), self.cap_contacts, self.cap_days)
 
 
-def load_rules(path: str | Path, offers, categories=()) -> TriggerSet:
+def load_rules(path: str | Path, offers: Collection[str], categories: Collection[str] = ()) -> TriggerSet:
     """Read and check a rule file. ``offers``: the offers a rule may name; ``categories``: the
     categories a purchase rule may name (empty: not checked). Raises TriggerRuleError."""
     path = Path(path)
@@ -157,7 +158,8 @@ def _usual_gap(days: pd.DataFrame) -> pd.Series:
     return gap.groupby(days.customer_id).expanding().median().reset_index(level=0, drop=True).sort_index()
 
 
-def event_days(rule: Rule, orders: pd.DataFrame, start: dt.date, end: dt.date, bgnbd=None) -> pd.DataFrame:
+def event_days(rule: Rule, orders: pd.DataFrame, start: dt.date, end: dt.date,
+               bgnbd: Sequence[float] | None = None) -> pd.DataFrame:
     """The days (customer_id, event_day) in [start, end] on which ``rule``'s event happens, from
     ``orders`` (customer_id, day[, category]): the whole history, so that gaps reaching into the
     period count. ``bgnbd``: (r, alpha, a, b) for p_alive_below."""
@@ -179,7 +181,7 @@ def event_days(rule: Rule, orders: pd.DataFrame, start: dt.date, end: dt.date, b
     return found[(found.event_day >= start) & (found.event_day <= end)].reset_index(drop=True)
 
 
-def _days_until_p_alive(days: pd.DataFrame, threshold: float, bgnbd) -> pd.Series:
+def _days_until_p_alive(days: pd.DataFrame, threshold: float, bgnbd: Sequence[float] | None) -> pd.Series:
     """Days after each order day until BG/NBD's P(alive) falls below ``threshold`` (0 if it already
     is; NaN for one-time buyers, whom the model always holds alive)."""
     if bgnbd is None:
@@ -208,7 +210,7 @@ def uniform_draws(seed: int, salt: int, ids: np.ndarray) -> np.ndarray:
 
 
 def schedule(rules: TriggerSet, orders: pd.DataFrame, eligible: pd.DataFrame, start: dt.date, end: dt.date,
-             seed: int, campaign_contacts: pd.DataFrame | None = None, bgnbd=None,
+             seed: int, campaign_contacts: pd.DataFrame | None = None, bgnbd: Sequence[float] | None = None,
              own_maximum: pd.Series | None = None) -> pd.DataFrame:
     """Every trigger between ``start`` and ``end`` with what became of it.
 

@@ -9,10 +9,12 @@ every a > 0 (the closed form with a hypergeometric function needs a > 1; a test 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, roots_jacobi
 
@@ -51,7 +53,7 @@ class Fit:
 
 # ---------------------------------------------------------------- BG/NBD
 
-def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
+def bgnbd_log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood at ``params`` = (r, alpha, a, b)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     unique_x, inverse = np.unique(x, return_inverse=True)
@@ -152,7 +154,7 @@ def _numerical_hessian(f, theta, step: float = 1e-4) -> np.ndarray:
     return hess
 
 
-def p_alive(params, x, t_x, T) -> np.ndarray:
+def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Probability each customer is still active at T (BG/NBD), from (x, t_x, T) in weeks."""
     r, alpha, a, b = params
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
@@ -161,7 +163,7 @@ def p_alive(params, x, t_x, T) -> np.ndarray:
     return np.where(x > 0, expit(-log_ratio), 1.0)
 
 
-def expected_purchases_if_alive(params, x, T, t) -> np.ndarray:
+def expected_purchases_if_alive(params: Sequence[float], x: ArrayLike, T: ArrayLike, t: ArrayLike) -> np.ndarray:
     """Expected purchases in the next ``t`` weeks of customers alive at T with x repeat purchases:
     E_p[(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p], p ~ Beta(a, b+x), by Gauss-Jacobi quadrature
     (one rule per distinct x). With x = T = 0 it is E[X(t)] for a new customer."""
@@ -179,14 +181,14 @@ def expected_purchases_if_alive(params, x, T, t) -> np.ndarray:
     return out
 
 
-def expected_purchases(params, x, t_x, T, t) -> np.ndarray:
+def expected_purchases(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike, t: ArrayLike) -> np.ndarray:
     """Expected purchases in the next ``t`` weeks, given each customer's (x, t_x, T)."""
     return p_alive(params, x, t_x, T) * expected_purchases_if_alive(params, x, T, t)
 
 
 # ---------------------------------------------------------------- Gamma-Gamma
 
-def gamma_gamma_log_likelihood(params, n, mean) -> np.ndarray:
+def gamma_gamma_log_likelihood(params: Sequence[float], n: ArrayLike, mean: ArrayLike) -> np.ndarray:
     """Per-customer log-likelihood of the mean order value ``mean`` over ``n`` orders, at
     ``params`` = (p, q, gamma): orders ~ Gamma(p, nu), nu ~ Gamma(q, gamma)."""
     p, q, gamma = params
@@ -216,7 +218,7 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> Fit:
     return _maximise(negll, start, GAMMA_GAMMA_PARAMS, len(n), len(n))
 
 
-def expected_order_value(params, n, mean) -> np.ndarray:
+def expected_order_value(params: Sequence[float], n: ArrayLike, mean: ArrayLike) -> np.ndarray:
     """Expected value of a customer's next order (EUR): (p (gamma + n mean)) / (p n + q - 1); for
     customers outside the Gamma-Gamma sample (mean <= 0 or NaN) the population mean p gamma / (q - 1)."""
     p, q, gamma = params

@@ -11,12 +11,13 @@ Conventions: ``y`` the outcome (1/0 conversion, or EUR), ``w`` 1 for treatment a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
-from numpy.typing import ArrayLike
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -31,7 +32,7 @@ class UpliftInputError(ModelInputError):
 
 # ---------------------------------------------------------------- metrics
 
-def qini_curve(y, w, score, points: int = 101) -> pd.DataFrame:
+def qini_curve(y: ArrayLike, w: ArrayLike, score: ArrayLike, points: int = 101) -> pd.DataFrame:
     """Qini curve (Radcliffe 2007): for the top share of customers by score, the incremental
     outcome Q = Y_T - Y_C * N_T / N_C (treated outcome minus the control outcome scaled to the
     treated count). Columns: share (0..1), incremental, random (the diagonal to the full-base Q)."""
@@ -48,20 +49,20 @@ def qini_curve(y, w, score, points: int = 101) -> pd.DataFrame:
     return pd.DataFrame({"share": share, "incremental": incremental, "random": share * q[-1]})
 
 
-def qini_coefficient(y, w, score) -> float:
+def qini_coefficient(y: ArrayLike, w: ArrayLike, score: ArrayLike) -> float:
     """Area between the Qini curve and the random diagonal, per customer of the whole base (0 for
     a random scorer on average; higher is better)."""
     curve = qini_curve(y, w, score)
     return float(np.trapezoid(curve.incremental - curve.random, curve.share) / len(np.asarray(y)))
 
 
-def auuc(y, w, score) -> float:
+def auuc(y: ArrayLike, w: ArrayLike, score: ArrayLike) -> float:
     """Area under the Qini curve, per customer of the whole base."""
     curve = qini_curve(y, w, score)
     return float(np.trapezoid(curve.incremental, curve.share) / len(np.asarray(y)))
 
 
-def uplift_at_k(y, w, score, k: float = 0.3) -> float:
+def uplift_at_k(y: ArrayLike, w: ArrayLike, score: ArrayLike, k: float = 0.3) -> float:
     """Mean treated minus mean control outcome among the top ``k`` share by score."""
     y, w, score = (np.asarray(v, dtype=float) for v in (y, w, score))
     top = np.argsort(-score, kind="stable")[: max(int(np.ceil(k * len(y))), 1)]
@@ -71,7 +72,7 @@ def uplift_at_k(y, w, score, k: float = 0.3) -> float:
     return float(yt[wt == 1].mean() - yt[wt == 0].mean())
 
 
-def true_gain_curve(true_effect, score, points: int = 101) -> pd.DataFrame:
+def true_gain_curve(true_effect: ArrayLike, score: ArrayLike, points: int = 101) -> pd.DataFrame:
     """With known effects (a synthetic world): the expected incremental outcome of contacting the
     top share by score, sum of true effects. Sorting by the true effect itself is the upper bound;
     a random order is the diagonal."""
@@ -96,7 +97,7 @@ def average_effect(y: ArrayLike, w: ArrayLike, level: float = 0.95) -> dict:
 
 # ---------------------------------------------------------------- randomisation check
 
-def balance_check(features: pd.DataFrame, w) -> dict:
+def balance_check(features: pd.DataFrame, w: ArrayLike) -> dict:
     """Do treatment and control differ on pre-treatment features more than chance allows?
 
     Standardised mean differences per feature, and a likelihood-ratio test of a logistic regression
@@ -131,15 +132,15 @@ class TLearner:
 
     name = "T-learner"
 
-    def __init__(self, estimator):
+    def __init__(self, estimator: BaseEstimator):
         self.estimator = estimator
 
-    def fit(self, X, y, w):
+    def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Self:
         self.treated = clone(self.estimator).fit(X[w == 1], y[w == 1])
         self.control = clone(self.estimator).fit(X[w == 0], y[w == 0])
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: np.ndarray) -> np.ndarray:
         return self.treated.predict(X) - self.control.predict(X)
 
 
@@ -149,7 +150,7 @@ class XLearner(TLearner):
 
     name = "X-learner"
 
-    def fit(self, X, y, w):
+    def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Self:
         super().fit(X, y, w)
         self.share = float(np.mean(w))
         treated, control = w == 1, w == 0
@@ -157,7 +158,7 @@ class XLearner(TLearner):
         self.tau_control = clone(self.estimator).fit(X[control], self.treated.predict(X[control]) - y[control])
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: np.ndarray) -> np.ndarray:
         return self.share * self.tau_control.predict(X) + (1 - self.share) * self.tau_treated.predict(X)
 
 
@@ -167,15 +168,15 @@ class TransformedOutcome:
 
     name = "transformed outcome"
 
-    def __init__(self, estimator):
+    def __init__(self, estimator: BaseEstimator):
         self.estimator = estimator
 
-    def fit(self, X, y, w):
+    def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Self:
         g = float(np.mean(w))
         self.model = clone(self.estimator).fit(X, y * (w - g) / (g * (1 - g)))
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: np.ndarray) -> np.ndarray:
         return self.model.predict(X)
 
 
@@ -189,21 +190,21 @@ class ArmModel:
 
     arm: str
     outcome: str
-    learner: object
+    learner: TLearner | TransformedOutcome
     qini: dict[str, float]
     average: float        # the arm's average effect (treated - control) on all rows
     centre: float         # the learner's mean prediction on all rows
     slope: float          # held-out calibration slope, in [0, 1]
     holdout: pd.DataFrame  # held-out rows: y, w and the chosen learner's score (for honest curves)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: np.ndarray) -> np.ndarray:
         """Calibrated uplift: average + slope x (raw prediction - centre). A slope below one undoes
         the over-confidence of noisy per-customer estimates (and the winner's curse of picking the
         best of several arms)."""
         return self.average + self.slope * (self.learner.predict(X) - self.centre)
 
 
-def calibration_slope(y, w, raw) -> float:
+def calibration_slope(y: ArrayLike, w: ArrayLike, raw: ArrayLike) -> float:
     """Slope of the transformed outcome y (w - g) / (g (1 - g)), whose expectation is the uplift,
     on the raw predicted uplift, clipped to [0, 1]: 1 when predictions are right on average, 0 when
     they carry no signal."""
@@ -229,7 +230,7 @@ def fit_arm(X: np.ndarray, y: np.ndarray, w: np.ndarray, arm: str, outcome: str,
         raws[learner.name] = learner(default_estimator(learner_seed)).fit(X[~test], y[~test], w[~test]).predict(X[test])
         scores[learner.name] = qini_coefficient(y[test], w[test], raws[learner.name])
         slopes[learner.name] = calibration_slope(y[test], w[test], raws[learner.name])
-    name = max(scores, key=scores.get)
+    name = max(scores, key=lambda learner_name: scores[learner_name])
     final = next(learner for learner in LEARNERS if learner.name == name)(default_estimator(learner_seed)).fit(X, y, w)
     return ArmModel(arm, outcome, final, {k: round(v, 6) for k, v in scores.items()},
                     average=average_effect(y, w)["ate"], centre=float(final.predict(X).mean()), slope=slopes[name],

@@ -108,8 +108,8 @@ class World:
         return play(self, plan, weeks, seed)
 
     def play_nurture(self, plan: pd.DataFrame, seed: int, touches: int = 3) -> PlayResult:
-        """Play a nurturing plan for prospects; see ``helpers.world.play.play_nurture``."""
-        from helpers.world.play import play_nurture
+        """Play a nurturing plan for prospects; see ``helpers.world.nurture.play_nurture``."""
+        from helpers.world.nurture import play_nurture
         return play_nurture(self, plan, seed, touches)
 
 

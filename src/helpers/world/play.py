@@ -10,7 +10,9 @@ purchase rate for the rest of the horizon (``response.intrusion_loss``).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,10 @@ from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance
-from helpers.world.truth import effect_column, nurture_column
+from helpers.world.truth import effect_column
+
+if TYPE_CHECKING:
+    from helpers.world import World
 
 
 class UnplayablePlanError(WorldInputError):
@@ -38,7 +43,7 @@ class PlayResult:
     contacts: pd.DataFrame | None = None
 
 
-def playable_channels(world, channels: list[str]) -> pd.DataFrame:
+def playable_channels(world: World, channels: list[str]) -> pd.DataFrame:
     """Customers x channels: may the channel reach the customer at the end of the history, by the
     world's own consent state and scenario rules? What ``play`` accepts (an analyst's view from the
     data and the legal rules table is ``helpers.decide.contact_plan.eligibility``). Kept on the
@@ -46,7 +51,7 @@ def playable_channels(world, channels: list[str]) -> pd.DataFrame:
     return world.kept("playable_channels", tuple(channels), lambda: _playable_channels(world, channels))
 
 
-def _playable_channels(world, channels: list[str]) -> pd.DataFrame:
+def _playable_channels(world: World, channels: list[str]) -> pd.DataFrame:
     resolved = resolve_consents(world.table("consents"))
     cust = world.table("customers", ["customer_id", "phone", "has_app"])
     codes = {name: code for code, name in enumerate(STATUS)}
@@ -63,7 +68,7 @@ def _playable_channels(world, channels: list[str]) -> pd.DataFrame:
                         index=cust.customer_id)
 
 
-def playable_plan(world, plan: pd.DataFrame) -> pd.DataFrame:
+def playable_plan(world: World, plan: pd.DataFrame) -> pd.DataFrame:
     """The plan with a ``week`` column (0 if absent), or UnplayablePlanError naming the faulty rows."""
     spec = world.spec
     missing = {"customer_id", "channel", "offer"} - set(plan.columns)
@@ -114,7 +119,7 @@ class _Baseline:
     thin_u: np.ndarray
 
 
-def _baseline(world, weeks: int, seed: int) -> tuple[_Baseline, np.random.Generator]:
+def _baseline(world: World, weeks: int, seed: int) -> tuple[_Baseline, np.random.Generator]:
     """Baseline purchases over ``weeks`` weeks: Poisson in operational time with drop-out after each
     purchase, drawn per customer up to a generous cap, then truncated. Draws come first from a
     generator seeded with ``seed``, returned positioned after them, so a plan's own draws never
@@ -155,7 +160,7 @@ def _baseline(world, weeks: int, seed: int) -> tuple[_Baseline, np.random.Genera
     return base, copy.deepcopy(rng)
 
 
-def future_purchases(world, weeks: int, seed: int) -> pd.DataFrame:
+def future_purchases(world: World, weeks: int, seed: int) -> pd.DataFrame:
     """The purchases customers would make over ``weeks`` weeks after the history with no plan:
     customer_id, day (date), value (EUR). The same as the counterfactual of ``play`` with this
     seed, so rules triggered on these days can be played on the same draws."""
@@ -167,7 +172,7 @@ def future_purchases(world, weeks: int, seed: int) -> pd.DataFrame:
                          "value": base.value[rows, slots].round(2)}).sort_values(["customer_id", "day"], ignore_index=True)
 
 
-def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
+def play(world: World, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     """Play ``plan`` (customer_id, channel, offer[, week]) over ``weeks`` weeks after the history.
 
     Returns per-customer revenue with and without the plan (EUR), contacts, cost, opt-outs and
@@ -178,150 +183,105 @@ def play(world, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     plan = playable_plan(world, plan)
     if (plan.week < 0).any() or (plan.week >= weeks).any():
         raise UnplayablePlanError(f"plan weeks must lie in 0..{weeks - 1}.")
-    spec, resp = world.spec, world.spec["response"]
     base, rng = _baseline(world, weeks, seed)
-    truth, n_days, clock, happens, day, value, thin_u = (base.truth, base.n_days, base.clock, base.happens, base.day,
-                                                         base.value, base.thin_u)
-    lam, mean_order, alive, nu, shape = base.lam, base.mean_order, base.alive, base.nu, spec["spend"]["p"]
-
-    row = pd.Index(truth.customer_id).get_indexer(plan.customer_id)
+    row = pd.Index(base.truth.customer_id).get_indexer(plan.customer_id)
     plan = plan.assign(row=row).sort_values(["row", "week"], kind="stable").reset_index(drop=True)
+    contact = _planned_contacts(world.spec, base, plan)
+    out, per, expected, opted_out = _played_revenue(rng, world.spec, base, contact)
+    margin_rate = base.truth.margin_rate.to_numpy()
+    summary = {
+        "weeks": weeks, "contacts": int(len(plan)), "customers_contacted": int((out.contacts > 0).sum()),
+        "cost": round(float(contact.cost.sum()), 2),
+        "revenue_without_plan": round(float(out.revenue_without_plan.sum()), 2),
+        "revenue_with_plan": round(float(out.revenue_with_plan.sum()), 2),
+        "incremental_revenue": round(float(out.incremental_revenue.sum()), 2),
+        "expected_incremental_revenue": round(float(expected.sum()), 2),
+        "incremental_margin": round(float((out.incremental_revenue * margin_rate).sum() - contact.cost.sum()), 2),
+        "opt_outs": int(opted_out.sum()), "intrusive_contacts": int(contact.intrusive.sum()),
+        "customers_over_tolerance": int((per.intrusive > 0).sum()),
+    }
+    contacts = plan.drop(columns="row").assign(expected_incremental_revenue=expected, cost=contact.cost,
+                                               opted_out=opted_out, intrusive=contact.intrusive)
+    return PlayResult(out, summary, contacts)
+
+
+@dataclass
+class _PlannedContacts:
+    """Per planned contact (sorted by customer row, week): the customer's row, the response window
+    [d0, d1) in days, the true effect ``tau`` after fatigue and the baseline chance ``p0`` of buying
+    in the window, the offer's discount, the cost (EUR), whether it is intrusive (past the customer's
+    tolerance) and its opt-out hazard."""
+
+    row: np.ndarray
+    d0: np.ndarray
+    d1: np.ndarray
+    tau: np.ndarray
+    p0: np.ndarray
+    discount: np.ndarray
+    cost: np.ndarray
+    intrusive: np.ndarray
+    hazard: np.ndarray
+
+
+def _planned_contacts(spec: dict, base: _Baseline, plan: pd.DataFrame) -> _PlannedContacts:
+    """What the truth says of each contact of ``plan`` (with its ``row`` column), before any draw."""
+    resp = spec["response"]
     row, wk = plan.row.to_numpy(), plan.week.to_numpy()
-    window = resp["window_days"]
     channel, channels = pd.factorize(plan.channel)
     offer, offers = pd.factorize(plan.offer)
-    effects = truth[[effect_column(c, o) for c in channels for o in offers]].to_numpy(float)
-    tau0 = effects[row, channel * len(offers) + offer]
+    effects = base.truth[[effect_column(c, o) for c in channels for o in offers]].to_numpy(float)
     recent = _recent_contacts(row, wk)
-    tau = tau0 * np.exp(-resp["fatigue_decay"] * recent)
-    d0, d1 = wk * 7, wk * 7 + window
-    p0 = np.where(alive[row], baseline_chance(lam[row], clock[np.minimum(d1, n_days)] - clock[d0]), 0.0)
-    tau = np.clip(tau, -p0, 1 - p0)
-    discount = np.array([spec["offers"][o]["discount"] for o in offers])[offer]
-    tolerance = truth.fatigue_tolerance.to_numpy()[row]
-    intrusive = (recent + 1) > tolerance
-    cost = np.array([spec["channels"][c]["cost_per_contact"] for c in channels])[channel]
+    tau = effects[row, channel * len(offers) + offer] * np.exp(-resp["fatigue_decay"] * recent)
+    d0, d1 = wk * 7, wk * 7 + resp["window_days"]
+    p0 = np.where(base.alive[row], baseline_chance(base.lam[row], base.clock[np.minimum(d1, base.n_days)]
+                                                   - base.clock[d0]), 0.0)
+    tolerance = base.truth.fatigue_tolerance.to_numpy()[row]
+    hazard = np.array([spec["channels"][c]["unsubscribe"] for c in channels])[channel] * (
+        1 + resp["optout_slope"] * np.maximum(0, recent + 1 - tolerance))
+    return _PlannedContacts(row, d0, d1, np.clip(tau, -p0, 1 - p0),
+                            p0, np.array([spec["offers"][o]["discount"] for o in offers])[offer],
+                            np.array([spec["channels"][c]["cost_per_contact"] for c in channels])[channel],
+                            (recent + 1) > tolerance, hazard)
 
-    u_resp = rng.random(len(plan))
-    u_opt = rng.random(len(plan))
-    extra_value = rng.gamma(shape, 1.0 / nu[row])
+
+def _played_revenue(rng: np.random.Generator, spec: dict, base: _Baseline,
+                    c: _PlannedContacts) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """The plan's draws (response, opt-out, the value of a gained order, in this order) and what
+    they do: per customer revenue without and with the plan (EUR) joined to their contacts, cost,
+    opt-outs and intrusive contacts; those per customer row; per contact the expected incremental
+    revenue (EUR) and whether it made the customer opt out."""
+    row, d0, d1, tau, p0, discount = c.row, c.d0, c.d1, c.tau, c.p0, c.discount
+    happens, day, value, alive = base.happens, base.day, base.value, base.alive
+    u_resp, u_opt = rng.random(len(row)), rng.random(len(row))
+    extra_value = rng.gamma(spec["spend"]["p"], 1.0 / base.nu[row])
     in_window = happens[row] & (day[row] >= d0[:, None]) & (day[row] < d1[:, None])
     bought = in_window.any(axis=1)
     gain = alive[row] & ~bought & (tau > 0) & (u_resp < tau / np.maximum(1 - p0, 1e-12))
     loss = bought & (tau < 0) & (u_resp < -tau / np.maximum(p0, 1e-12))
-    hazard = np.array([spec["channels"][c]["unsubscribe"] for c in channels])[channel] * (
-        1 + resp["optout_slope"] * np.maximum(0, recent + 1 - tolerance))
-    opted_out = u_opt < hazard
-
+    opted_out = u_opt < c.hazard
     treated_happens = happens.copy()
     np.logical_and.at(treated_happens, row[loss], ~in_window[loss])
     price = np.ones_like(value)
     paid = ~loss & (discount > 0)
     np.multiply.at(price, row[paid], np.where(in_window[paid], 1 - discount[paid, None], 1.0))
     # Each intrusive contact thins the customer's later purchases by intrusion_loss.
-    later = day[row[intrusive]] >= d0[intrusive, None]
-    np.logical_and.at(treated_happens, row[intrusive], ~(later & (thin_u[row[intrusive]] < resp["intrusion_loss"])))
-
-    base_rev = np.where(happens, value, 0.0).sum(axis=1)
+    later = day[row[c.intrusive]] >= d0[c.intrusive, None]
+    np.logical_and.at(treated_happens, row[c.intrusive],
+                      ~(later & (base.thin_u[row[c.intrusive]] < spec["response"]["intrusion_loss"])))
     treated_rev = np.where(treated_happens, value * price, 0.0).sum(axis=1)
     np.add.at(treated_rev, row[gain], extra_value[gain] * (1 - discount[gain]))
-    margin_rate = truth.margin_rate.to_numpy()
-    expected_contact = (tau * mean_order[row] * (1 - discount)
-                        - discount * lam[row] * (clock[np.minimum(d1, n_days)] - clock[d0]) * mean_order[row]
-                        * (1 - np.clip(-tau, 0, None) / np.maximum(p0, 1e-12)) * alive[row])
-    out = pd.DataFrame({"customer_id": truth.customer_id, "revenue_without_plan": base_rev.round(2),
+    mean_order, lam, clock = base.mean_order[row], base.lam[row], base.clock
+    expected = (tau * mean_order * (1 - discount)
+                - discount * lam * (clock[np.minimum(d1, base.n_days)] - clock[d0]) * mean_order
+                * (1 - np.clip(-tau, 0, None) / np.maximum(p0, 1e-12)) * alive[row])
+    out = pd.DataFrame({"customer_id": base.truth.customer_id,
+                        "revenue_without_plan": np.where(happens, value, 0.0).sum(axis=1).round(2),
                         "revenue_with_plan": treated_rev.round(2)})
     out["incremental_revenue"] = (out.revenue_with_plan - out.revenue_without_plan).round(2)
-    per = pd.DataFrame({"row": row, "contacts": 1, "cost": cost, "opt_outs": opted_out, "intrusive": intrusive,
-                        "expected_incremental_revenue": expected_contact}).groupby("row").sum()
-    out = out.join(per.set_axis(truth.customer_id.to_numpy()[per.index]), on="customer_id").fillna(0)
-    contacted = out[out.contacts > 0]
-    inc_rev = float(out.incremental_revenue.sum())
-    summary = {
-        "weeks": weeks, "contacts": int(len(plan)), "customers_contacted": int(len(contacted)),
-        "cost": round(float(cost.sum()), 2),
-        "revenue_without_plan": round(float(out.revenue_without_plan.sum()), 2),
-        "revenue_with_plan": round(float(out.revenue_with_plan.sum()), 2),
-        "incremental_revenue": round(inc_rev, 2),
-        "expected_incremental_revenue": round(float(expected_contact.sum()), 2),
-        "incremental_margin": round(float((out.incremental_revenue * margin_rate).sum() - cost.sum()), 2),
-        "opt_outs": int(opted_out.sum()), "intrusive_contacts": int(intrusive.sum()),
-        "customers_over_tolerance": int((per.intrusive > 0).sum()),
-    }
-    contacts = plan.drop(columns="row").assign(expected_incremental_revenue=expected_contact, cost=cost,
-                                               opted_out=opted_out, intrusive=intrusive)
-    return PlayResult(out, summary, contacts)
-
-
-def play_nurture(world, plan: pd.DataFrame, seed: int, touches: int = 3) -> PlayResult:
-    """Play a nurturing plan for prospects (customer_id, channel: one sequence of ``touches``
-    contacts over 90 days each) against the truth, with the counterfactual on the same draws.
-
-    A prospect buys a first time within 90 days if their uniform draw falls below conversion_90d,
-    or below conversion_90d + nurture_<channel> when nurtured. Returns per-prospect outcomes and a
-    summary: first purchases with and without the plan, incremental first purchases (realised and
-    expected), first-order revenue and margin (EUR), cost, opt-outs, cost per extra customer."""
-    spec = world.spec
-    missing = {"customer_id", "channel"} - set(plan.columns)
-    if missing:
-        raise UnplayablePlanError(f"the nurturing plan lacks column(s) {sorted(missing)}; it needs customer_id and "
-                                  "channel.")
-    if touches < 1:
-        raise UnplayablePlanError(f"touches must be at least 1, got {touches}.")
-    truth = world.truth()
-    truth = truth[truth.is_prospect].reset_index(drop=True)
-    row = pd.Index(truth.customer_id).get_indexer(plan.customer_id)
-    if (row < 0).any():
-        raise UnplayablePlanError(f"{int((row < 0).sum())} row(s) name customers who are not prospects, e.g. "
-                                  f"{plan.customer_id[row < 0].head(5).tolist()}; nurturing is for prospects (play "
-                                  "covers buyers).")
-    if plan.customer_id.duplicated().any():
-        raise UnplayablePlanError("one nurturing sequence per prospect: "
-                                  f"{plan.customer_id[plan.customer_id.duplicated()].head(5).tolist()} appear twice.")
-    unknown = sorted(set(plan.channel) - set(spec["prospects"]["nurture_lift"]))
-    if unknown:
-        raise UnplayablePlanError(f"unknown channel(s) {unknown} in the nurturing plan; known: "
-                                  f"{list(spec['prospects']['nurture_lift'])}.")
-    allowed = playable_channels(world, list(spec["channels"]))
-    ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id), [list(spec["channels"]).index(c) for c in plan.channel]]
-    if not ok.all():
-        raise UnplayablePlanError(f"{int((~ok).sum())} prospect(s) would be reached without consent or legal basis, e.g. "
-                                  f"{plan[~ok][['customer_id', 'channel']].head(5).to_dict('records')}.")
-    rng = np.random.default_rng(seed)
-    n = len(truth)
-    u_buy, u_opt = rng.random(n), rng.random(n)
-    nu = rng.gamma(spec["spend"]["q"], 1.0 / spec["spend"]["gamma"], n)      # first-order spend, Gamma-Gamma
-    value = rng.gamma(spec["spend"]["p"], 1.0 / nu)
-    base = truth.conversion_90d.to_numpy()
-    lift = np.zeros(n)
-    channel = np.full(n, "", dtype=object)
-    channel[row] = plan.channel.to_numpy()
-    for name in set(plan.channel):
-        rows = row[plan.channel.to_numpy() == name]
-        lift[rows] = truth[nurture_column(name)].to_numpy()[rows]
-    without, with_plan = u_buy < base, u_buy < base + lift
-    cost_each = pd.Series(channel).map({k: v["cost_per_contact"] for k, v in spec["channels"].items()}).fillna(0)
-    cost = cost_each.to_numpy(float) * touches
-    hazard = pd.Series(channel).map({k: v["unsubscribe"] for k, v in spec["channels"].items()}).fillna(0).to_numpy()
-    opted_out = u_opt < 1 - (1 - hazard) ** touches
-    categories = spec["catalogue"]["categories"].values()
-    margin_rate = sum(c["share"] * c["margin_rate"] for c in categories) / sum(c["share"] for c in categories)
-    out = pd.DataFrame({"customer_id": truth.customer_id, "channel": channel, "buys_without_plan": without,
-                        "buys_with_plan": with_plan, "first_order_eur": value.round(2), "cost": cost})
-    extra = with_plan & ~without
-    mean_value = spec["spend"]["p"] * spec["spend"]["gamma"] / (spec["spend"]["q"] - 1)
-    summary = {
-        "prospects_contacted": int(len(plan)), "contacts": int(len(plan) * touches), "cost": round(float(cost.sum()), 2),
-        "first_purchases_without_plan": int(without.sum()), "first_purchases_with_plan": int(with_plan.sum()),
-        "incremental_first_purchases": int(extra.sum()),
-        "expected_incremental_first_purchases": round(float(lift.sum()), 2),
-        "incremental_revenue": round(float(value[extra].sum()), 2),
-        "incremental_margin": round(float(value[extra].sum() * margin_rate - cost.sum()), 2),
-        "expected_incremental_margin": round(float(lift.sum() * mean_value * margin_rate - cost.sum()), 2),
-        "opt_outs": int(opted_out.sum()),
-        "cost_per_extra_customer": round(float(cost.sum() / extra.sum()), 2) if extra.any() else None,
-    }
-    return PlayResult(out, summary)
+    per = pd.DataFrame({"row": row, "contacts": 1, "cost": c.cost, "opt_outs": opted_out, "intrusive": c.intrusive,
+                        "expected_incremental_revenue": expected}).groupby("row").sum()
+    out = out.join(per.set_axis(base.truth.customer_id.to_numpy()[per.index]), on="customer_id").fillna(0)
+    return out, per, expected, opted_out
 
 
 def _recent_contacts(row: np.ndarray, wk: np.ndarray) -> np.ndarray:
@@ -331,7 +291,7 @@ def _recent_contacts(row: np.ndarray, wk: np.ndarray) -> np.ndarray:
     return np.arange(len(key)) - np.searchsorted(key, key - 3, side="left")
 
 
-def play_strategies(plans: dict[str, pd.DataFrame], play, **options) -> pd.DataFrame:
+def play_strategies(plans: dict[str, pd.DataFrame], play: Callable[..., PlayResult], **options: object) -> pd.DataFrame:
     """Each named plan played with ``play`` (``world.play`` or ``world.play_nurture``, given ``options``
     such as weeks, seed, touches): one row per strategy, its name in "strategy", then its summary."""
     return pd.DataFrame([{"strategy": name, **play(plan, **options).summary} for name, plan in plans.items()])

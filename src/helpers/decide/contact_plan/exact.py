@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
@@ -26,7 +27,7 @@ def _candidates(problem: Problem) -> np.ndarray:
     same customer is at least as good and as cheap and takes no scarcer capacity (same channel, or
     a channel without a capacity), since swapping to that arm never breaks a constraint."""
     net = problem.net
-    reach = np.isin(problem.segment, list(problem.reach)) if problem.reach else np.zeros(len(net), bool)
+    reach = np.isin(problem.segment_codes, list(problem.reach)) if problem.reach else np.zeros(len(net), bool)
     keep = problem.allowed & ((net > 0) | reach[:, None])
     dominated = np.zeros_like(keep)
     for b in range(len(problem.arms)):
@@ -39,13 +40,16 @@ def _candidates(problem: Problem) -> np.ndarray:
     return keep & ~dominated
 
 
-def _milp_arrays(problem: Problem):
+def _milp_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray, list[str]]:
     """Variables: the candidate (customer, arm) pairs; constraints as sparse rows (at most one arm
     per customer who has a candidate, budget, capacities, reach)."""
     rows, arms = np.nonzero(_candidates(problem))
     people, person = np.unique(rows, return_inverse=True)
     n_var = len(rows)
-    blocks, lower, upper, names = [], [], [], []
+    blocks: list[sparse.csr_matrix] = []
+    lower: list[ArrayLike] = []
+    upper: list[ArrayLike] = []
+    names: list[str] = []
     blocks.append(sparse.csr_matrix((np.ones(n_var), (person, np.arange(n_var))), shape=(len(people), n_var)))
     lower.append(np.zeros(len(people)))
     upper.append(np.ones(len(people)))
@@ -56,7 +60,7 @@ def _milp_arrays(problem: Problem):
         blocks.append(sparse.csr_matrix((problem.arm_channel[arms] == c).astype(float)[None, :]))
         lower.append([0.0]); upper.append([cap]); names.append(f"capacity {problem.channels[c]}")
     for s, r in problem.reach.items():
-        blocks.append(sparse.csr_matrix((problem.segment[rows] == s).astype(float)[None, :]))
+        blocks.append(sparse.csr_matrix((problem.segment_codes[rows] == s).astype(float)[None, :]))
         lower.append([r]); upper.append([np.inf]); names.append(f"reach {problem.segment_names[s]}")
     A = sparse.vstack(blocks).tocsr()
     return rows, arms, -problem.net[rows, arms], A, np.concatenate(lower), np.concatenate(upper), names

@@ -159,10 +159,10 @@ def _meet_reach(problem: Problem, net: np.ndarray, choice: np.ndarray) -> np.nda
     if not problem.reach:
         return choice
     cheapest = np.argmin(np.where(problem.allowed, problem.cost[None, :], np.inf), axis=1)
-    protected = np.isin(problem.segment, list(problem.reach))
+    protected = np.isin(problem.segment_codes, list(problem.reach))
     for s, r in problem.reach.items():
         spent, per_channel, per_segment = _usage(problem, choice)
-        members = np.flatnonzero((problem.segment == s) & (choice < 0) & problem.allowed.any(axis=1))
+        members = np.flatnonzero((problem.segment_codes == s) & (choice < 0) & problem.allowed.any(axis=1))
         members = members[np.argsort(-net[members, cheapest[members]], kind="stable")]
         for i in members:
             if per_segment[s] >= r:

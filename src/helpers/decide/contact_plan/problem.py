@@ -58,7 +58,13 @@ class Problem:
 
     @property
     def net(self) -> np.ndarray:
+        """Customers x arms: margin after the contact cost (EUR), -inf where not allowed."""
         return np.where(self.allowed, self.values - self.cost[None, :], -np.inf)
+
+    @property
+    def segment_codes(self) -> np.ndarray:
+        """The segment code per customer, -1 for none (every customer when no segments are given)."""
+        return self.segment if self.segment is not None else np.full(len(self.customer_ids), -1)
 
 
 def build_problem(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.DataFrame, budget: float,
