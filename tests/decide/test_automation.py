@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers import features
-from helpers.decide import automation, contact_plan as channels, triggers
+from helpers.decide import audience, automation, triggers
 from helpers.models import clv
 from helpers.run.notebook import world_data
 from helpers.paths import SCENARIOS_DIR
@@ -21,12 +21,8 @@ def setting(small_world):
     data = world_data(small_world)
     end = dt.date.fromisoformat(small_world.parameters["end"])
     tx = data.table("transactions")
-    customers = data.frame("customers")
-    buyers = customers[~customers.is_prospect]
     first_day = end + dt.timedelta(days=1)
-    law = channels.channel_rules()
-    eligible = channels.eligibility(buyers, data.frame("consents"), list(channels.rules_on(law, first_day, "customer").index),
-                                    first_day, law)
+    eligible = audience.eligible_on(data, audience.buyers(data), first_day)
     rules = triggers.load_rules(SCENARIOS_DIR / "triggers_retail_fr.yml", small_world.spec["offers"])
     bgnbd = tuple(clv.fit_bgnbd(features.execute(features.customer_summary(tx, end))).params.values())
     return {"world": small_world, "rules": rules, "history": features.order_days(tx, end), "eligible": eligible,
@@ -79,3 +75,23 @@ def test_threshold_variants_and_the_recommended_set(setting):
     assert table.rule.tolist() == ["win_back (days 60)", "win_back (days 120)"]
     readouts = pd.DataFrame({"rule": ["a", "b (x 1)", "b (x 2)", "c"], "true_incremental_margin": [5.0, -1.0, 3.0, -2.0]})
     assert automation.recommend(readouts, {"a": ["a"], "b": ["b (x 1)", "b (x 2)"], "c": ["c"]}) == ["a", "b (x 2)"]
+
+
+def test_each_threshold_rule_gets_one_variant_per_value_and_the_others_none(setting):
+    rules = setting["rules"]
+    candidates = automation.threshold_variants(rules, {"days_since_purchase": [60, 120], "p_alive_below": [0.3]})
+    assert [c.name for c in candidates] == ["win_back (days 60)", "win_back (days 120)", "fading (threshold 0.3)"]
+    assert candidates[2].params["threshold"] == 0.3 and candidates[2].channel == "postal"
+    assert automation.threshold_variants(rules.only(["welcome", "cross_sell"]), {"days_since_purchase": [60]}) == []
+
+
+def test_the_recommended_set_keeps_per_rule_the_best_paying_variant_under_the_same_cap(setting):
+    rules = setting["rules"]
+    candidates = automation.threshold_variants(rules, {"days_since_purchase": [60, 120], "p_alive_below": [0.3]})
+    margins = {"welcome": 5.0, "cross_sell": -1.0, "late_for_them": 0.0, "win_back": 9.0, "fading": 1.0,
+               "win_back (days 60)": 2.0, "win_back (days 120)": 4.0, "fading (threshold 0.3)": -3.0}
+    readouts = pd.DataFrame({"rule": list(margins), "true_incremental_margin": list(margins.values())})
+    best = automation.recommended_rules(rules, candidates, readouts)
+    assert [r.name for r in best.rules] == ["welcome", "win_back (days 120)"]
+    assert (best.cap_contacts, best.cap_days) == (rules.cap_contacts, rules.cap_days)
+    assert best.rules[1] == candidates[1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,10 @@ import pandas as pd
 from helpers.models.effects import difference_in_means
 from helpers.models.experiments import cuped
 from helpers.decide.triggers import Rule, TriggerSet, fits_caps, schedule
+from helpers.world import World
 from helpers.world.play import PlayResult, future_purchases
+
+THRESHOLD_FIELDS = {"days_since_purchase": "days", "p_alive_below": "threshold"}   # event -> the field compared
 
 
 def newsletter_calendar(eligible: pd.DataFrame, start: dt.date, weeks: int, channel: str = "email",
@@ -55,14 +59,15 @@ class ScenarioPlay:
     readout: pd.DataFrame        # per rule
 
 
-def play_scenarios(world, rules: TriggerSet, history: pd.DataFrame, eligible: pd.DataFrame, campaigns: pd.DataFrame,
-                   weeks: int, seed: int, bgnbd=None, pre_revenue: pd.Series | None = None,
-                   own_maximum: pd.Series | None = None) -> ScenarioPlay:
+def play_scenarios(world: World, rules: TriggerSet, history: pd.DataFrame, eligible: pd.DataFrame,
+                   campaigns: pd.DataFrame, weeks: int, seed: int, bgnbd: tuple[float, ...] | None = None,
+                   pre_revenue: pd.Series | None = None, own_maximum: pd.Series | None = None) -> ScenarioPlay:
     """Schedule ``rules`` over ``weeks`` weeks after the world's history and play them with the
     ``campaigns`` (customer_id, channel, offer, week, day). ``history``: order days (customer_id,
     day, category) up to the end of the history; ``pre_revenue``: each customer's revenue before
     (EUR), to sharpen the holdout readout (CUPED); ``own_maximum``: customer_id -> contacts a month
-    the customer allows, held with the rules' cap."""
+    the customer allows, held with the rules' cap; ``bgnbd``: BG/NBD parameters (r, alpha, a, b)
+    for p_alive_below rules."""
     start = pd.Timestamp(world.parameters["end"]).date() + dt.timedelta(days=1)
     end = start + dt.timedelta(days=weeks * 7 - 1)
     future = future_purchases(world, weeks, seed)[["customer_id", "day"]].assign(category=None)
@@ -121,15 +126,25 @@ def _overlap(sent: pd.DataFrame, campaign_weeks: pd.Series) -> float:
     return round(float(np.mean(hits)), 3)
 
 
-def variants(rule: Rule, field: str, values) -> list[Rule]:
+def variants(rule: Rule, field: str, values: Iterable[float]) -> list[Rule]:
     """The same rule with ``field`` set to each of ``values`` (e.g. win-back at 60, 90, 120 days)."""
     return [dataclasses.replace(rule, name=f"{rule.name} ({field} {v})", params={**rule.params, field: v})
             for v in values]
 
 
-def compare(world, rules: TriggerSet, candidates: list[Rule], history, eligible, campaigns, weeks, seed,
-            bgnbd=None, pre_revenue: pd.Series | None = None, own_maximum: pd.Series | None = None) -> pd.DataFrame:
-    """Each candidate rule played alone beside the campaigns: its readout row."""
+def threshold_variants(rules: TriggerSet, values: Mapping[str, Iterable[float]]) -> list[Rule]:
+    """The rules with a threshold (``THRESHOLD_FIELDS``: days since the last purchase, chance of
+    being alive below), each once per value of ``values[event]`` (days, or a chance 0-1)."""
+    by_event = {r.event: r for r in rules.rules}
+    return [variant for event, field in THRESHOLD_FIELDS.items() if event in by_event
+            for variant in variants(by_event[event], field, values.get(event, ()))]
+
+
+def compare(world: World, rules: TriggerSet, candidates: list[Rule], history: pd.DataFrame, eligible: pd.DataFrame,
+            campaigns: pd.DataFrame, weeks: int, seed: int, bgnbd: tuple[float, ...] | None = None,
+            pre_revenue: pd.Series | None = None, own_maximum: pd.Series | None = None) -> pd.DataFrame:
+    """Each candidate rule played alone beside the campaigns, under the cap of ``rules``: its readout
+    row (``readout_by_rule``; arguments as for ``play_scenarios``)."""
     rows = [play_scenarios(world, TriggerSet((rule,), rules.cap_contacts, rules.cap_days), history, eligible,
                            campaigns, weeks, seed, bgnbd, pre_revenue, own_maximum).readout for rule in candidates]
     return pd.concat(rows, ignore_index=True)
@@ -143,3 +158,13 @@ def recommend(readouts: pd.DataFrame, families: dict[str, list[str]]) -> list[st
         if len(rows) and rows.true_incremental_margin.max() > 0:
             chosen.append(rows.loc[rows.true_incremental_margin.idxmax(), "rule"])
     return chosen
+
+
+def recommended_rules(rules: TriggerSet, candidates: list[Rule], readouts: pd.DataFrame) -> TriggerSet:
+    """The set to run, under the cap of ``rules``: per rule, the best of its threshold ``candidates``
+    (or the rule itself, without a threshold) by true incremental margin in ``readouts``, if positive."""
+    families = {r.name: [r.name] for r in rules.rules if r.event not in THRESHOLD_FIELDS}
+    families.update({r.name: [c.name for c in candidates if c.name.startswith(f"{r.name} (")] for r in rules.rules
+                     if r.event in THRESHOLD_FIELDS})
+    pool = {r.name: r for r in (*rules.rules, *candidates)}
+    return TriggerSet(tuple(pool[name] for name in recommend(readouts, families)), rules.cap_contacts, rules.cap_days)

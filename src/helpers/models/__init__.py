@@ -7,7 +7,8 @@ from helpers.models.clv import (
 from helpers.models.effects import MeanDifference, difference_in_means
 from helpers.models.experiments import (
     ExperimentInputError, control_size_for_rate, control_size_for_revenue, holdout_tradeoff, assign_groups, cuped,
-    bootstrap_difference, readout, check_test, conclusion)
+    pre_period_revenue, bootstrap_difference, readout, check_test, conclusion)
+from helpers.models.world_test import TREATED_ARMS, PlayedTest, mail_then_call_plan, play_test, against_truth
 from helpers.models.uplift import (
     UpliftInputError, qini_curve, qini_coefficient, auuc, uplift_at_k, true_gain_curve, average_effect,
     balance_check, default_estimator, TLearner, XLearner, TransformedOutcome, ArmModel, calibration_slope, fit_arm)

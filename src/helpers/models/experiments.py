@@ -10,6 +10,10 @@ bootstrap for heavy-tailed revenue), p-values, cost per incremental response, in
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
 import numpy as np
 from numpy.typing import ArrayLike
 import pandas as pd
@@ -19,6 +23,7 @@ from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, test_proportions_2indep
 
 from helpers.errors import ModelInputError
+from helpers.features import execute, rfm_features
 from helpers.models.effects import difference_in_means
 
 MIN_RESPONDERS = 30
@@ -54,8 +59,8 @@ def control_size_for_revenue(sd: float, lift_eur: float, alpha: float = 0.05, po
     return int(np.ceil(treated / treated_per_control))
 
 
-def holdout_tradeoff(population: int, sd: float, margin_per_treated: float, shares=(0.05, 0.1, 0.15, 0.2, 0.3, 0.5),
-                     level: float = 0.95) -> pd.DataFrame:
+def holdout_tradeoff(population: int, sd: float, margin_per_treated: float,
+                     shares: Sequence[float] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5), level: float = 0.95) -> pd.DataFrame:
     """What each control share buys and costs: the half-width of the interval on revenue per
     customer (EUR) against the margin not earned on held-out customers (EUR)."""
     z = stats.norm.ppf(0.5 + level / 2)
@@ -85,7 +90,7 @@ def assign_groups(strata: pd.Series, arms: dict[str, float], seed: int | np.rand
     return out
 
 
-def cuped(y, pre) -> tuple[np.ndarray, float]:
+def cuped(y: ArrayLike, pre: ArrayLike) -> tuple[np.ndarray, float]:
     """CUPED: y - theta (pre - mean(pre)), theta = cov(y, pre) / var(pre). Same mean, smaller variance
     by the share corr(y, pre)^2, so the same precision needs that much fewer customers. Returns the
     adjusted outcome and theta. (Fit theta on all groups pooled: pre-period data is unaffected.)"""
@@ -93,6 +98,20 @@ def cuped(y, pre) -> tuple[np.ndarray, float]:
     var = np.var(pre)
     theta = float(np.cov(y, pre, bias=True)[0, 1] / var) if var > 0 else 0.0
     return y - theta * (pre - pre.mean()), theta
+
+
+def pre_period_revenue(tx: ibis.Table, rows: pd.DataFrame, days: int = 365) -> pd.DataFrame:
+    """Each of ``rows`` (customer_id, campaign_id, start_date, revenue: EUR in the response window)
+    with pre_revenue: what the customer spent (EUR, net) in the ``days`` days before the campaign's
+    start, 0 without an order: the covariate CUPED would adjust on."""
+    parts = []
+    for campaign_id, start_date in rows.groupby("campaign_id").start_date.first().items():
+        begin = pd.Timestamp(start_date).date()
+        window = tx.filter((tx.order_date >= begin - dt.timedelta(days=days)) & (tx.order_date < begin))
+        pre = execute(rfm_features(window, begin - dt.timedelta(days=1)))[["customer_id", "revenue"]]
+        mine = rows[rows.campaign_id == campaign_id][["customer_id", "revenue"]]
+        parts.append(mine.merge(pre.rename(columns={"revenue": "pre_revenue"}), on="customer_id", how="left").fillna(0))
+    return pd.concat(parts)
 
 
 # ---------------------------------------------------------------- readout
@@ -174,8 +193,9 @@ def check_test(outcomes: pd.DataFrame) -> None:
                                    "more customers.")
 
 
-def conclusion(row) -> str:
-    """What can and cannot be concluded, in plain words."""
+def conclusion(row: tuple) -> str:
+    """What can and cannot be concluded from one arm's readout row (a named tuple of ``readout``'s
+    columns), in plain words."""
     if row.p_adjusted_rate < 0.05 and row.points_low > 0:
         verdict = f"raised the response rate by {row.incremental_points:.2f} points (between {row.points_low:.2f} and {row.points_high:.2f})"
     elif row.p_adjusted_rate < 0.05 and row.points_high < 0:
