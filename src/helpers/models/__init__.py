@@ -4,7 +4,7 @@ from helpers.models.clv import (
     ModelInputError, Fit, bgnbd_log_likelihood, fit_bgnbd, p_alive, expected_purchases_if_alive, expected_purchases,
     gamma_gamma_log_likelihood, gamma_gamma_sample, fit_gamma_gamma, expected_order_value, customer_value,
     value_at_risk, holdout_by_frequency, tracking, Models, fit_models)
-from helpers.models.effects import MeanDifference, difference_in_means
+from helpers.models.effects import MeanDifference, difference_in_means, holm_adjusted
 from helpers.models.experiments import (
     ExperimentInputError, control_size_for_rate, control_size_for_revenue, holdout_tradeoff, assign_groups, cuped,
     pre_period_revenue, bootstrap_difference, readout, check_test, conclusion)

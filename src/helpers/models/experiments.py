@@ -18,13 +18,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, test_proportions_2indep
 
 from helpers.errors import ModelInputError
 from helpers.features import execute, rfm_features
-from helpers.models.effects import difference_in_means
+from helpers.models.effects import difference_in_means, holm_adjusted
 
 MIN_RESPONDERS = 30
 
@@ -130,12 +129,12 @@ def bootstrap_difference(treated: ArrayLike, control: ArrayLike, seed: int | np.
 
 
 def readout(outcomes: pd.DataFrame, seed: int | np.random.Generator, cost_per_contact: dict[str, float] | None = None,
-            margin_rate: float = 0.5, correction: str = "holm", pre: str | None = None) -> pd.DataFrame:
+            margin_rate: float = 0.5, pre: str | None = None) -> pd.DataFrame:
     """Read out a test: ``outcomes`` has one row per customer with group ('control' or an arm name),
     responded (bool) and revenue (EUR over the test window), and ``pre`` (pre-period revenue) when
     CUPED is wanted. Per arm against control: customers, response rate, revenue per customer,
     incremental response (points) and revenue (EUR per customer) with 95% intervals, p-values
-    adjusted for several arms (``correction``, statsmodels multipletests), cost per incremental
+    adjusted for several arms (Holm, ``effects.holm_adjusted``), cost per incremental
     response and incremental ROI ((incremental margin - cost) / cost)."""
     check_test(outcomes)
     rng = np.random.default_rng(seed)
@@ -168,8 +167,8 @@ def readout(outcomes: pd.DataFrame, seed: int | np.random.Generator, cost_per_co
                      "cost_per_incremental_response": cost / incremental_responses if incremental_responses > 0 else np.nan,
                      "incremental_roi": (incremental_margin - cost) / cost if cost > 0 else np.nan})
     table = pd.DataFrame(rows)
-    table["p_adjusted_rate"] = multipletests(table.p_value_rate, method=correction)[1]
-    table["p_adjusted_revenue"] = multipletests(table.p_value_revenue, method=correction)[1]
+    table["p_adjusted_rate"] = holm_adjusted(table.p_value_rate)
+    table["p_adjusted_revenue"] = holm_adjusted(table.p_value_revenue)
     table["conclusion"] = [conclusion(row) for row in table.itertuples()]
     return table
 
