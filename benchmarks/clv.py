@@ -52,7 +52,8 @@ def main(sizes: list[int]) -> list[dict]:
             r = measure(CHILD, dense_world(scenario, root, n))
             results.append(r)
             print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders: features {r['features_s']:.2f} s, "
-                  f"BG/NBD {r['bgnbd_s']:.2f} s, Gamma-Gamma {r['gamma_gamma_s']:.2f} s -> {r['features_and_fits_s']:.2f} s; "
+                  f"BG/NBD {r['bgnbd_s']:.2f} s, Gamma-Gamma {r['gamma_gamma_s']:.2f} s "
+                  f"-> {r['features_and_fits_s']:.2f} s; "
                   f"CLV 12m {r['clv_12m_s']:.2f} s; {r['peak_mb']:,} MB peak", flush=True)
     save("clv", results)
     return results

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
+from helpers.data.dataset import load_tables
 from helpers.decide import contact_plan as ch
 from helpers.decide.contact_plan.exact import NODE_LIMIT, _milp
 from helpers.decide.contact_plan.problem import _plan_frame
-from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
-from helpers.data.dataset import load_tables
 
 ON = dt.date(2026, 1, 5)
 RULES = ch.channel_rules()
@@ -198,7 +198,7 @@ def test_no_plan_ever_contacts_a_customer_against_their_latest_consent_preferenc
     values = pd.DataFrame(rng.gamma(1.0, [0.05, 0.3, 1.2, 3.0], size=(n, 4)), columns=ARMS.arm, index=eligible.index)
     for method in ("exact", "lagrangian"):
         plan = _plan(values, eligible, float(rng.uniform(0.5, 20)), method)
-        assert all(truth[(i, c)] for i, c in zip(plan.customer_id, plan.channel)), "a contact the rows forbid"
+        assert all(truth[(i, c)] for i, c in zip(plan.customer_id, plan.channel, strict=True)), "a contact the rows forbid"
         assert plan.customer_id.is_unique
         TALLY["planned_contacts"] += len(plan)
 

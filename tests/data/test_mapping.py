@@ -29,8 +29,8 @@ LATEST = dt.date(2026, 1, 1)
     ("tables: {transactions: {read: {sep: '\\t'}}}\n", "read.sep must be one character"),   # YAML: backslash, t
     ("tables: {transactions: {read: {decimal: ';'}}}\n", "read.decimal must be '.' or ',', got the text ';'"),
     ("tables: {transactions: {read: {encoding: utf-9}}}\n",
-     "read.encoding must be a text encoding Python knows, such as utf-8, cp1252, latin-1 or utf-16, got the text "
-     "'utf-9'"),
+     "read.encoding must be a text encoding Python knows, such as utf-8, cp1252, latin-1 or utf-16, "
+     "got the text 'utf-9'"),
     ("tables: {transactions: {read: {encoding: base64}}}\n", "read.encoding must be a text encoding"),
     ("tables: {transactions: {read: {date_format: dd/mm/yyyy}}}\n", "read.date_format must be a format such as"),
     ("tables: {transactions: {read: {date_format: '%d/%m/%Q'}}}\n", "read.date_format must be a format such as"),

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from helpers import features
-from helpers.decide import automation, contact_plan as channels, triggers
+from helpers.decide import automation, triggers
+from helpers.decide import contact_plan as channels
 from helpers.models import clv
-from helpers.run.notebook import world_data
 from helpers.paths import SCENARIOS_DIR
+from helpers.run.notebook import world_data
 
 WEEKS = 26
 

@@ -41,7 +41,7 @@ def test_plans_keep_every_hard_constraint_and_the_lagrangian_stays_within_its_ga
     plan, diag = ch.optimise_contact_plan(values, ARMS, eligible, method="lagrangian", **kwargs)
     for p in (plan, exact):
         allowed = eligible.stack()
-        assert allowed.loc[list(zip(p.customer_id, p.channel))].all(), "contact without consent or legal basis"
+        assert allowed.loc[list(zip(p.customer_id, p.channel, strict=True))].all(), "contact without consent or legal basis"
         assert p.cost.sum() <= budget + 1e-6 and (p.channel == "phone").sum() <= phone_cap
         assert p.customer_id.is_unique, "at most one offer per customer"
         assert (segments.loc[p.customer_id] == "new").sum() >= reach

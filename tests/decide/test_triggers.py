@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.models import clv
 from helpers.decide.automation import newsletter_calendar
 from helpers.decide.triggers import TriggerRuleError, event_days, load_rules, schedule, uniform_draws
+from helpers.models import clv
 
 OFFERS = ("discount_10", "free_shipping", "new_collection")
 RULES = """

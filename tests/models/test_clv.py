@@ -103,7 +103,7 @@ def test_gamma_gamma_likelihood_matches_direct_integration_and_recovers_paramete
     rng = np.random.default_rng(5)
     nu = rng.gamma(q, 1 / g, 20_000)
     orders = rng.integers(2, 12, 20_000)
-    means = np.array([rng.gamma(p, 1 / v, k).mean() for v, k in zip(nu, orders)])
+    means = np.array([rng.gamma(p, 1 / v, k).mean() for v, k in zip(nu, orders, strict=True)])
     summary = pd.DataFrame({"frequency": orders - 1, "n_orders": orders, "monetary": means})
     fit = clv.fit_gamma_gamma(summary)
     # p and gamma trade off along a ridge, so the joint test is the likelihood ratio at the truth:

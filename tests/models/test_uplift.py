@@ -112,8 +112,8 @@ def test_an_arm_without_a_control_group_is_refused():
 
 
 def test_a_campaign_without_control_in_the_history_is_named(small_world, tmp_path):
-    from helpers.decide import next_best_offer as nbo
     from helpers.data.dataset import load_tables
+    from helpers.decide import next_best_offer as nbo
     contacts = small_world.table("contacts")
     first = contacts.campaign_id.iloc[0]
     contacts = contacts[~((contacts.campaign_id == first) & (contacts.group == "control"))]
@@ -146,6 +146,7 @@ def test_p_alive_from_a_sample_of_customers_matches_the_whole_base(small_world, 
     """customer_features fits its BG/NBD on every k-th customer past MAX_FIT_CUSTOMERS: on a
     third of the base, P(alive) barely moves."""
     import datetime as dt
+
     from helpers.decide import next_best_offer as nbo
     from helpers.run.notebook import world_data
     data, day = world_data(small_world), dt.date(2025, 6, 30)

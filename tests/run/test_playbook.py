@@ -12,9 +12,9 @@ import time
 import nbformat
 import pytest
 
+from helpers.paths import REPORTS_DIR
 from helpers.run import playbook as recipes
 from helpers.run.cli import main
-from helpers.paths import REPORTS_DIR
 from helpers.run.execute import notebooks
 from helpers.run.memory import PeakMemory
 
@@ -59,7 +59,8 @@ def _yaml(tmp_path, text: str):
     ("notebooks: [21_customer_lifetime_value]\n", ["--set", "21.horizon_months=twelve"],
      "21_customer_lifetime_value.horizon_months must be a whole number"),
     ("notebooks: [10_customer_knowledge]\n", ["--set", "seed=-1"],
-     "seed (for 10_customer_knowledge) must be a whole number >= 0 (drives every random draw; default 42), got -1."),
+     "seed (for 10_customer_knowledge) must be a whole number >= 0 (drives every random draw; default 42), "
+     "got -1."),
     ("notebooks: [35_nurture_prospects, 40_plan_channel_mix]\n", ["--set", "budget_eur=-5"],
      "budget_eur (for 35_nurture_prospects, 40_plan_channel_mix) must be a number >= 0"),
     ("notebooks:\n  - {notebook: 40_plan_channel_mix, parameters: {budget_eur: -5}}\n", [],
@@ -75,7 +76,8 @@ def _yaml(tmp_path, text: str):
     ("notebooks: [35_nurture_prospects]\n", ["--set", "cost_per_contact={email: -1}"],
      "every value in custom.yml: cost_per_contact (for 35_nurture_prospects) must be a number >= 0"),
     ("notebooks: [45_automate_triggered_scenarios]\n", ["--set", "win_back_days=[60, 0.5]"],
-     "every value in custom.yml: win_back_days (for 45_automate_triggered_scenarios) must be a whole number >= 1"),
+     "every value in custom.yml: win_back_days (for 45_automate_triggered_scenarios) "
+     "must be a whole number >= 1"),
     ("notebooks: [40_plan_channel_mix]\n", ["--set", "values_file=no/such.csv"], "values_file"),
     ("notebooks: [10_customer_knowledge]\n", ["--set", "as_of=31/12/2025"],
      "as_of (for 10_customer_knowledge) must be a date like 2025-12-31"),

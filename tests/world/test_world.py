@@ -79,7 +79,7 @@ def test_two_processes_ensuring_one_uncached_world_at_once_both_get_it_intact(tm
     for worker in workers:
         worker.join(timeout=120)
     assert [w.exitcode for w in workers] == [0, 0], "both processes succeed"
-    paths, problems = zip(*(results.get(timeout=5) for _ in workers))
+    paths, problems = zip(*(results.get(timeout=5) for _ in workers), strict=True)
     assert problems == ([], []), "each sees an intact world"
     world_path = tmp_path / small_world.path.name
     assert set(paths) == {str(world_path)}
@@ -177,7 +177,7 @@ def test_identities_are_unique_and_postcodes_match_their_departement(small_world
     code = cust.departement.map(deps.code)
     expected_prefix = code.where(~code.isin(["2A", "2B"]), "20")
     assert (cust.postcode.str.len() == 5).all()
-    assert [p.startswith(c) for p, c in zip(cust.postcode, expected_prefix)] == [True] * len(cust)
+    assert [p.startswith(c) for p, c in zip(cust.postcode, expected_prefix, strict=True)] == [True] * len(cust)
     assert (cust.region == cust.departement.map(deps.region)).all()
     assert cust[cust.is_prospect].journey_stage.notna().all()
     assert cust[~cust.is_prospect].journey_stage.isna().all()

@@ -110,7 +110,7 @@ def _settle(column: pd.Series, key: np.ndarray, day: np.ndarray, strictness) -> 
         chosen = pd.Series(np.asarray(uniques, dtype=object)[kept.low.to_numpy()], index=kept.index, dtype=object)
         chosen[torn.to_numpy()] = CONFLICTING_CHOICES
     else:
-        by_rank = dict(zip(rank, np.asarray(uniques, dtype=object)))
+        by_rank = dict(zip(rank, np.asarray(uniques, dtype=object), strict=True))
         chosen = kept.strictest.map(by_rank).astype(object)
     return chosen, by_date, by_restriction
 

@@ -121,7 +121,7 @@ def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping,
         elif fmt == "parquet":
             source = [c for c in column_types(con, f"SELECT * FROM read_parquet({literal(path)})")]
             columns = names(source)
-            select = ", ".join(f"{ident(c)} AS {ident(t)}" for c, t in zip(source, columns))
+            select = ", ".join(f"{ident(c)} AS {ident(t)}" for c, t in zip(source, columns, strict=True))
             fetch(con, f"CREATE OR REPLACE VIEW {name} AS SELECT row_number() OVER () AS __line, {select} "
                        f"FROM read_parquet({literal(path)})")
         else:
@@ -245,7 +245,7 @@ def _read_excel(con: ibis.BaseBackend, name: str, path: Path, options: dict,
     except (ValueError, KeyError, OSError) as exc:
         raise DataContractError("unreadable", f"{path.name} cannot be read as Excel: {exc}") from exc
     columns = names([str(c) for c in df.columns])
-    text = pd.DataFrame({t: df[c].map(_excel_text).astype("string") for c, t in zip(df.columns, columns)})
+    text = pd.DataFrame({t: df[c].map(_excel_text).astype("string") for c, t in zip(df.columns, columns, strict=True)})
     con.con.register("__excel", text)
     fetch(con, f"CREATE OR REPLACE TABLE {name} AS SELECT row_number() OVER () + 1 AS __line, * FROM __excel")
     con.con.unregister("__excel")

@@ -183,7 +183,7 @@ def _date_format(con, raw: RawTable, col: str) -> str:
                          + f" FROM (SELECT {v} AS v FROM {raw.name} WHERE {v} IS NOT NULL LIMIT {SAMPLE_ROWS})"
                          )[0]
     best = max(counts)
-    candidates = [f for f, n in zip(DATE_FORMATS, counts) if n == best]
+    candidates = [f for f, n in zip(DATE_FORMATS, counts, strict=True) if n == best]
     fmt = candidates[0]
     if {"%d/%m/%Y", "%m/%d/%Y"} <= set(candidates):
         french = raw.options.get("sep") == ";" or raw.options.get("decimal") == ","

@@ -144,7 +144,7 @@ def _apply_rules(con, table: Table, raw: RawTable, rules: list[Rule], max_share:
     counts = fetch(con, "SELECT " + ", ".join(f"count(*) FILTER (WHERE coalesce({r.condition}, false))"
                                                 for r in rules) + f" FROM parsed_{table.name}")[0]
     n = raw.report.rows_read
-    broken = [(r, c) for r, c in zip(rules, counts) if c > 0]
+    broken = [(r, c) for r, c in zip(rules, counts, strict=True) if c > 0]
     for rule, count in broken:
         if count > max_share * n:
             examples = fetch(con, f"SELECT __line, {rule.raw} FROM (SELECT *, coalesce({rule.condition}, false) AS "

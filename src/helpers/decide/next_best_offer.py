@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.models import clv, uplift
 from helpers.data.contract import PERSONAL_COLUMNS
-from helpers.features import customer_summary, execute, money_sum
 from helpers.data.dataset import Dataset
+from helpers.features import customer_summary, execute, money_sum
+from helpers.models import clv, uplift
 
 NO_CONTACT = "no contact"
 OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue")
@@ -118,7 +118,7 @@ def training_table(data: Dataset, margin_rate: float = 0.5) -> pd.DataFrame:
         contacts["margin"] = contacts.window_margin.fillna(0.0)
     rows = []
     customers = data.frame("customers") if data.has("customers") else None
-    for (campaign_id, start), group in contacts.groupby(["campaign_id", "start_date"], sort=True):
+    for (_campaign_id, start), group in contacts.groupby(["campaign_id", "start_date"], sort=True):
         feats = customer_features(data, (pd.Timestamp(start) - pd.Timedelta(days=1)).date(), group.customer_id, customers)
         rows.append(group[["campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue"]]
                     .merge(feats, left_on="customer_id", right_index=True, how="left"))

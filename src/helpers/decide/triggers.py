@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from helpers.errors import DecisionInputError
 from helpers.data.contract import CHANNELS
+from helpers.errors import DecisionInputError
 
 # event -> (required fields, optional fields with defaults)
 EVENTS: dict[str, tuple[dict[str, type], dict[str, object]]] = {
@@ -217,10 +217,10 @@ def schedule(rules: TriggerSet, orders: pd.DataFrame, eligible: pd.DataFrame, st
     ``orders``: customer_id, day[, category]; ``eligible``: customers (index) x channels, may the
     channel reach them; ``campaign_contacts``: customer_id, day of planned campaign messages, which
     count toward the shared cap; ``own_maximum``: customer_id -> the most messages the customer
-    allows in 30 days (``consents.own_monthly_maximum``), held on top of the cap. Returns customer_id, rule, event_day, send_day, channel, offer and
-    status: sent, holdout (drawn at random, not sent), capped (the cap was full), no_consent, or
-    cooldown (the rule already wrote to the customer within cooldown_days). Earlier rules in the
-    file go first on the same day."""
+    allows in 30 days (``consents.own_monthly_maximum``), held on top of the cap. Returns
+    customer_id, rule, event_day, send_day, channel, offer and status: sent, holdout (drawn at
+    random, not sent), capped (the cap was full), no_consent, or cooldown (the rule already wrote to
+    the customer within cooldown_days). Earlier rules in the file go first on the same day."""
     frames = []
     for order, rule in enumerate(rules.rules):
         found = event_days(rule, orders, start - dt.timedelta(days=rule.delay_days), end, bgnbd)
@@ -249,7 +249,7 @@ def _cooldown(fires: pd.DataFrame, rules: TriggerSet) -> np.ndarray:
     status = np.full(len(fires), "", dtype=object)
     last: dict[tuple, pd.Timestamp] = {}
     cooldown = [pd.Timedelta(days=r.cooldown_days) for r in rules.rules]
-    for i, (customer, order, day) in enumerate(zip(fires.customer_id, fires.order, fires.send_day)):
+    for i, (customer, order, day) in enumerate(zip(fires.customer_id, fires.order, fires.send_day, strict=True)):
         key = (customer, order)
         if key in last and day < last[key] + cooldown[order]:
             status[i] = "cooldown"

@@ -54,7 +54,7 @@ def nurture_values(prospects: pd.DataFrame, assumed_lift: dict[str, dict[str, fl
     before the sequence's cost). Prospects at an unknown stage get the mean over stages."""
     stage = prospects.set_index("customer_id").journey_stage.astype("string")
     columns = {}
-    for arm, channel in zip(arms.arm, arms.channel):
+    for arm, channel in zip(arms.arm, arms.channel, strict=True):
         by_stage = {s: assumed_lift.get(s, {}).get(channel, 0.0) for s in JOURNEY_STAGES}
         columns[arm] = stage.map(by_stage).astype(float).fillna(float(np.mean(list(by_stage.values())))) * value_eur
     return pd.DataFrame(columns)

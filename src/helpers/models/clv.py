@@ -115,7 +115,7 @@ def _maximise(negll, start, names, n_weight: float, n_customers: int) -> Fit:
         se = np.exp(theta) * np.sqrt(np.clip(np.diag(np.linalg.inv(hess)), 0, None))
     except np.linalg.LinAlgError:
         se = np.full(len(start), np.nan)
-    return Fit(dict(zip(names, np.exp(theta).tolist())), dict(zip(names, se.tolist())), float(-negll(theta) * n_weight),
+    return Fit(dict(zip(names, np.exp(theta).tolist(), strict=True)), dict(zip(names, se.tolist(), strict=True)), float(-negll(theta) * n_weight),
                int(n_customers), bool(res.success), str(res.message))
 
 

@@ -116,7 +116,7 @@ def balance_check(features: pd.DataFrame, w: ArrayLike) -> dict:
     ll_null = len(w) * (base * np.log(base) + (1 - base) * np.log(1 - base))
     lr = max(2 * (ll_full - ll_null), 0.0)
     return {"p_value": float(stats.chi2.sf(lr, X.shape[1])), "lr": float(lr), "max_abs_smd": float(np.max(np.abs(smd))),
-            "smd": dict(zip(features.columns, np.round(smd, 4).tolist()))}
+            "smd": dict(zip(features.columns, np.round(smd, 4).tolist(), strict=True))}
 
 
 # ---------------------------------------------------------------- meta-learners

@@ -29,9 +29,9 @@ from pathlib import Path
 import yaml
 
 from helpers.errors import RunInputError
-from helpers.run.parameter_domains import DOMAINS
 from helpers.paths import NOTEBOOKS_DIR, PLAYBOOKS_DIR, REPO_ROOT
 from helpers.run.execute import notebooks
+from helpers.run.parameter_domains import DOMAINS
 from helpers.world.scenario import WorldParameterError, world_parameters
 
 WORLD_KEYS = ("scenario", "n_customers", "n_prospects", "start", "end", "seed", "locale")

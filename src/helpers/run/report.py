@@ -78,7 +78,8 @@ def notebook_section(nb: nbformat.NotebookNode) -> str:
 
 
 STYLE = """
-body { font: 15px/1.5 "DejaVu Sans", Arial, sans-serif; color: #222; max-width: 62rem; margin: 0 auto; padding: 1.5rem; }
+body { font: 15px/1.5 "DejaVu Sans", Arial, sans-serif; color: #222; max-width: 62rem; margin: 0 auto;
+       padding: 1.5rem; }
 h1 { font-size: 1.6rem; border-bottom: 2px solid #2b5d8a; padding-bottom: .3rem; }
 h2 { font-size: 1.25rem; color: #2b5d8a; } h3 { font-size: 1.05rem; }
 .title-page { padding: 4rem 0 2rem; }
@@ -89,7 +90,8 @@ figure { margin: 1rem 0; break-inside: avoid; } img { max-width: 100%; height: a
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }
 pre.output { background: #f6f6f6; padding: .5rem; white-space: pre-wrap; font-size: .85rem; }
-code { background: #f2f2f2; padding: 0 .2rem; } .anchor-link { display: none; } .appendix td, .appendix th { text-align: left; }
+code { background: #f2f2f2; padding: 0 .2rem; } .anchor-link { display: none; }
+.appendix td, .appendix th { text-align: left; }
 """
 
 

@@ -28,12 +28,12 @@ import nbformat
 import yaml
 
 from helpers.errors import Failure, RunInputError
+from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
+from helpers.run.execute import KERNEL
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
-from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run.playbook import WORLD_KEYS, Playbook, PlaybookError, Step, check, notebook_parameters
-from helpers.run.execute import KERNEL
 from helpers.world import sha256_file
 
 RUN_PLACEHOLDER = "{run}"
@@ -153,7 +153,7 @@ def _check_out(parent: Path) -> None:
 
 
 def _new_run_dir(parent: Path) -> Path:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     for n in range(1, 1000):
         candidate = parent / (stamp if n == 1 else f"{stamp}-{n}")
         try:
@@ -241,7 +241,7 @@ def _write_report_and_manifest(playbook: Playbook, run_dir: Path, pdf: bool, com
                      "question": playbook.question, "shared": playbook.shared, "report": playbook.report,
                      "steps": [{"notebook": s.notebook, "parameters": s.parameters} for s in playbook.steps]},
         "command": appendix["command"], "run_id": run_dir.name,
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seed": playbook.shared.get("seed", _defaults(playbook.steps[0].notebook).get("seed")),
         "git": git, "python": sys.version.split()[0], "packages": dict(sorted(installed.items())),
         "inputs": {relative_to_repo(playbook.path): sha256(playbook.path),
@@ -265,7 +265,7 @@ def _interrupted(playbook: Playbook, run_dir: Path, finished: list[str], command
     running = unfinished[0] if unfinished else "the report and manifest"
     if unfinished and (run_dir / f"{running}.ipynb").exists():
         _mark_unrun_cells(run_dir / f"{running}.ipynb")
-    when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record = {"interrupted_utc": when, "command": command or f"playbook run {playbook.name}",
               "finished": finished, "running": running, "not_started": unfinished[1:]}
     (run_dir / INTERRUPTED).write_text(

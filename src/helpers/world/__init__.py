@@ -27,8 +27,13 @@ import pyarrow.parquet as pq
 
 from helpers.data.contract import LOAD_ORDER
 from helpers.paths import SYNTHETIC_DIR, relative_to_repo
-from helpers.world.scenario import (GENERATOR_VERSION, WorldParameterError, WorldParameters, load_scenario,
-                                    world_parameters)
+from helpers.world.scenario import (
+    GENERATOR_VERSION,
+    WorldParameterError,
+    WorldParameters,
+    load_scenario,
+    world_parameters,
+)
 
 if TYPE_CHECKING:
     from helpers.world.play import PlayResult

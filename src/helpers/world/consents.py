@@ -73,8 +73,8 @@ def contact_allowed(spec: dict, consents: ConsentState, channel: str, has_phone:
     """Boolean per customer: may ``channel`` legally reach them, and does it respect their choice?
 
     opt_in regime: status must be opt_in. opt_out regime: status must not be opt_out. A channel
-    whose rules need a phone (SMS, phone): a number; phone: off Bloctel. Push: the app installed. A customer who chose a channel in the preference
-    centre is reached on that channel only.
+    whose rules need a phone (SMS, phone): a number; phone: off Bloctel. Push: the app installed. A
+    customer who chose a channel in the preference centre is reached on that channel only.
     """
     j = consents.channels.index(channel)
     rule = spec["channels"][channel]

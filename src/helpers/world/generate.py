@@ -16,8 +16,14 @@ from helpers.world.columns import labels, masked
 from helpers.world.consents import STATUS, ConsentState, draw_consents
 from helpers.world.identities import draw_identities
 from helpers.world.purchases import draw_traits, order_categories, order_values, simulate_purchases
-from helpers.world.response import (UPLIFT_TYPES, baseline_chance, draw_profile, incremental_effect, nurture_effects,
-                                    uplift_type)
+from helpers.world.response import (
+    UPLIFT_TYPES,
+    baseline_chance,
+    draw_profile,
+    incremental_effect,
+    nurture_effects,
+    uplift_type,
+)
 from helpers.world.scenario import WorldParameters
 from helpers.world.truth import effect_column, nurture_column
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from helpers.errors import WorldInputError
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
+from helpers.errors import WorldInputError
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance

@@ -77,4 +77,4 @@ def true_nurture_values(truth: pd.DataFrame, prospects: pd.DataFrame, arms: pd.D
     times ``value_eur`` (EUR of margin per new customer), indexed by customer_id."""
     hidden = truth.set_index("customer_id").loc[prospects.customer_id]
     return pd.DataFrame({arm: hidden[nurture_column(channel)].to_numpy() * value_eur
-                         for arm, channel in zip(arms.arm, arms.channel)}, index=prospects.customer_id)
+                         for arm, channel in zip(arms.arm, arms.channel, strict=True)}, index=prospects.customer_id)

@@ -55,13 +55,19 @@ def _milp_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     upper.append(np.ones(len(people)))
     names += ["customer"] * len(people)
     blocks.append(sparse.csr_matrix(problem.cost[arms][None, :]))
-    lower.append([0.0]); upper.append([problem.budget]); names.append("budget")
+    lower.append([0.0])
+    upper.append([problem.budget])
+    names.append("budget")
     for c, cap in problem.capacity.items():
         blocks.append(sparse.csr_matrix((problem.arm_channel[arms] == c).astype(float)[None, :]))
-        lower.append([0.0]); upper.append([cap]); names.append(f"capacity {problem.channels[c]}")
+        lower.append([0.0])
+        upper.append([cap])
+        names.append(f"capacity {problem.channels[c]}")
     for s, r in problem.reach.items():
         blocks.append(sparse.csr_matrix((problem.segment_codes[rows] == s).astype(float)[None, :]))
-        lower.append([r]); upper.append([np.inf]); names.append(f"reach {problem.segment_names[s]}")
+        lower.append([r])
+        upper.append([np.inf])
+        names.append(f"reach {problem.segment_names[s]}")
     A = sparse.vstack(blocks).tocsr()
     return rows, arms, -problem.net[rows, arms], A, np.concatenate(lower), np.concatenate(upper), names
 
@@ -80,12 +86,12 @@ def _milp(problem: Problem, node_limit: int) -> tuple:
     choice = np.full(len(problem.customer_ids), -1)
     if len(c) == 0:
         return ("ok", choice, 0.0, 0.0, {"budget": 0.0}, True)
-    ub = [i for i, h in enumerate(hi) if np.isfinite(h)]
-    lb = [i for i, l in enumerate(lo) if l > 0]
+    ub = [i for i, high in enumerate(hi) if np.isfinite(high)]
+    lb = [i for i, low in enumerate(lo) if low > 0]
     lp = linprog(c, A_ub=sparse.vstack([A[ub], -A[lb]]).tocsr(), b_ub=np.concatenate([hi[ub], -lo[lb]]),
                  bounds=(0, 1), method="highs")
     marginals = lp.ineqlin.marginals[: len(ub)] if lp.status == 0 else np.full(len(ub), np.nan)
-    prices = {names[i]: float(-m) for i, m in zip(ub, marginals) if names[i] != "customer"}
+    prices = {names[i]: float(-m) for i, m in zip(ub, marginals, strict=True) if names[i] != "customer"}
     proven = True
     if lp.status == 0 and np.all(np.minimum(lp.x, 1 - lp.x) < 1e-9):
         x, objective, bound = lp.x, float(-lp.fun), float(-lp.fun)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-
 SEGMENT_CHANNEL = {"champions": "email", "loyal": "email", "new": "email", "promising": "sms",
                    "need attention": "sms", "at risk": "postal", "can't lose": "phone", "hibernating": "email",
                    "lost": None}
