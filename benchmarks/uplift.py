@@ -51,8 +51,11 @@ def main(sizes: list[int]) -> list[dict]:
     for n in sizes:
         r = measure(CHILD, n)
         results.append(r)
-        print(f"{r['customers']:>10,} customers x 3 offers: fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, "
-              f"total {r['total_s']:.1f} s, {r['peak_mb']:,} MB peak", flush=True)
+        print(
+            f"{r['customers']:>10,} customers x 3 offers: fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, "
+            f"total {r['total_s']:.1f} s, {r['peak_mb']:,} MB peak",
+            flush=True,
+        )
     save("uplift", results)
     return results
 

@@ -26,18 +26,26 @@ def setting(small_world):
     buyers = customers[~customers.is_prospect]
     first_day = end + dt.timedelta(days=1)
     law = channels.channel_rules()
-    eligible = channels.eligibility(buyers, data.frame("consents"), list(channels.rules_on(law, first_day, "customer").index),
-                                    first_day, law)
+    eligible = channels.eligibility(
+        buyers, data.frame("consents"), list(channels.rules_on(law, first_day, "customer").index), first_day, law
+    )
     rules = triggers.load_rules(SCENARIOS_DIR / "triggers_retail_fr.yml", small_world.spec["offers"])
     bgnbd = tuple(clv.fit_bgnbd(features.execute(features.customer_summary(tx, end))).params.values())
-    return {"world": small_world, "rules": rules, "history": features.order_days(tx, end), "eligible": eligible,
-            "newsletter": automation.newsletter_calendar(eligible, first_day, WEEKS), "bgnbd": bgnbd,
-            "pre": features.revenue_between(tx, end - dt.timedelta(days=364), end)}
+    return {
+        "world": small_world,
+        "rules": rules,
+        "history": features.order_days(tx, end),
+        "eligible": eligible,
+        "newsletter": automation.newsletter_calendar(eligible, first_day, WEEKS),
+        "bgnbd": bgnbd,
+        "pre": features.revenue_between(tx, end - dt.timedelta(days=364), end),
+    }
 
 
 def _play(s, seed, rules=None):
-    return automation.play_scenarios(s["world"], rules or s["rules"], s["history"], s["eligible"], s["newsletter"],
-                                     WEEKS, seed, s["bgnbd"], s["pre"])
+    return automation.play_scenarios(
+        s["world"], rules or s["rules"], s["history"], s["eligible"], s["newsletter"], WEEKS, seed, s["bgnbd"], s["pre"]
+    )
 
 
 def test_same_seed_same_scenarios_and_readout(setting):
@@ -52,13 +60,19 @@ def test_no_message_without_consent_none_to_the_holdout_and_the_cap_holds(settin
     result = _play(setting, 5)
     sent = result.fires[result.fires.status == "sent"]
     assert len(sent) > 500
-    allowed = setting["eligible"].to_numpy()[setting["eligible"].index.get_indexer(sent.customer_id),
-                                             setting["eligible"].columns.get_indexer(sent.channel)]
+    allowed = setting["eligible"].to_numpy()[
+        setting["eligible"].index.get_indexer(sent.customer_id), setting["eligible"].columns.get_indexer(sent.channel)
+    ]
     assert allowed.all()
     held = result.fires[result.fires.status == "holdout"][["customer_id", "rule"]]
     contacted = result.played.contacts[["customer_id", "rule"]]
     assert held.merge(contacted).empty, "a holdout customer never receives the rule's message"
-    days = pd.concat([setting["newsletter"][["customer_id", "day"]], sent.rename(columns={"send_day": "day"})[["customer_id", "day"]]])
+    days = pd.concat(
+        [
+            setting["newsletter"][["customer_id", "day"]],
+            sent.rename(columns={"send_day": "day"})[["customer_id", "day"]],
+        ]
+    )
     for _, group in days.groupby("customer_id").day:
         d = np.sort(group.values.astype("datetime64[D]").astype(int))
         assert (np.searchsorted(d, d + 30) - np.arange(len(d))).max() <= setting["rules"].cap_contacts
@@ -75,8 +89,20 @@ def test_threshold_variants_and_the_recommended_set(setting):
     win_back = next(r for r in setting["rules"].rules if r.event == "days_since_purchase")
     candidates = automation.variants(win_back, "days", [60, 120])
     assert [c.params["days"] for c in candidates] == [60, 120] and candidates[0].name == "win_back (days 60)"
-    table = automation.compare(setting["world"], setting["rules"], candidates, setting["history"], setting["eligible"],
-                               setting["newsletter"], WEEKS, 1, setting["bgnbd"], setting["pre"])
+    table = automation.compare(
+        setting["world"],
+        setting["rules"],
+        candidates,
+        setting["history"],
+        setting["eligible"],
+        setting["newsletter"],
+        WEEKS,
+        1,
+        setting["bgnbd"],
+        setting["pre"],
+    )
     assert table.rule.tolist() == ["win_back (days 60)", "win_back (days 120)"]
-    readouts = pd.DataFrame({"rule": ["a", "b (x 1)", "b (x 2)", "c"], "true_incremental_margin": [5.0, -1.0, 3.0, -2.0]})
+    readouts = pd.DataFrame(
+        {"rule": ["a", "b (x 1)", "b (x 2)", "c"], "true_incremental_margin": [5.0, -1.0, 3.0, -2.0]}
+    )
     assert automation.recommend(readouts, {"a": ["a"], "b": ["b (x 1)", "b (x 2)"], "c": ["c"]}) == ["a", "b (x 2)"]

@@ -22,12 +22,13 @@ from helpers.run import playbook as recipes
 from helpers.run.execute import notebooks, refresh
 from helpers.run.runs import RunInterrupted, reproduce, run
 
-INTERRUPTED_STATUS = 130   # 128 + SIGINT, what a shell reports for Ctrl-C
+INTERRUPTED_STATUS = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="playbook", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="playbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the playbooks and the question each answers")
     describe = commands.add_parser("describe", help="a playbook's data, notebooks and parameters")
@@ -35,15 +36,25 @@ def main(argv: list[str] | None = None) -> int:
     execute = commands.add_parser("run", help="run a playbook into reports/<playbook>/<run-id>/")
     execute.add_argument("name", help="a playbook name (see `playbook list`) or a .yml file")
     execute.add_argument("--data", metavar="DIR", help="folder of your own exports instead of the synthetic world")
-    execute.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="settings",
-                         help="a parameter: NAME (every notebook), NOTEBOOK.NAME or report.NAME; repeatable")
-    execute.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the run (default reports/<playbook>/)")
+    execute.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="settings",
+        help="a parameter: NAME (every notebook), NOTEBOOK.NAME or report.NAME; repeatable",
+    )
+    execute.add_argument(
+        "--out", metavar="DIR", type=Path, help="parent folder of the run (default reports/<playbook>/)"
+    )
     execute.add_argument("--no-pdf", action="store_true", help="skip report.pdf (no Chromium needed)")
     again = commands.add_parser("reproduce", help="rerun a run from its manifest.json and compare every output hash")
     again.add_argument("manifest", type=Path)
     again.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the rerun (default: beside the run)")
     again.add_argument("--no-pdf", action="store_true")
-    stored = commands.add_parser("refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)")
+    stored = commands.add_parser(
+        "refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)"
+    )
     stored.add_argument("notebooks", nargs="*", type=Path, help="only these notebooks (default: all)")
     args = parser.parse_args(argv)
 
@@ -56,8 +67,15 @@ def main(argv: list[str] | None = None) -> int:
             print(recipes.describe(recipes.load(args.name)))
         elif args.command == "run":
             book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
-            command = shlex.join(["playbook", "run", args.name, *(["--data", args.data] if args.data else []),
-                                  *(f"--set={s}" for s in args.settings)])
+            command = shlex.join(
+                [
+                    "playbook",
+                    "run",
+                    args.name,
+                    *(["--data", args.data] if args.data else []),
+                    *(f"--set={s}" for s in args.settings),
+                ]
+            )
             run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
         elif args.command == "refresh":
             for path in args.notebooks or notebooks():
@@ -68,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunInterrupted as exc:
         print(f"playbook {args.command}: {exc}", file=sys.stderr)
         return INTERRUPTED_STATUS
-    except PlaybooksError as exc:       # any input fault or failed run, as one line
+    except PlaybooksError as exc:  # any input fault or failed run, as one line
         print(f"playbook {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -27,20 +27,21 @@ from helpers.world.response import (
 from helpers.world.scenario import WorldParameters
 from helpers.world.truth import effect_column, nurture_column
 
-SURE_THING_BASELINE = 0.10   # chance of buying in the window anyway that makes a "sure thing"
-PERSUADABLE_EFFECT = 0.020   # mean true effect (probability points) that makes a "persuadable"
+SURE_THING_BASELINE = 0.10  # chance of buying in the window anyway that makes a "sure thing"
+PERSUADABLE_EFFECT = 0.020  # mean true effect (probability points) that makes a "persuadable"
 # numpy's exp/log take CPU-specific SIMD paths (AVX-512 or not) that differ in the last bit; values
 # derived from them are rounded here so the files are byte-identical on every machine.
 STABLE_DECIMALS = 9
-CHUNK_ORDERS = 2_000_000     # transactions are built and written this many rows at a time
+CHUNK_ORDERS = 2_000_000  # transactions are built and written this many rows at a time
 
 
 def _dates(start: dt.date, days: np.ndarray) -> pa.Array:
     return pa.array((np.datetime64(start, "D") + days.astype("timedelta64[D]")), pa.date32())
 
 
-def build_tables(spec: dict, params: WorldParameters,
-                 write_transactions: Callable[[Iterator[pa.RecordBatch]], None]) -> dict[str, pa.Table]:
+def build_tables(
+    spec: dict, params: WorldParameters, write_transactions: Callable[[Iterator[pa.RecordBatch]], None]
+) -> dict[str, pa.Table]:
     """Every table of one world, keyed by name (``truth`` is the hidden one), except the
     transactions: too large to hold whole at a million customers, they are handed to
     ``write_transactions`` as record batches of at most ``CHUNK_ORDERS`` orders."""
@@ -64,14 +65,27 @@ def build_tables(spec: dict, params: WorldParameters,
     consents_c = draw_consents(rng, spec, np.zeros(n, bool), has_phone[:n], has_app[:n], signup_day)
     consents_p = draw_consents(rng, spec, np.ones(m, bool), has_phone[n:], has_app[n:], lead_day)
     alive_until = np.where(history.dropout_day >= 0, history.dropout_day, n_days)
-    hist = run_campaigns(rng, spec, params.start, params.end, (history.customer, history.day), traits.lam,
-                         alive_until, signup_day, clock, profile, consents_c, has_phone[:n], has_app[:n])
+    hist = run_campaigns(
+        rng,
+        spec,
+        params.start,
+        params.end,
+        (history.customer, history.day),
+        traits.lam,
+        alive_until,
+        signup_day,
+        clock,
+        profile,
+        consents_c,
+        has_phone[:n],
+        has_app[:n],
+    )
 
     last_baseline_day = history.day[np.cumsum(history.n_repeat + 1) - 1]
     dropout_day = history.dropout_day
     orders = _final_orders(history, hist, n_days)
     del history
-    hist.removed = hist.discount = hist.campaign_of_order = np.empty(0)      # merged into orders: freed
+    hist.removed = hist.discount = hist.campaign_of_order = np.empty(0)  # merged into orders: freed
     campaign_ids = [f"CMP-{c['start_date']:%Y%m}-{c['channel']}" for c in hist.campaigns]
     revenue_parts: list[pd.Series] = []
     write_transactions(_transaction_batches(rng.spawn(3), spec, params, orders, traits, campaign_ids, revenue_parts))
@@ -81,13 +95,36 @@ def build_tables(spec: dict, params: WorldParameters,
     customer_id = np.arange(1, n + m + 1, dtype=np.int64)
     customers = _customers(rng, spec, params, customer_id, age, signup_day, lead_day, has_phone, has_app, n)
     consents = _consents_table(spec, params.start, customer_id, consents_c, consents_p)
-    truth = _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, n_days,
-                   last_baseline_day, customers, m, age[n:])
+    truth = _truth(
+        spec,
+        params,
+        customer_id,
+        traits,
+        dropout_day,
+        profile,
+        mean_order,
+        n_days,
+        last_baseline_day,
+        customers,
+        m,
+        age[n:],
+    )
     cat = spec["catalogue"]["categories"]
-    products = pa.table({"category": list(cat), "mean_price": [float(c["mean_price"]) for c in cat.values()],
-                         "margin_rate": [float(c["margin_rate"]) for c in cat.values()]})
-    return {"customers": customers, "consents": consents, "campaigns": _campaigns(spec, hist, campaign_ids),
-            "contacts": _contacts(params, hist, campaign_ids, revenue), "products": products, "truth": truth}
+    products = pa.table(
+        {
+            "category": list(cat),
+            "mean_price": [float(c["mean_price"]) for c in cat.values()],
+            "margin_rate": [float(c["margin_rate"]) for c in cat.values()],
+        }
+    )
+    return {
+        "customers": customers,
+        "consents": consents,
+        "campaigns": _campaigns(spec, hist, campaign_ids),
+        "contacts": _contacts(params, hist, campaign_ids, revenue),
+        "products": products,
+        "truth": truth,
+    }
 
 
 def _final_orders(history, hist, n_days: int) -> dict[str, np.ndarray]:
@@ -103,10 +140,14 @@ def _final_orders(history, hist, n_days: int) -> dict[str, np.ndarray]:
     del base_key
     is_added = np.zeros(int(keep.sum()) + len(order), dtype=bool)
     is_added[slot] = True
-    base = {"customer": history.customer, "day": history.day, "campaign": hist.campaign_of_order,
-            "discount": hist.discount}
+    base = {
+        "customer": history.customer,
+        "day": history.day,
+        "campaign": hist.campaign_of_order,
+        "discount": hist.discount,
+    }
     out = {}
-    for name, values in base.items():           # one column at a time keeps the peak low
+    for name, values in base.items():  # one column at a time keeps the peak low
         column = np.empty(len(is_added), dtype=np.result_type(values, added[name]))
         column[~is_added] = values[keep]
         column[is_added] = added[name][order]
@@ -114,8 +155,15 @@ def _final_orders(history, hist, n_days: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _transaction_batches(rngs: list[np.random.Generator], spec: dict, params: WorldParameters, orders: dict,
-                         traits, campaign_ids: list[str], revenue_parts: list[pd.Series]) -> Iterator[pa.RecordBatch]:
+def _transaction_batches(
+    rngs: list[np.random.Generator],
+    spec: dict,
+    params: WorldParameters,
+    orders: dict,
+    traits,
+    campaign_ids: list[str],
+    revenue_parts: list[pd.Series],
+) -> Iterator[pa.RecordBatch]:
     """The transactions table, ``CHUNK_ORDERS`` rows at a time. Order values, categories and sales
     channels each draw from their own generator, so the result does not depend on the chunk size.
     Appends each chunk's campaign-tagged revenue per (campaign, customer row) to ``revenue_parts``."""
@@ -126,7 +174,7 @@ def _transaction_batches(rngs: list[np.random.Generator], spec: dict, params: Wo
     sales_p = np.array(list(sales.values())) / sum(sales.values())
     total = len(orders["day"])
     for lo in range(0, total, CHUNK_ORDERS):
-        chunk = {k: v[lo:lo + CHUNK_ORDERS] for k, v in orders.items()}
+        chunk = {k: v[lo : lo + CHUNK_ORDERS] for k, v in orders.items()}
         customer, campaign, discount = chunk["customer"], chunk["campaign"], chunk["discount"]
         gross = order_values(value_rng, traits.nu, customer, spec["spend"]["p"])
         category = order_categories(category_rng, traits.preferences, customer)
@@ -135,16 +183,18 @@ def _transaction_batches(rngs: list[np.random.Generator], spec: dict, params: Wo
         sales_idx = sales_rng.choice(len(sales), size=len(customer), p=sales_p)
         tagged = campaign >= 0
         revenue_parts.append(pd.Series(net[tagged]).groupby([campaign[tagged], customer[tagged]]).sum())
-        yield pa.record_batch({
-            "order_id": pa.array(np.arange(lo + 1, lo + len(customer) + 1, dtype=np.int64)),
-            "customer_id": pa.array(customer + 1),
-            "order_date": _dates(params.start, chunk["day"]),
-            "amount": pa.array(net),
-            "category": labels(category, categories),
-            "sales_channel": labels(sales_idx, sales),
-            "margin": pa.array(margin),
-            "campaign_id": labels(campaign, campaign_ids),
-        })
+        yield pa.record_batch(
+            {
+                "order_id": pa.array(np.arange(lo + 1, lo + len(customer) + 1, dtype=np.int64)),
+                "customer_id": pa.array(customer + 1),
+                "order_date": _dates(params.start, chunk["day"]),
+                "amount": pa.array(net),
+                "category": labels(category, categories),
+                "sales_channel": labels(sales_idx, sales),
+                "margin": pa.array(margin),
+                "campaign_id": labels(campaign, campaign_ids),
+            }
+        )
 
 
 def _contacts(params: WorldParameters, hist, campaign_ids: list[str], revenue: pd.Series) -> pa.Table:
@@ -153,28 +203,38 @@ def _contacts(params: WorldParameters, hist, campaign_ids: list[str], revenue: p
     rev = revenue.reindex(pd.MultiIndex.from_arrays([c["campaign"], c["customer"]])).to_numpy()
     start_days = np.array([h["start_day"] for h in hist.campaigns], dtype=np.int64)
     sent = np.where(c["treated"], start_days[c["campaign"]] if len(c["campaign"]) else 0, -1)
-    return pa.table({
-        "campaign_id": labels(c["campaign"], campaign_ids),
-        "customer_id": pa.array(c["customer"].astype(np.int64) + 1),
-        "group": labels(c["treated"].astype(np.int8), ["control", "treatment"]),
-        "sent_at": pa.array(np.where(sent >= 0, np.datetime64(params.start, "D") + sent.astype("timedelta64[D]"),
-                                     np.datetime64("NaT")), pa.date32()),
-        "responded": pa.array(~np.isnan(rev)),
-        "revenue": pa.array(np.round(np.nan_to_num(rev), 2)),
-        "unsubscribed": pa.array(c["unsubscribed"].astype(bool)),
-    })
+    return pa.table(
+        {
+            "campaign_id": labels(c["campaign"], campaign_ids),
+            "customer_id": pa.array(c["customer"].astype(np.int64) + 1),
+            "group": labels(c["treated"].astype(np.int8), ["control", "treatment"]),
+            "sent_at": pa.array(
+                np.where(
+                    sent >= 0, np.datetime64(params.start, "D") + sent.astype("timedelta64[D]"), np.datetime64("NaT")
+                ),
+                pa.date32(),
+            ),
+            "responded": pa.array(~np.isnan(rev)),
+            "revenue": pa.array(np.round(np.nan_to_num(rev), 2)),
+            "unsubscribed": pa.array(c["unsubscribed"].astype(bool)),
+        }
+    )
 
 
 def _campaigns(spec: dict, hist, campaign_ids: list[str]) -> pa.Table:
-    return pa.table({
-        "campaign_id": campaign_ids,
-        "name": [f"{h['offer'].replace('_', ' ')} by {h['channel']}, {h['start_date']:%B %Y}" for h in hist.campaigns],
-        "channel": [h["channel"] for h in hist.campaigns],
-        "offer": [h["offer"] for h in hist.campaigns],
-        "start_date": pa.array([h["start_date"] for h in hist.campaigns], pa.date32()),
-        "cost_per_contact": [float(spec["channels"][h["channel"]]["cost_per_contact"]) for h in hist.campaigns],
-        "response_window_days": [int(h["window_days"]) for h in hist.campaigns],
-    })
+    return pa.table(
+        {
+            "campaign_id": campaign_ids,
+            "name": [
+                f"{h['offer'].replace('_', ' ')} by {h['channel']}, {h['start_date']:%B %Y}" for h in hist.campaigns
+            ],
+            "channel": [h["channel"] for h in hist.campaigns],
+            "offer": [h["offer"] for h in hist.campaigns],
+            "start_date": pa.array([h["start_date"] for h in hist.campaigns], pa.date32()),
+            "cost_per_contact": [float(spec["channels"][h["channel"]]["cost_per_contact"]) for h in hist.campaigns],
+            "response_window_days": [int(h["window_days"]) for h in hist.campaigns],
+        }
+    )
 
 
 def _customers(rng, spec, params, customer_id, age, signup_day, lead_day, has_phone, has_app, n):
@@ -185,18 +245,20 @@ def _customers(rng, spec, params, customer_id, age, signup_day, lead_day, has_ph
     stage = rng.choice(len(stages), size=m, p=np.array(list(stages.values())) / sum(stages.values()))
     src = spec["customers"]["acquisition_sources"]
     source = rng.choice(len(src), size=n + m, p=np.array(list(src.values())) / sum(src.values()))
-    return pa.table({
-        "customer_id": pa.array(customer_id),
-        **{name: ids.column(name) for name in ("first_name", "last_name", "email")},
-        "phone": phone,
-        **{name: ids.column(name) for name in ("postcode", "city", "departement", "region")},
-        "birth_year": pa.array((params.end.year - age).astype(np.int64)),
-        "signup_date": _dates(params.start, np.concatenate([signup_day, lead_day])),
-        "acquisition_source": labels(source, src),
-        "is_prospect": pa.array(np.arange(n + m) >= n),
-        "journey_stage": labels(np.concatenate([np.full(n, -1), stage]), stages),
-        "has_app": pa.array(has_app),
-    })
+    return pa.table(
+        {
+            "customer_id": pa.array(customer_id),
+            **{name: ids.column(name) for name in ("first_name", "last_name", "email")},
+            "phone": phone,
+            **{name: ids.column(name) for name in ("postcode", "city", "departement", "region")},
+            "birth_year": pa.array((params.end.year - age).astype(np.int64)),
+            "signup_date": _dates(params.start, np.concatenate([signup_day, lead_day])),
+            "acquisition_source": labels(source, src),
+            "is_prospect": pa.array(np.arange(n + m) >= n),
+            "journey_stage": labels(np.concatenate([np.full(n, -1), stage]), stages),
+            "has_app": pa.array(has_app),
+        }
+    )
 
 
 def _consents_table(spec, start, customer_id, *states: ConsentState) -> pa.Table:
@@ -209,19 +271,22 @@ def _consents_table(spec, start, customer_id, *states: ConsentState) -> pa.Table
     n, k = status.shape
     is_phone = np.tile(np.array(channels) == "phone", n)
     max_pm = np.repeat(max_pm, k).astype(np.int64)
-    return pa.table({
-        "customer_id": pa.array(np.repeat(customer_id, k)),
-        "channel": labels(np.tile(np.arange(k), n), channels),
-        "status": labels(status.ravel(), STATUS),
-        "bloctel": masked(np.repeat(bloctel, k), ~is_phone),
-        "preferred_channel": labels(np.repeat(preferred, k), channels),
-        "max_contacts_per_month": masked(max_pm, max_pm <= 0),
-        "updated_at": _dates(start, updated.ravel()),
-    })
+    return pa.table(
+        {
+            "customer_id": pa.array(np.repeat(customer_id, k)),
+            "channel": labels(np.tile(np.arange(k), n), channels),
+            "status": labels(status.ravel(), STATUS),
+            "bloctel": masked(np.repeat(bloctel, k), ~is_phone),
+            "preferred_channel": labels(np.repeat(preferred, k), channels),
+            "max_contacts_per_month": masked(max_pm, max_pm <= 0),
+            "updated_at": _dates(start, updated.ravel()),
+        }
+    )
 
 
-def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, n_days,
-           last_day, customers, m, prospect_age):
+def _truth(
+    spec, params, customer_id, traits, dropout_day, profile, mean_order, n_days, last_day, customers, m, prospect_age
+):
     """Per customer: hidden parameters, state at the end, next-year expectations, true effects."""
     n = len(traits.lam)
     alive = dropout_day < 0
@@ -249,26 +314,38 @@ def _truth(spec, params, customer_id, traits, dropout_day, profile, mean_order, 
     def pad(values, fill):
         return np.concatenate([values, np.full(m, fill, dtype=np.asarray(values).dtype)])
 
-    return pa.table({
-        "customer_id": pa.array(customer_id),
-        "is_prospect": pa.array(np.arange(n + m) >= n),
-        "purchase_rate_per_week": pa.array(pad(traits.lam, np.nan)),
-        "dropout_probability": pa.array(pad(traits.p_drop, np.nan)),
-        "spend_nu": pa.array(pad(traits.nu, np.nan)),
-        "mean_order_value": pa.array(pad(mean_order, np.nan)),
-        "margin_rate": pa.array(pad(margin_rate, np.nan)),
-        "alive_at_end": pa.array(pad(alive, False)),
-        "dropout_date": pa.array(pad(np.where(alive, np.datetime64("NaT"), np.datetime64(params.start, "D")
-                                              + dropout_day.astype("timedelta64[D]")),
-                                     np.datetime64("NaT")), pa.date32()),
-        "expected_purchases_52w": pa.array(pad(expected, 0.0)),
-        "expected_value_52w": pa.array(pad(expected * mean_order, 0.0)),
-        "baseline_chance_window": pa.array(pad(p0, 0.0)),
-        "fatigue_tolerance": pa.array(pad(profile.tolerance, 0)),
-        "sleeping_dog": pa.array(pad(profile.sleeping_dog, False)),
-        "uplift_type": labels(pad(uplift_codes, -1), UPLIFT_TYPES),
-        **{k: pa.array(pad(v, 0.0)) for k, v in effects.items()},
-        "conversion_90d": pa.array(np.concatenate([np.full(n, np.nan), [conv[s] for s in stage]])),
-        **{nurture_column(channel): pa.array(np.concatenate([np.full(n, np.nan), lift]))
-           for channel, lift in nurture_effects(spec, stage, prospect_age).items()},
-    })
+    return pa.table(
+        {
+            "customer_id": pa.array(customer_id),
+            "is_prospect": pa.array(np.arange(n + m) >= n),
+            "purchase_rate_per_week": pa.array(pad(traits.lam, np.nan)),
+            "dropout_probability": pa.array(pad(traits.p_drop, np.nan)),
+            "spend_nu": pa.array(pad(traits.nu, np.nan)),
+            "mean_order_value": pa.array(pad(mean_order, np.nan)),
+            "margin_rate": pa.array(pad(margin_rate, np.nan)),
+            "alive_at_end": pa.array(pad(alive, False)),
+            "dropout_date": pa.array(
+                pad(
+                    np.where(
+                        alive,
+                        np.datetime64("NaT"),
+                        np.datetime64(params.start, "D") + dropout_day.astype("timedelta64[D]"),
+                    ),
+                    np.datetime64("NaT"),
+                ),
+                pa.date32(),
+            ),
+            "expected_purchases_52w": pa.array(pad(expected, 0.0)),
+            "expected_value_52w": pa.array(pad(expected * mean_order, 0.0)),
+            "baseline_chance_window": pa.array(pad(p0, 0.0)),
+            "fatigue_tolerance": pa.array(pad(profile.tolerance, 0)),
+            "sleeping_dog": pa.array(pad(profile.sleeping_dog, False)),
+            "uplift_type": labels(pad(uplift_codes, -1), UPLIFT_TYPES),
+            **{k: pa.array(pad(v, 0.0)) for k, v in effects.items()},
+            "conversion_90d": pa.array(np.concatenate([np.full(n, np.nan), [conv[s] for s in stage]])),
+            **{
+                nurture_column(channel): pa.array(np.concatenate([np.full(n, np.nan), lift]))
+                for channel, lift in nurture_effects(spec, stage, prospect_age).items()
+            },
+        }
+    )

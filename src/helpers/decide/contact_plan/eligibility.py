@@ -28,14 +28,30 @@ def channel_rules(path: str | Path = REFERENCE_DIR / "channel_rules_fr.csv") -> 
 
 def rules_on(rules: pd.DataFrame, on: dt.date, audience: str) -> pd.DataFrame:
     """The rule in force for each channel on ``on`` for ``audience`` (a specific row beats 'any')."""
-    valid = rules[(rules.valid_from.isna() | (rules.valid_from <= on)) & (rules.valid_to.isna() | (rules.valid_to >= on))
-                  & rules.audience.isin([audience, "any"])]
-    return valid.assign(specific=valid.audience == audience).sort_values("specific").groupby("channel").tail(1) \
-                .drop(columns="specific").set_index("channel")
+    valid = rules[
+        (rules.valid_from.isna() | (rules.valid_from <= on))
+        & (rules.valid_to.isna() | (rules.valid_to >= on))
+        & rules.audience.isin([audience, "any"])
+    ]
+    return (
+        valid.assign(specific=valid.audience == audience)
+        .sort_values("specific")
+        .groupby("channel")
+        .tail(1)
+        .drop(columns="specific")
+        .set_index("channel")
+    )
 
 
-def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels: list[str], on: dt.date,
-                rules: pd.DataFrame, recent: pd.DataFrame | None = None, pressure_cap: int | None = None) -> pd.DataFrame:
+def eligibility(
+    customers: pd.DataFrame,
+    consents: pd.DataFrame | None,
+    channels: list[str],
+    on: dt.date,
+    rules: pd.DataFrame,
+    recent: pd.DataFrame | None = None,
+    pressure_cap: int | None = None,
+) -> pd.DataFrame:
     """Customers (rows, by customer_id) x channels: may the channel reach them on ``on``?
 
     Per the rule in force: an opt_in channel needs a recorded opt_in, an opt_out channel no
@@ -51,15 +67,26 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
     by_id = customers.set_index("customer_id")
     prospect = by_id.get("is_prospect", pd.Series(False, index=ids)).fillna(False)
     resolved = resolve_consents(consents) if consents is not None else None
-    status = (resolved.channels.pivot(index="customer_id", columns="channel", values="status")
-              if resolved is not None else pd.DataFrame(index=ids))
+    status = (
+        resolved.channels.pivot(index="customer_id", columns="channel", values="status")
+        if resolved is not None
+        else pd.DataFrame(index=ids)
+    )
     preferences = resolved.preferences if resolved is not None else pd.DataFrame(index=ids)
-    bloctel = (resolved.channels[resolved.channels.channel == "phone"].set_index("customer_id").get("bloctel")
-               if resolved is not None else None)
+    bloctel = (
+        resolved.channels[resolved.channels.channel == "phone"].set_index("customer_id").get("bloctel")
+        if resolved is not None
+        else None
+    )
     has_phone = by_id.get("phone", pd.Series(np.nan, index=ids)).notna()
     has_app = by_id.get("has_app", pd.Series(False, index=ids)).fillna(False).astype(bool)
-    recent_by = (recent.pivot_table(index="customer_id", columns="channel", values="contacts", aggfunc="sum")
-                 .reindex(index=ids).fillna(0) if recent is not None and len(recent) else pd.DataFrame(index=ids))
+    recent_by = (
+        recent.pivot_table(index="customer_id", columns="channel", values="contacts", aggfunc="sum")
+        .reindex(index=ids)
+        .fillna(0)
+        if recent is not None and len(recent)
+        else pd.DataFrame(index=ids)
+    )
     total_recent = recent_by.sum(axis=1) if len(recent_by.columns) else pd.Series(0.0, index=ids)
     in_force = {audience: rules_on(rules, on, audience) for audience in ("customer", "prospect")}
     out = {}
@@ -68,13 +95,19 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
         for audience, rows in (("customer", ~prospect), ("prospect", prospect)):
             rule = in_force[audience]
             if channel not in rule.index:
-                ok[rows.to_numpy()] = False            # a channel without a rule is not allowed
+                ok[rows.to_numpy()] = False  # a channel without a rule is not allowed
                 continue
             r = rule.loc[channel]
             st = status[channel].reindex(ids) if channel in status else pd.Series(np.nan, index=ids)
-            allowed = st.eq("opt_in") if r.regime == "opt_in" else (~st.eq("opt_out") if consents is not None
-                                                                    and channel in status else pd.Series(
-                                                                        channel != "phone", index=ids))
+            allowed = (
+                st.eq("opt_in")
+                if r.regime == "opt_in"
+                else (
+                    ~st.eq("opt_out")
+                    if consents is not None and channel in status
+                    else pd.Series(channel != "phone", index=ids)
+                )
+            )
             if r.needs == "phone":
                 allowed &= has_phone
             if r.needs == "app":
@@ -97,17 +130,20 @@ def eligibility(customers: pd.DataFrame, consents: pd.DataFrame | None, channels
 
 
 def _check_pressure_cap(pressure_cap) -> None:
-    if pressure_cap is not None and (isinstance(pressure_cap, bool) or not isinstance(pressure_cap, (int, np.integer))
-                                     or pressure_cap < 0):
-        raise PlanInputError(f"pressure_cap must be a whole number of contacts >= 0 (0: no contact at all), "
-                             f"got {pressure_cap!r}.")
+    if pressure_cap is not None and (
+        isinstance(pressure_cap, bool) or not isinstance(pressure_cap, (int, np.integer)) or pressure_cap < 0
+    ):
+        raise PlanInputError(
+            f"pressure_cap must be a whole number of contacts >= 0 (0: no contact at all), got {pressure_cap!r}."
+        )
 
 
 def sent_contacts(contacts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
     """Campaign messages actually sent (treated rows): customer_id, channel, day (sent_at, else the
     campaign's start date)."""
-    sent = contacts[contacts.group == "treatment"].merge(campaigns[["campaign_id", "channel", "start_date"]],
-                                                          on="campaign_id")
+    sent = contacts[contacts.group == "treatment"].merge(
+        campaigns[["campaign_id", "channel", "start_date"]], on="campaign_id"
+    )
     when = pd.to_datetime(sent.get("sent_at", sent.start_date)).fillna(pd.to_datetime(sent.start_date))
     return pd.DataFrame({"customer_id": sent.customer_id, "channel": sent.channel, "day": when.dt.normalize()})
 
@@ -117,4 +153,3 @@ def recent_contacts(contacts: pd.DataFrame, campaigns: pd.DataFrame, on: dt.date
     sent = sent_contacts(contacts, campaigns)
     window = sent[(sent.day < pd.Timestamp(on)) & (sent.day >= pd.Timestamp(on) - pd.Timedelta(days=days))]
     return window.groupby(["customer_id", "channel"]).size().rename("contacts").reset_index()
-
