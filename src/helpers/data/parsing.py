@@ -184,72 +184,101 @@ def _typed(
     con: ibis.BaseBackend, raw: RawTable, column: Column, source_type: str, decimal: str, id_types: dict[str, str]
 ) -> tuple[str, tuple[str, str, str] | None]:
     """SQL of the raw column in its contract type, and (category, reason, fix) when parsing can fail."""
-    col, shown, v = column.name, ident(column.name), cell_text(column.name)
-    kind, fmt, failure = column.kind, None, None  # failure: (category, reason, fix) when parsing can fail
+    kind = column.kind
     if kind == "id":
-        integer = id_types.get(col) == "BIGINT"
-        typed = shown if source_type == "BIGINT" else f"CAST({shown} AS BIGINT)"
-        expr = (typed if source_type in INTEGER_TYPES else f"TRY_CAST({v} AS BIGINT)") if integer else v
-    elif kind == "text":
-        expr = v
-    elif kind == "label":
-        mapped = _value_map(v, raw.values.get(col, {}))
-        expr = f"CASE WHEN lower({mapped}) IN ({', '.join(map(literal, column.values))}) THEN lower({mapped}) END"
-        failure = (
-            "unknown_value",
-            f"{col} not one of {', '.join(column.values)}",
-            f"allowed values: {', '.join(column.values)}; map yours in the mapping, e.g. "
-            f"tables.{raw.report.table}.values.{col}: {{'your value': '{column.values[0]}'}}",
-        )
-    elif kind == "boolean":
-        mapped = f"lower({_value_map(v, raw.values.get(col, {}))})"
+        return _typed_id(column.name, source_type, id_types.get(column.name) == "BIGINT"), None
+    if kind == "text":
+        return cell_text(column.name), None
+    if kind == "label":
+        return _typed_label(raw, column)
+    if kind == "boolean":
+        return _typed_boolean(raw, column, source_type)
+    if kind in ("amount", "number", "integer"):
+        return _typed_number(column, source_type, decimal)
+    if kind == "date":
+        return _typed_date(con, raw, column, source_type)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _typed_id(col: str, source_type: str, integer: bool) -> str:
+    """An id as BIGINT when the table's ids are integers (``integer``), else as text."""
+    if not integer:
+        return cell_text(col)
+    if source_type in INTEGER_TYPES:
+        return ident(col) if source_type == "BIGINT" else f"CAST({ident(col)} AS BIGINT)"
+    return f"TRY_CAST({cell_text(col)} AS BIGINT)"
+
+
+def _typed_label(raw: RawTable, column: Column) -> tuple[str, tuple[str, str, str]]:
+    """A label, lower-cased after the mapping's value map; null when not one of the allowed values."""
+    col, v = column.name, cell_text(column.name)
+    mapped = _value_map(v, raw.values.get(col, {}))
+    expr = f"CASE WHEN lower({mapped}) IN ({', '.join(map(literal, column.values))}) THEN lower({mapped}) END"
+    failure = (
+        "unknown_value",
+        f"{col} not one of {', '.join(column.values)}",
+        f"allowed values: {', '.join(column.values)}; map yours in the mapping, e.g. "
+        f"tables.{raw.report.table}.values.{col}: {{'your value': '{column.values[0]}'}}",
+    )
+    return expr, failure
+
+
+def _typed_boolean(raw: RawTable, column: Column, source_type: str) -> tuple[str, tuple[str, str, str]]:
+    """A yes/no column: BOOLEAN as is, else the true and false words (after the value map)."""
+    col = column.name
+    mapped = f"lower({_value_map(cell_text(col), raw.values.get(col, {}))})"
+    if source_type == "BOOLEAN":
+        expr = ident(col)
+    else:
         expr = (
-            shown
-            if source_type == "BOOLEAN"
-            else (
-                f"CASE WHEN {mapped} IN ({', '.join(map(literal, TRUE_WORDS))}) THEN true "
-                f"WHEN {mapped} IN ({', '.join(map(literal, FALSE_WORDS))}) THEN false END"
-            )
+            f"CASE WHEN {mapped} IN ({', '.join(map(literal, TRUE_WORDS))}) THEN true "
+            f"WHEN {mapped} IN ({', '.join(map(literal, FALSE_WORDS))}) THEN false END"
         )
-        failure = ("not_a_boolean", f"{col} is not yes/no", "use true/false, yes/no, oui/non or 1/0")
-    elif kind in ("amount", "number", "integer"):
-        numeric = source_type in NUMERIC_TYPES or source_type.startswith("DECIMAL")
-        number = (
-            (shown if source_type == "DOUBLE" else f"CAST({shown} AS DOUBLE)") if numeric else _number_sql(v, decimal)
-        )
-        expr = (
-            number
-            if kind != "integer"
-            else (
-                shown
-                if source_type == "BIGINT"
-                else f"CASE WHEN {number} = round({number}) THEN CAST({number} AS BIGINT) END"
-            )
-        )
+    return expr, ("not_a_boolean", f"{col} is not yes/no", "use true/false, yes/no, oui/non or 1/0")
+
+
+def _typed_number(column: Column, source_type: str, decimal: str) -> tuple[str, tuple[str, str, str]]:
+    """An amount or number as DOUBLE, an integer as BIGINT (null when not whole); text is read with
+    the ``decimal`` mark."""
+    col, kind, shown = column.name, column.kind, ident(column.name)
+    if source_type in NUMERIC_TYPES or source_type.startswith("DECIMAL"):
+        number = shown if source_type == "DOUBLE" else f"CAST({shown} AS DOUBLE)"
+    else:
+        number = _number_sql(cell_text(col), decimal)
+    if kind != "integer":
+        expr = number
         hint = (
-            (
-                f"numbers were read with the decimal mark {decimal!r}; set read.decimal if the file uses the other, "
-                "and remove text from the column"
-            )
-            if kind != "integer"
-            else (f"use whole numbers (numbers were read with the decimal mark {decimal!r})")
-        )
-        failure = ("not_a_number", f"{col} is not a {'whole ' if kind == 'integer' else ''}number", hint)
-    elif kind == "date":
-        if source_type == "DATE":
-            expr = shown
-        elif source_type.startswith("TIMESTAMP"):
-            expr = f"CAST({shown} AS DATE)"
-        else:
-            fmt = raw.options.get("date_format") or _date_format(con, raw, col)
-            expr = f"CAST(TRY_STRPTIME({v}, {literal(fmt)}) AS DATE)"
-        failure = (
-            "not_a_date",
-            f"{col} is not a date" + (f" in the format {fmt}" if fmt else ""),
-            f"dates were read with the format {fmt}; set read.date_format (e.g. '%d/%m/%Y') if the file uses another",
+            f"numbers were read with the decimal mark {decimal!r}; set read.decimal if the file uses the other, "
+            "and remove text from the column"
         )
     else:
-        raise ValueError(f"unknown column kind {kind!r}")
+        expr = (
+            shown
+            if source_type == "BIGINT"
+            else f"CASE WHEN {number} = round({number}) THEN CAST({number} AS BIGINT) END"
+        )
+        hint = f"use whole numbers (numbers were read with the decimal mark {decimal!r})"
+    return expr, ("not_a_number", f"{col} is not a {'whole ' if kind == 'integer' else ''}number", hint)
+
+
+def _typed_date(
+    con: ibis.BaseBackend, raw: RawTable, column: Column, source_type: str
+) -> tuple[str, tuple[str, str, str]]:
+    """A date: DATE as is, a timestamp's day, or text in read.date_format (else the format guessed
+    from the file)."""
+    col, shown, fmt = column.name, ident(column.name), None
+    if source_type == "DATE":
+        expr = shown
+    elif source_type.startswith("TIMESTAMP"):
+        expr = f"CAST({shown} AS DATE)"
+    else:
+        fmt = raw.options.get("date_format") or _date_format(con, raw, col)
+        expr = f"CAST(TRY_STRPTIME({cell_text(col)}, {literal(fmt)}) AS DATE)"
+    failure = (
+        "not_a_date",
+        f"{col} is not a date" + (f" in the format {fmt}" if fmt else ""),
+        f"dates were read with the format {fmt}; set read.date_format (e.g. '%d/%m/%Y') if the file uses another",
+    )
     return expr, failure
 
 
