@@ -1,7 +1,6 @@
 """Models fitted on the contract tables: customer lifetime value, uplift, experiments, effects with intervals."""
 
 from helpers.models.clv import (
-    Fit,
     ModelInputError,
     Models,
     bgnbd_log_likelihood,
@@ -32,6 +31,7 @@ from helpers.models.experiments import (
     holdout_tradeoff,
     readout,
 )
+from helpers.models.likelihood import Fit, maximise
 from helpers.models.uplift import (
     ArmModel,
     TLearner,
@@ -87,6 +87,7 @@ __all__ = [
     "gamma_gamma_sample",
     "holdout_by_frequency",
     "holdout_tradeoff",
+    "maximise",
     "p_alive",
     "qini_coefficient",
     "qini_curve",
