@@ -26,6 +26,24 @@ INTERRUPTED_STATUS = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command in ``argv`` (default: the process's arguments); returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        _run_command(args)
+    except RunInterrupted as exc:
+        print(f"playbook {args.command}: {exc}", file=sys.stderr)
+        return INTERRUPTED_STATUS
+    except PlaybooksError as exc:  # any input fault or failed run, as one line
+        print(f"playbook {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"playbook {args.command}: interrupted before any notebook ran", file=sys.stderr)
+        return INTERRUPTED_STATUS
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: list, describe, run, reproduce and refresh, with their options."""
     parser = argparse.ArgumentParser(
         prog="playbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -56,43 +74,35 @@ def main(argv: list[str] | None = None) -> int:
         "refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)"
     )
     stored.add_argument("notebooks", nargs="*", type=Path, help="only these notebooks (default: all)")
-    args = parser.parse_args(argv)
+    return parser
 
-    try:
-        if args.command == "list":
-            for name in recipes.available():
-                book = recipes.load(name)
-                print(f"{name:<20} {book.question}")
-        elif args.command == "describe":
-            print(recipes.describe(recipes.load(args.name)))
-        elif args.command == "run":
-            book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
-            command = shlex.join(
-                [
-                    "playbook",
-                    "run",
-                    args.name,
-                    *(["--data", args.data] if args.data else []),
-                    *(f"--set={s}" for s in args.settings),
-                ]
-            )
-            run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
-        elif args.command == "refresh":
-            for path in args.notebooks or notebooks():
-                _say(f"refreshing {path.name}")
-                refresh(path)
-        else:
-            reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
-    except RunInterrupted as exc:
-        print(f"playbook {args.command}: {exc}", file=sys.stderr)
-        return INTERRUPTED_STATUS
-    except PlaybooksError as exc:  # any input fault or failed run, as one line
-        print(f"playbook {args.command}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"playbook {args.command}: interrupted before any notebook ran", file=sys.stderr)
-        return INTERRUPTED_STATUS
-    return 0
+
+def _run_command(args: argparse.Namespace) -> None:
+    """Do what the parsed command line asks."""
+    if args.command == "list":
+        for name in recipes.available():
+            book = recipes.load(name)
+            print(f"{name:<20} {book.question}")
+    elif args.command == "describe":
+        print(recipes.describe(recipes.load(args.name)))
+    elif args.command == "run":
+        book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
+        command = shlex.join(
+            [
+                "playbook",
+                "run",
+                args.name,
+                *(["--data", args.data] if args.data else []),
+                *(f"--set={s}" for s in args.settings),
+            ]
+        )
+        run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
+    elif args.command == "refresh":
+        for path in args.notebooks or notebooks():
+            _say(f"refreshing {path.name}")
+            refresh(path)
+    else:
+        reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
 
 
 def _say(message: str) -> None:
