@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from helpers.run.cli import INTERRUPTED_STATUS, main
-from helpers.run.runs import RunFailed, check_run_folder, read_manifest
+from helpers.run.provenance import read_manifest
+from helpers.run.runs import RunFailed, check_run_folder
 
 SMALL = ["--set", "n_customers=3000", "--set", "n_prospects=500", "--set", "seed=7"]
 RECIPE = "title: Small\nquestion: Does it reproduce?\nnotebooks: [{notebooks}]\n"

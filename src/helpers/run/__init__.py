@@ -17,20 +17,19 @@ from helpers.run.playbook import (
     notebook_parameters,
     with_settings,
 )
-from helpers.run.report import chromium, executive_summary, notebook_section, print_pdf, render_html
-from helpers.run.runs import (
+from helpers.run.provenance import (
     ManifestError,
-    RunFailed,
-    RunInterrupted,
-    check_run_folder,
+    data_files,
     data_sources,
-    execute,
+    git_commit,
+    installed_packages,
     read_manifest,
-    reproduce,
-    run,
     run_folder_forms,
     sha256,
+    write_manifest,
 )
+from helpers.run.report import chromium, executive_summary, notebook_section, print_pdf, render_html
+from helpers.run.runs import RunFailed, RunInterrupted, check_run_folder, execute, reproduce, run
 
 __all__ = [
     "Domain",
@@ -49,11 +48,14 @@ __all__ = [
     "check_run_folder",
     "chromium",
     "compose",
+    "data_files",
     "data_sources",
     "describe",
     "execute",
     "executive_summary",
+    "git_commit",
     "headline",
+    "installed_packages",
     "known_notebooks",
     "load",
     "lookup",
@@ -74,5 +76,6 @@ __all__ = [
     "versions",
     "with_settings",
     "world_data",
+    "write_manifest",
     "write_metrics",
 ]
