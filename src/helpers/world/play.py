@@ -313,16 +313,7 @@ def _played_revenue(
     )
     treated_rev = np.where(treated_happens, value * price, 0.0).sum(axis=1)
     np.add.at(treated_rev, row[gain], extra_value[gain] * (1 - discount[gain]))
-    mean_order, lam, clock = base.mean_order[row], base.lam[row], base.clock
-    expected = (
-        tau * mean_order * (1 - discount)
-        - discount
-        * lam
-        * (clock[np.minimum(d1, base.n_days)] - clock[d0])
-        * mean_order
-        * (1 - np.clip(-tau, 0, None) / np.maximum(p0, 1e-12))
-        * alive[row]
-    )
+    expected = _expected_incremental_revenue(base, c)
     out = pd.DataFrame(
         {
             "customer_id": base.truth.customer_id,
@@ -347,6 +338,23 @@ def _played_revenue(
     )
     out = out.join(per.set_axis(base.truth.customer_id.to_numpy()[per.index]), on="customer_id").fillna(0)
     return out, per, expected, opted_out
+
+
+def _expected_incremental_revenue(base: _Baseline, c: _PlannedContacts) -> np.ndarray:
+    """Per contact, the incremental revenue (EUR) expected before any draw: the effect's extra
+    orders at the discounted price, less the discount given on the orders the customer would have
+    placed in the window anyway (those a sleeping-dog effect removes excepted)."""
+    row, d0, d1, tau, p0, discount = c.row, c.d0, c.d1, c.tau, c.p0, c.discount
+    mean_order, lam, clock = base.mean_order[row], base.lam[row], base.clock
+    return (
+        tau * mean_order * (1 - discount)
+        - discount
+        * lam
+        * (clock[np.minimum(d1, base.n_days)] - clock[d0])
+        * mean_order
+        * (1 - np.clip(-tau, 0, None) / np.maximum(p0, 1e-12))
+        * base.alive[row]
+    )
 
 
 def _recent_contacts(row: np.ndarray, wk: np.ndarray) -> np.ndarray:
