@@ -36,19 +36,38 @@ def rows(sizes: list[int], chunked: bool) -> list[dict]:
     for r in load_tables.main([20 * n for n in sizes]):
         add(f"load and validate ({r['format']})", None, r["rows"], r["wall_s"], r["peak_mb"])
     for r in features.main(sizes):
-        add(f"features on {'DuckDB' if r['engine'] == 'duckdb' else 'Spark local[2]'}"
-            + ("" if r["identical"] else " (VALUES DIFFER)"), r["customers"], r["transactions"], r["wall_s"], r["peak_mb"])
+        add(
+            f"features on {'DuckDB' if r['engine'] == 'duckdb' else 'Spark local[2]'}"
+            + ("" if r["identical"] else " (VALUES DIFFER)"),
+            r["customers"],
+            r["transactions"],
+            r["wall_s"],
+            r["peak_mb"],
+        )
     for r in clv.main(sizes):
-        add("CLV: features + BG/NBD + Gamma-Gamma", r["customers"], r["transactions"], r["features_and_fits_s"], r["peak_mb"])
+        add(
+            "CLV: features + BG/NBD + Gamma-Gamma",
+            r["customers"],
+            r["transactions"],
+            r["features_and_fits_s"],
+            r["peak_mb"],
+        )
     for r in uplift.main(sizes):
         add(f"uplift fit + scoring ({r['arms']} arms)", r["customers"], r["customers"], r["total_s"], r["peak_mb"])
     for r in channels.main(sizes):
-        add(f"contact plan ({r['channels']} channels)", r["customers"], r["customers"] * r["channels"], r["wall_s"],
-            r["peak_mb"])
+        add(
+            f"contact plan ({r['channels']} channels)",
+            r["customers"],
+            r["customers"] * r["channels"],
+            r["wall_s"],
+            r["peak_mb"],
+        )
     for r in playbook.main(sizes):
         for name, step in r["notebooks"].items():
             add(f"tour: {name}", r["customers"], None, step["wall_s"], step["peak_mb"])
-        add(f"tour playbook ({len(r['notebooks'])} notebooks + report)", r["customers"], None, r["wall_s"], r["peak_mb"])
+        add(
+            f"tour playbook ({len(r['notebooks'])} notebooks + report)", r["customers"], None, r["wall_s"], r["peak_mb"]
+        )
     if chunked:
         for r in scale.main():
             add("features on DuckDB, chunked Parquet", r["customers"], r["transactions"], r["wall_s"], r["peak_mb"])

@@ -43,8 +43,11 @@ def main(sizes: list[int]) -> list[dict]:
     for n in sizes:
         r = measure(CHILD, n)
         results.append(r)
-        print(f"{r['customers']:>10,} customers x 5 channels: {r['wall_s']:.1f} s, {r['peak_mb']:,} MB peak, "
-              f"{r['contacts']:,} contacts, certified gap {r['gap']:.4%} (binding: {', '.join(r['binding'])})", flush=True)
+        print(
+            f"{r['customers']:>10,} customers x 5 channels: {r['wall_s']:.1f} s, {r['peak_mb']:,} MB peak, "
+            f"{r['contacts']:,} contacts, certified gap {r['gap']:.4%} (binding: {', '.join(r['binding'])})",
+            flush=True,
+        )
     save("channels", results)
     return results
 

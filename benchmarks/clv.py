@@ -44,6 +44,7 @@ print(json.dumps({"customers": len(summary), "transactions": world.manifest["fil
                   "peak_mb": round(tree_peak() / 2**20)}))
 """
 
+
 def main(sizes: list[int]) -> list[dict]:
     results = []
     with tempfile.TemporaryDirectory() as root:
@@ -51,9 +52,13 @@ def main(sizes: list[int]) -> list[dict]:
         for n in sizes:
             r = measure(CHILD, dense_world(scenario, root, n))
             results.append(r)
-            print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders: features {r['features_s']:.2f} s, "
-                  f"BG/NBD {r['bgnbd_s']:.2f} s, Gamma-Gamma {r['gamma_gamma_s']:.2f} s -> {r['features_and_fits_s']:.2f} s; "
-                  f"CLV 12m {r['clv_12m_s']:.2f} s; {r['peak_mb']:,} MB peak", flush=True)
+            print(
+                f"{r['customers']:>10,} customers {r['transactions']:>12,} orders: features {r['features_s']:.2f} s, "
+                f"BG/NBD {r['bgnbd_s']:.2f} s, Gamma-Gamma {r['gamma_gamma_s']:.2f} s "
+                f"-> {r['features_and_fits_s']:.2f} s; "
+                f"CLV 12m {r['clv_12m_s']:.2f} s; {r['peak_mb']:,} MB peak",
+                flush=True,
+            )
     save("clv", results)
     return results
 

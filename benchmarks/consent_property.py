@@ -27,10 +27,12 @@ def main(examples: int = 10_000) -> dict:
     started = time.perf_counter()
     prop.test_no_plan_ever_contacts_a_customer_against_their_latest_consent_preferences_or_caps()
     result = {**prop.TALLY, "wall_s": round(time.perf_counter() - started, 1)}
-    print(f"{result['examples']:,} examples: eligibility equal to the oracle in every one; "
-          f"{result['forbidden_pairs']:,} customer-channel pairs forbidden, {result['conflicting_rows']:,} rows "
-          f"repeating a customer and channel; {result['planned_contacts']:,} planned contacts (exact and Lagrangian) "
-          f"checked, none forbidden; {result['wall_s']:,} s")
+    print(
+        f"{result['examples']:,} examples: eligibility equal to the oracle in every one; "
+        f"{result['forbidden_pairs']:,} customer-channel pairs forbidden, {result['conflicting_rows']:,} rows "
+        f"repeating a customer and channel; {result['planned_contacts']:,} planned contacts (exact and Lagrangian) "
+        f"checked, none forbidden; {result['wall_s']:,} s"
+    )
     (ROOT / "benchmarks" / "results_consent_property.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 

@@ -53,9 +53,12 @@ def main(sizes: list[int]) -> list[dict]:
             same = _identical(*(pd.read_parquet(p) for p in outs.values()))
             for r in results[-2:]:
                 r["identical"] = same
-                print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders  {r['engine']:<8} "
-                      f"{r['wall_s']:>7.2f} s {r['peak_mb']:>7,} MB peak (session {r['start_s']} s); "
-                      f"values identical: {same}", flush=True)
+                print(
+                    f"{r['customers']:>10,} customers {r['transactions']:>12,} orders  {r['engine']:<8} "
+                    f"{r['wall_s']:>7.2f} s {r['peak_mb']:>7,} MB peak (session {r['start_s']} s); "
+                    f"values identical: {same}",
+                    flush=True,
+                )
     save("features", results)
     return results
 
@@ -64,8 +67,9 @@ def _identical(left: pd.DataFrame, right: pd.DataFrame) -> bool:
     for col in ("first_order", "last_order"):
         left[col], right[col] = pd.to_datetime(left[col]), pd.to_datetime(right[col])
     try:
-        pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True), check_dtype=False,
-                                      check_exact=False, rtol=1e-12)
+        pd.testing.assert_frame_equal(
+            left.reset_index(drop=True), right.reset_index(drop=True), check_dtype=False, check_exact=False, rtol=1e-12
+        )
     except AssertionError:
         return False
     return True

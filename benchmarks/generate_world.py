@@ -67,8 +67,11 @@ def main(sizes: list[int]) -> list[dict]:
         for n in sizes:
             r = measure(CHILD, n, scenario, root)
             results.append(r)
-            print(f"{r['customers']:>10,} customers {r['transactions']:>12,} orders "
-                  f"({r['transactions'] / r['customers']:.1f} each) {r['wall_s']:>7.2f} s {r['peak_mb']:>7,} MB peak", flush=True)
+            print(
+                f"{r['customers']:>10,} customers {r['transactions']:>12,} orders "
+                f"({r['transactions'] / r['customers']:.1f} each) {r['wall_s']:>7.2f} s {r['peak_mb']:>7,} MB peak",
+                flush=True,
+            )
     save("generate_world", results)
     return results
 

@@ -14,8 +14,9 @@ def measure(child: str, *args) -> dict:
     prints last, echoing its other printed lines (progress) as they come. A failing child fails
     the benchmark, with its error."""
     with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen([sys.executable, "-c", child, *map(str, args)], stdout=subprocess.PIPE,
-                                   stderr=errors, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-c", child, *map(str, args)], stdout=subprocess.PIPE, stderr=errors, text=True
+        )
         lines = []
         for line in process.stdout:
             lines.append(line)

@@ -38,7 +38,8 @@ def write_log(rows: int, folder: Path, fmt: str) -> None:
     duckdb.sql(f"""COPY (SELECT i + 1 AS order_id, hash(i) % {max(rows // 20, 1)} + 1 AS customer_id,
                              DATE '2016-01-01' + CAST(hash(i * 7) % 3650 AS INTEGER) AS order_date,
                              round(CAST(hash(i * 13) % 30000 AS DOUBLE) / 100 - 10, 2) AS amount,
-                             ['womenswear', 'menswear', 'home', 'beauty'][CAST(hash(i * 3) % 4 AS INTEGER) + 1] AS category
+                             ['womenswear', 'menswear', 'home', 'beauty'][CAST(hash(i * 3) % 4 AS INTEGER) + 1]
+                               AS category
                       FROM range({rows}) t(i))
                    TO '{folder / f"transactions.{fmt}"}' {options}""")
 

@@ -48,15 +48,20 @@ def main(chunks: int = 10, per_chunk: int = 1_000_000) -> list[dict]:
         started = time.perf_counter()
         for k in range(chunks):
             world = Path(dense_world(scenario, root, per_chunk, seed=100 + k))
-            duckdb.sql(f"COPY (SELECT * REPLACE (customer_id + {k * per_chunk} AS customer_id) "
-                       f"FROM read_parquet('{world / 'transactions.parquet'}')) "
-                       f"TO '{parts / f'part-{k:02d}.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+            duckdb.sql(
+                f"COPY (SELECT * REPLACE (customer_id + {k * per_chunk} AS customer_id) "
+                f"FROM read_parquet('{world / 'transactions.parquet'}')) "
+                f"TO '{parts / f'part-{k:02d}.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+            )
             shutil.rmtree(world)
         generation = time.perf_counter() - started
         r = measure(CHILD, parts, Path(root) / "summary.parquet")
         r["generation_s"] = round(generation, 1)
-        print(f"{r['customers']:>12,} customers {r['transactions']:>14,} orders: generated in {chunks} chunks in "
-              f"{generation:.0f} s; features on DuckDB {r['wall_s']:.1f} s, {r['peak_mb']:,} MB peak", flush=True)
+        print(
+            f"{r['customers']:>12,} customers {r['transactions']:>14,} orders: generated in {chunks} chunks in "
+            f"{generation:.0f} s; features on DuckDB {r['wall_s']:.1f} s, {r['peak_mb']:,} MB peak",
+            flush=True,
+        )
     save("scale", [r])
     return [r]
 

@@ -30,8 +30,9 @@ p0 = 0.05 + 0.2 / (1 + np.exp(-X[:, 0]))
 tau = np.clip(0.01 * (arm + 1) + 0.03 * np.tanh(X[np.arange(n), 1 + arm]) - 0.2 * (p0 - 0.15), -p0, 1 - p0)
 converted = (rng.random(n) < p0 + w * tau).astype(float)
 table = pd.DataFrame(X, columns=[f"x{i}" for i in range(24)])
-table = table.assign(campaign_id=arm, customer_id=np.arange(n), arm=pd.Series(["email", "sms", "postal"]).to_numpy()[arm],
-                     w=w, converted=converted, margin=converted * rng.gamma(6, 6, n), window_revenue=0.0)
+table = table.assign(campaign_id=arm, customer_id=np.arange(n),
+                     arm=pd.Series(["email", "sms", "postal"]).to_numpy()[arm], w=w,
+                     converted=converted, margin=converted * rng.gamma(6, 6, n), window_revenue=0.0)
 t = time.perf_counter()
 models = nbo.fit_arms(table, np.random.default_rng(1))
 fit_s = time.perf_counter() - t; t = time.perf_counter()
@@ -39,7 +40,8 @@ features = table[nbo.feature_columns(table)]
 scores = [nbo.score_customers(models, features, list(features.columns), outcome) for outcome in ("converted", "margin")]
 score_s = time.perf_counter() - t
 print(json.dumps({"customers": n, "arms": 3, "fit_s": round(fit_s, 2), "score_s": round(score_s, 2),
-                  "total_s": round(fit_s + score_s, 2), "chosen": {f"{a}/{o}": m.learner.name for (a, o), m in models.items()},
+                  "total_s": round(fit_s + score_s, 2),
+                  "chosen": {f"{a}/{o}": m.learner.name for (a, o), m in models.items()},
                   "peak_mb": round(tree_peak() / 2**20)}))
 """
 
@@ -49,8 +51,11 @@ def main(sizes: list[int]) -> list[dict]:
     for n in sizes:
         r = measure(CHILD, n)
         results.append(r)
-        print(f"{r['customers']:>10,} customers x 3 offers: fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, "
-              f"total {r['total_s']:.1f} s, {r['peak_mb']:,} MB peak", flush=True)
+        print(
+            f"{r['customers']:>10,} customers x 3 offers: fit {r['fit_s']:.1f} s, score {r['score_s']:.1f} s, "
+            f"total {r['total_s']:.1f} s, {r['peak_mb']:,} MB peak",
+            flush=True,
+        )
     save("uplift", results)
     return results
 

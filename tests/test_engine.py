@@ -60,19 +60,25 @@ def _same(make, duck, spark, key):
     return left
 
 
-@pytest.mark.parametrize("name, make, key", [
-    ("customer summary", lambda tx: features.execute(features.customer_summary(tx, AS_OF)), "customer_id"),
-    ("RFM", lambda tx: features.execute(features.rfm_features(tx, AS_OF)), "customer_id"),
-    ("calibration / holdout", lambda tx: features.execute(features.calibration_holdout(
-        tx, dt.date(2024, 12, 31), AS_OF)), "customer_id"),
-    ("category shares", lambda tx: features.category_shares(tx, AS_OF).reset_index(), "customer_id"),
-    ("category transitions", lambda tx: features.category_transitions(tx, AS_OF), ["previous", "category"]),
-    ("order days", lambda tx: features.order_days(tx, AS_OF), ["customer_id", "day", "category"]),
-    ("revenue between", lambda tx: features.revenue_between(tx, dt.date(2025, 1, 1), AS_OF), None),
-    ("Pareto curve", lambda tx: knowledge.pareto_curve(tx), None),
-    ("KPIs", lambda tx: knowledge.kpis(tx, AS_OF), None),
-    ("cohort retention", lambda tx: knowledge.cohort_retention(tx, AS_OF).reset_index(), None),
-])
+@pytest.mark.parametrize(
+    "name, make, key",
+    [
+        ("customer summary", lambda tx: features.execute(features.customer_summary(tx, AS_OF)), "customer_id"),
+        ("RFM", lambda tx: features.execute(features.rfm_features(tx, AS_OF)), "customer_id"),
+        (
+            "calibration / holdout",
+            lambda tx: features.execute(features.calibration_holdout(tx, dt.date(2024, 12, 31), AS_OF)),
+            "customer_id",
+        ),
+        ("category shares", lambda tx: features.category_shares(tx, AS_OF).reset_index(), "customer_id"),
+        ("category transitions", lambda tx: features.category_transitions(tx, AS_OF), ["previous", "category"]),
+        ("order days", lambda tx: features.order_days(tx, AS_OF), ["customer_id", "day", "category"]),
+        ("revenue between", lambda tx: features.revenue_between(tx, dt.date(2025, 1, 1), AS_OF), None),
+        ("Pareto curve", lambda tx: knowledge.pareto_curve(tx), None),
+        ("KPIs", lambda tx: knowledge.kpis(tx, AS_OF), None),
+        ("cohort retention", lambda tx: knowledge.cohort_retention(tx, AS_OF).reset_index(), None),
+    ],
+)
 def test_duckdb_and_spark_give_the_same_features(engines, name, make, key):
     duck, spark = engines
     result = _same(make, duck, spark, key if key is not None else [])

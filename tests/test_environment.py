@@ -21,8 +21,11 @@ def test_environment_yml_and_pyproject_agree():
 
 
 def test_every_dependency_is_pinned_in_the_lock():
-    lock = {_name(line) for line in (REPO_ROOT / "requirements.lock").read_text().splitlines()
-            if line and not line.startswith("#")}
+    lock = {
+        _name(line)
+        for line in (REPO_ROOT / "requirements.lock").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     for dep in project["dependencies"] + project["optional-dependencies"]["dev"]:
         assert _name(dep) in lock, dep

@@ -1,9 +1,9 @@
 """The one place that makes an Ibis backend: where tables live and expressions run.
 
-    con = connect()                           # embedded DuckDB, spilling to the system's temporary folder
-    con = connect(memory_limit="2GB")         # ... and spilling past 2 GB of memory
-    con = connect("pyspark")                  # a local Spark session (two cores)
-    tx = read_table(con, "transactions.parquet", "transactions")
+con = connect()                           # embedded DuckDB, spilling to the system's temporary folder
+con = connect(memory_limit="2GB")         # ... and spilling past 2 GB of memory
+con = connect("pyspark")                  # a local Spark session (two cores)
+tx = read_table(con, "transactions.parquet", "transactions")
 """
 
 from __future__ import annotations
@@ -41,11 +41,17 @@ def spark_session(master: str = "local[2]", memory: str = "4g") -> SparkSession:
     """A Spark session on ``master`` (local mode on two cores by default) with ``memory`` for the
     driver and the time zone set to UTC, so dates do not shift."""
     from pyspark.sql import SparkSession
-    return (SparkSession.builder.master(master).appName("relation-playbooks")
-            .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
-            .config("spark.log.level", "ERROR")
-            .config("spark.driver.memory", memory).config("spark.sql.shuffle.partitions", "8")
-            .getOrCreate())
+
+    return (
+        SparkSession.builder.master(master)
+        .appName("relation-playbooks")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.log.level", "ERROR")
+        .config("spark.driver.memory", memory)
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
 
 
 def read_table(con: ibis.BaseBackend, path: str | Path, name: str) -> ibis.Table:

@@ -31,9 +31,13 @@ def customer_summary(tx: ibis.Table, as_of: dt.date, unit_days: float = 7.0) -> 
     """
     as_of_lit = ibis.literal(as_of, type="date")
     orders = tx.filter(_.order_date.cast("date") <= as_of_lit).mutate(day=_.order_date.cast("date"))
-    agg = orders.group_by("customer_id").aggregate(      # one pass: 2.4 s for 20.8M orders, against 3.3 s
-        n_orders=_.count(), revenue=money_sum(_.amount), n_days=_.day.nunique(),  # via a per-day table
-        first_order=_.day.min(), last_order=_.day.max())
+    agg = orders.group_by("customer_id").aggregate(  # one pass: 2.4 s for 20.8M orders, against 3.3 s
+        n_orders=_.count(),
+        revenue=money_sum(_.amount),
+        n_days=_.day.nunique(),  # via a per-day table
+        first_order=_.day.min(),
+        last_order=_.day.max(),
+    )
     return agg.mutate(
         frequency=(_.n_days - 1),
         recency=_.last_order.delta(_.first_order, unit="day").cast("float64") / unit_days,
@@ -57,23 +61,33 @@ def rfm_features(tx: ibis.Table, as_of: dt.date) -> ibis.Table:
     orders, revenue (EUR, net of returns), average_order (EUR), tenure_days (since the first order)."""
     as_of_lit = ibis.literal(as_of, type="date")
     s = customer_summary(tx, as_of)
-    return s.select("customer_id", recency_days=as_of_lit.delta(s.last_order, unit="day"), orders=s.n_orders,
-                    revenue=s.revenue, average_order=s.monetary,
-                    tenure_days=as_of_lit.delta(s.first_order, unit="day"))
+    return s.select(
+        "customer_id",
+        recency_days=as_of_lit.delta(s.last_order, unit="day"),
+        orders=s.n_orders,
+        revenue=s.revenue,
+        average_order=s.monetary,
+        tenure_days=as_of_lit.delta(s.first_order, unit="day"),
+    )
 
 
-def calibration_holdout(tx: ibis.Table, calibration_end: dt.date, holdout_end: dt.date,
-                        unit_days: float = 7.0) -> ibis.Table:
+def calibration_holdout(
+    tx: ibis.Table, calibration_end: dt.date, holdout_end: dt.date, unit_days: float = 7.0
+) -> ibis.Table:
     """The customer summary as of ``calibration_end`` (customers who had bought by then) with
     holdout_purchases (distinct order days in (calibration_end, holdout_end]) and holdout_revenue."""
     cal = customer_summary(tx, calibration_end, unit_days)
     day = _day(tx)
     later = tx.filter((day > calibration_end) & (day <= holdout_end)).mutate(day=day)
-    hold = later.group_by("customer_id").aggregate(holdout_purchases=_.day.nunique(), holdout_revenue=money_sum(_.amount))
+    hold = later.group_by("customer_id").aggregate(
+        holdout_purchases=_.day.nunique(), holdout_revenue=money_sum(_.amount)
+    )
     joined = cal.left_join(hold, cal.customer_id == hold.customer_id)
-    return joined.select(*[cal[c] for c in cal.columns],
-                         holdout_purchases=hold.holdout_purchases.fill_null(0),
-                         holdout_revenue=hold.holdout_revenue.fill_null(0.0))
+    return joined.select(
+        *[cal[c] for c in cal.columns],
+        holdout_purchases=hold.holdout_purchases.fill_null(0),
+        holdout_revenue=hold.holdout_revenue.fill_null(0.0),
+    )
 
 
 def repeat_days(tx: ibis.Table, until: dt.date) -> tuple[pd.Series, pd.Series]:
@@ -88,8 +102,12 @@ def repeat_days(tx: ibis.Table, until: dt.date) -> tuple[pd.Series, pd.Series]:
 def category_shares(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
     """Share of each customer's (positive) revenue by category: customers x categories, rows sum to 1
     (customer_id as index; customers with no positive revenue are left out)."""
-    per = (tx.filter(_day(tx) <= as_of).group_by(["customer_id", "category"]).aggregate(revenue=money_sum(_.amount))
-           .to_pandas())
+    per = (
+        tx.filter(_day(tx) <= as_of)
+        .group_by(["customer_id", "category"])
+        .aggregate(revenue=money_sum(_.amount))
+        .to_pandas()
+    )
     table = per.pivot_table(index="customer_id", columns="category", values="revenue", aggfunc="sum", fill_value=0)
     table = table.clip(lower=0)
     table = table[table.sum(axis=1) > 0]

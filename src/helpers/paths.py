@@ -9,7 +9,7 @@ PLAYBOOKS_DIR = REPO_ROOT / "playbooks"
 SYNTHETIC_DIR = REPO_ROOT / "synthetic_data"
 SCENARIOS_DIR = SYNTHETIC_DIR / "scenarios"
 REPORTS_DIR = REPO_ROOT / "reports"
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"     # reference tables shipped with the package
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"  # reference tables shipped with the package
 
 
 def notebook_output_dir(notebook: str, output_dir: str | Path | None = None) -> Path:

@@ -45,15 +45,26 @@ def heatmap_share(table: pd.DataFrame, title: str, ax: Axes | None = None) -> No
     ax.set_title(title)
 
 
-def histogram(values: pd.Series, xlabel: str, title: str, bins: int = 60, clip: float | None = None, ax: Axes | None = None) -> None:
+def histogram(
+    values: pd.Series, xlabel: str, title: str, bins: int = 60, clip: float | None = None, ax: Axes | None = None
+) -> None:
     """Histogram of ``values`` (optionally clipped at ``clip`` for readability)."""
     ax = _axes(ax)
     sns.histplot(values.clip(upper=clip) if clip else values, bins=bins, ax=ax)
     ax.set(xlabel=xlabel, ylabel="count", title=title)
 
 
-def bars(df: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str, hue: str | None = None,
-         percent: bool = False, ax: Axes | None = None) -> None:
+def bars(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    hue: str | None = None,
+    percent: bool = False,
+    ax: Axes | None = None,
+) -> None:
     """Bar chart with labelled axes; ``percent`` formats the y axis as a share."""
     ax = _axes(ax)
     sns.barplot(data=df, x=x, y=y, hue=hue, ax=ax)
@@ -70,8 +81,17 @@ def monthly_revenue(monthly: pd.DataFrame, ax: Axes | None = None) -> None:
     ax.set(xlabel="month", ylabel="revenue (EUR)", title="Revenue by month: sales and Black Friday peaks")
 
 
-def lines(df: pd.DataFrame, x: str, ys: dict[str, str], title: str, xlabel: str, ylabel: str,
-          marker: str | None = "o", euro: bool = False, ax: Axes | None = None) -> None:
+def lines(
+    df: pd.DataFrame,
+    x: str,
+    ys: dict[str, str],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    marker: str | None = "o",
+    euro: bool = False,
+    ax: Axes | None = None,
+) -> None:
     """One line per column in ``ys`` (column -> legend label) against ``x``."""
     ax = _axes(ax)
     for column, label in ys.items():
@@ -89,7 +109,9 @@ def heatmap_counts(table: pd.DataFrame, title: str, ax: Axes | None = None) -> N
     ax.set_title(title)
 
 
-def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title: str, xlabel: str, ax: Axes | None = None) -> None:
+def shares_by_group(
+    df: pd.DataFrame, group: str, shares: dict[str, str], title: str, xlabel: str, ax: Axes | None = None
+) -> None:
     """Side-by-side bars of several shares (columns -> legend labels) per group, as percentages."""
     ax = _axes(ax)
     long = df.melt(id_vars=group, value_vars=list(shares), var_name="measure", value_name="share")
@@ -100,14 +122,29 @@ def shares_by_group(df: pd.DataFrame, group: str, shares: dict[str, str], title:
     ax.set(xlabel=xlabel, ylabel="share (%)", title=title)
 
 
-def effects(df: pd.DataFrame, label: str, estimate: str, low: str, high: str, title: str, xlabel: str,
-            ax: Axes | None = None, truth: str | None = None) -> None:
+def effects(
+    df: pd.DataFrame,
+    label: str,
+    estimate: str,
+    low: str,
+    high: str,
+    title: str,
+    xlabel: str,
+    ax: Axes | None = None,
+    truth: str | None = None,
+) -> None:
     """Horizontal estimates with their intervals (one row per ``label``), a zero line for reference,
     and the true value as a cross when ``truth`` names a column."""
     ax = _axes(ax)
     y = range(len(df))
-    ax.errorbar(df[estimate], list(y), xerr=[df[estimate] - df[low], df[high] - df[estimate]], fmt="o", capsize=4,
-                label="estimate, 95% interval")
+    ax.errorbar(
+        df[estimate],
+        list(y),
+        xerr=[df[estimate] - df[low], df[high] - df[estimate]],
+        fmt="o",
+        capsize=4,
+        label="estimate, 95% interval",
+    )
     if truth:
         ax.scatter(df[truth], list(y), marker="x", s=60, color="firebrick", zorder=3, label="truth")
         ax.legend(loc="best")

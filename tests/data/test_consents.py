@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
+from helpers.data.dataset import load_tables
 from helpers.decide import contact_plan as ch
 from helpers.decide.contact_plan.exact import NODE_LIMIT, _milp
 from helpers.decide.contact_plan.problem import _plan_frame
-from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
-from helpers.data.dataset import load_tables
 
 ON = dt.date(2026, 1, 5)
 RULES = ch.channel_rules()
@@ -30,34 +30,55 @@ def allowed(consents: pd.DataFrame, channels=("email", "sms"), n: int = 1, **kwa
 
 @pytest.mark.parametrize("order", [[0, 1], [1, 0]])
 def test_the_preference_centre_is_read_whatever_the_row_order(order):
-    rows = pd.DataFrame({"customer_id": [1, 1], "channel": ["email", "sms"], "status": "opt_in",
-                         "preferred_channel": [None, "sms"], "max_contacts_per_month": [None, 0]}).iloc[order]
+    rows = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "channel": ["email", "sms"],
+            "status": "opt_in",
+            "preferred_channel": [None, "sms"],
+            "max_contacts_per_month": [None, 0],
+        }
+    ).iloc[order]
     assert not allowed(rows).any(axis=None), "the own maximum of 0 forbids every contact, on either row order"
     rows = rows.assign(max_contacts_per_month=[None, 2][:: 1 if order == [0, 1] else -1])
     assert allowed(rows).loc[1].to_dict() == {"email": False, "sms": True}, "sms is the chosen channel"
 
 
 def test_the_latest_row_wins_and_undated_or_tied_rows_give_the_strictest_answer():
-    rows = pd.DataFrame({"customer_id": [1, 1, 2, 2, 3, 3, 4, 4, 4],
-                         "channel": "email",
-                         "status": ["opt_out", "opt_in", "opt_in", "opt_out", "opt_in", "opt_out", "opt_out", "opt_in",
-                                    "opt_in"],
-                         "updated_at": ["2024-01-01", "2025-01-01", "2025-06-01", "2025-06-01", "2024-01-01", None,
-                                        "2023-01-01", "2024-01-01", "2025-01-01"]})
+    rows = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3, 3, 4, 4, 4],
+            "channel": "email",
+            "status": ["opt_out", "opt_in", "opt_in", "opt_out", "opt_in", "opt_out", "opt_out", "opt_in", "opt_in"],
+            "updated_at": [
+                "2024-01-01",
+                "2025-01-01",
+                "2025-06-01",
+                "2025-06-01",
+                "2024-01-01",
+                None,
+                "2023-01-01",
+                "2024-01-01",
+                "2025-01-01",
+            ],
+        }
+    )
     resolved = resolve_consents(rows.sample(frac=1, random_state=3))
     assert resolved.channels.set_index("customer_id").status.to_dict() == {
-        1: "opt_in",      # re-subscribed later
-        2: "opt_out",     # same day: the stricter
-        3: "opt_out",     # an undated row may be newer: the stricter
-        4: "opt_in"}      # the latest of three
+        1: "opt_in",  # re-subscribed later
+        2: "opt_out",  # same day: the stricter
+        3: "opt_out",  # an undated row may be newer: the stricter
+        4: "opt_in",
+    }  # the latest of three
     counts = resolved.conflicts.set_index("field").loc["status"]
     assert (counts.by_date, counts.by_restriction) == (2, 2)
     assert "2 settled by the latest updated_at, 2 by the most restrictive value" in resolved.sentences()[0]
 
 
 def test_two_different_preferred_channels_reach_the_customer_on_neither():
-    rows = pd.DataFrame({"customer_id": [1, 1], "channel": ["email", "sms"], "status": "opt_in",
-                         "preferred_channel": ["email", "sms"]})
+    rows = pd.DataFrame(
+        {"customer_id": [1, 1], "channel": ["email", "sms"], "status": "opt_in", "preferred_channel": ["email", "sms"]}
+    )
     assert resolve_consents(rows).preferences.preferred_channel[1] == CONFLICTING_CHOICES
     assert not allowed(rows).any(axis=None)
     dated = rows.assign(updated_at=["2025-01-01", "2025-02-01"])
@@ -87,8 +108,9 @@ def test_a_consent_withdrawal_appended_to_an_export_is_never_lost(tmp_path):
     """The issue's case: 50 e-mail opt-ins, then newer opt-out rows for the same 50 appended."""
     n = 200
     (tmp_path / "customers.csv").write_text("customer_id\n" + "\n".join(str(i) for i in range(1, n + 1)) + "\n")
-    (tmp_path / "transactions.csv").write_text("customer_id,order_date,amount\n" + "\n".join(
-        f"{i},2025-0{i % 9 + 1}-10,{i}.5" for i in range(1, n + 1)) + "\n")
+    (tmp_path / "transactions.csv").write_text(
+        "customer_id,order_date,amount\n" + "\n".join(f"{i},2025-0{i % 9 + 1}-10,{i}.5" for i in range(1, n + 1)) + "\n"
+    )
     lines = [f"{i},email,opt_in,2024-03-01" for i in range(1, n + 1)]
     lines += [f"{i},email,opt_out,2025-11-02" for i in range(1, 51)]
     (tmp_path / "consents.csv").write_text("customer_id,channel,status,updated_at\n" + "\n".join(lines) + "\n")
@@ -106,8 +128,10 @@ def test_a_consent_withdrawal_appended_to_an_export_is_never_lost(tmp_path):
 def test_preferences_stated_on_one_row_reach_every_row_of_the_customer_on_loading(tmp_path):
     (tmp_path / "customers.csv").write_text("customer_id\n1\n2\n")
     (tmp_path / "transactions.csv").write_text("customer_id,order_date,amount\n1,2025-01-10,5\n2,2025-01-11,6\n")
-    (tmp_path / "consents.csv").write_text("customer_id,channel,status,preferred_channel,max_contacts_per_month\n"
-                                           "1,email,opt_in,,\n1,sms,opt_in,sms,0\n2,email,opt_in,,\n")
+    (tmp_path / "consents.csv").write_text(
+        "customer_id,channel,status,preferred_channel,max_contacts_per_month\n"
+        "1,email,opt_in,,\n1,sms,opt_in,sms,0\n2,email,opt_in,,\n"
+    )
     consents = load_tables(tmp_path, latest_date=dt.date(2026, 1, 1)).frame("consents")
     one = consents[consents.customer_id == 1]
     assert one.preferred_channel.tolist() == ["sms", "sms"] and one.max_contacts_per_month.tolist() == [0, 0]
@@ -117,10 +141,11 @@ def test_preferences_stated_on_one_row_reach_every_row_of_the_customer_on_loadin
 # ---------------------------------------------------------------- the property: no plan contacts against the rows
 
 CHANNELS = ["email", "sms", "postal", "phone"]
-ARMS = pd.DataFrame({"arm": [f"{c} · offer" for c in CHANNELS], "channel": CHANNELS,
-                     "cost_per_contact": [0.005, 0.05, 1.0, 3.0]})
+ARMS = pd.DataFrame(
+    {"arm": [f"{c} · offer" for c in CHANNELS], "channel": CHANNELS, "cost_per_contact": [0.005, 0.05, 1.0, 3.0]}
+)
 STRICTER = ["opt_in", "unknown", "opt_out"]
-EXAMPLES = int(os.environ.get("CONSENT_PROPERTY_EXAMPLES", "200"))     # the benchmark runs 10,000
+EXAMPLES = int(os.environ.get("CONSENT_PROPERTY_EXAMPLES", "200"))  # the benchmark runs 10,000
 TALLY = {"examples": 0, "planned_contacts": 0, "forbidden_pairs": 0, "conflicting_rows": 0}
 
 
@@ -136,10 +161,14 @@ def oracle(rows: list[dict], n: int, has_phone: list[bool], recent: dict, pressu
     answer = {}
     for i in range(1, n + 1):
         mine = [r for r in rows if r["customer_id"] == i]
-        chosen = set(_may_be_latest([(r["updated_at"], r["preferred_channel"]) for r in mine
-                                     if r["preferred_channel"] is not None]))
-        own = _may_be_latest([(r["updated_at"], r["max_contacts_per_month"]) for r in mine
-                              if r["max_contacts_per_month"] is not None])
+        chosen = set(
+            _may_be_latest(
+                [(r["updated_at"], r["preferred_channel"]) for r in mine if r["preferred_channel"] is not None]
+            )
+        )
+        own = _may_be_latest(
+            [(r["updated_at"], r["max_contacts_per_month"]) for r in mine if r["max_contacts_per_month"] is not None]
+        )
         cap = min([np.inf if pressure_cap is None else pressure_cap, *own])
         total = sum(v for (j, _), v in recent.items() if j == i)
         for c in CHANNELS:
@@ -150,7 +179,7 @@ def oracle(rows: list[dict], n: int, has_phone: list[bool], recent: dict, pressu
             ok = status == "opt_in" if rule.regime == "opt_in" else status != "opt_out"
             if c == "phone":
                 listed = _may_be_latest([(r["updated_at"], r["bloctel"]) for r in here if r["bloctel"] is not None])
-                ok &= bool(listed) and not any(listed)        # unknown Bloctel status: not called
+                ok &= bool(listed) and not any(listed)  # unknown Bloctel status: not called
             if rule.needs == "phone":
                 ok &= has_phone[i - 1]
             if pd.notna(rule.max_per_30_days):
@@ -160,22 +189,35 @@ def oracle(rows: list[dict], n: int, has_phone: list[bool], recent: dict, pressu
     return answer
 
 
-DAYS = st.one_of(st.none(), st.sampled_from([dt.date(2025, 1, d) for d in (1, 2, 3)]))   # few days: many ties
+DAYS = st.one_of(st.none(), st.sampled_from([dt.date(2025, 1, d) for d in (1, 2, 3)]))  # few days: many ties
 COLUMNS = ["customer_id", "channel", "status", "updated_at", "bloctel", "preferred_channel", "max_contacts_per_month"]
-ROW = st.fixed_dictionaries({"channel": st.sampled_from(CHANNELS), "status": st.sampled_from(STRICTER),
-                             "updated_at": DAYS, "bloctel": st.one_of(st.none(), st.booleans()),
-                             "preferred_channel": st.one_of(st.none(), st.none(), st.sampled_from(CHANNELS)),
-                             "max_contacts_per_month": st.one_of(st.none(), st.none(), st.integers(0, 3))})
+ROW = st.fixed_dictionaries(
+    {
+        "channel": st.sampled_from(CHANNELS),
+        "status": st.sampled_from(STRICTER),
+        "updated_at": DAYS,
+        "bloctel": st.one_of(st.none(), st.booleans()),
+        "preferred_channel": st.one_of(st.none(), st.none(), st.sampled_from(CHANNELS)),
+        "max_contacts_per_month": st.one_of(st.none(), st.none(), st.integers(0, 3)),
+    }
+)
 
 
 @st.composite
 def consent_cases(draw):
     n = draw(st.integers(1, 8))
     rows = [dict(r, customer_id=draw(st.integers(1, n))) for r in draw(st.lists(ROW, max_size=30))]
-    recent = draw(st.dictionaries(st.tuples(st.integers(1, n), st.sampled_from(CHANNELS)), st.integers(1, 4),
-                                  max_size=6))
-    return (rows, n, draw(st.lists(st.booleans(), min_size=n, max_size=n)), recent,
-            draw(st.one_of(st.none(), st.integers(0, 4))), draw(st.integers(0, 2**32 - 1)))
+    recent = draw(
+        st.dictionaries(st.tuples(st.integers(1, n), st.sampled_from(CHANNELS)), st.integers(1, 4), max_size=6)
+    )
+    return (
+        rows,
+        n,
+        draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        recent,
+        draw(st.one_of(st.none(), st.integers(0, 4))),
+        draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -184,8 +226,10 @@ def test_no_plan_ever_contacts_a_customer_against_their_latest_consent_preferenc
     rows, n, has_phone, recent, pressure_cap, seed = case
     frame = pd.DataFrame(rows, columns=COLUMNS) if rows else None
     customers = people(n).assign(phone=["06" if p else None for p in has_phone])
-    recent_frame = pd.DataFrame([{"customer_id": i, "channel": c, "contacts": v} for (i, c), v in recent.items()],
-                                columns=["customer_id", "channel", "contacts"])
+    recent_frame = pd.DataFrame(
+        [{"customer_id": i, "channel": c, "contacts": v} for (i, c), v in recent.items()],
+        columns=["customer_id", "channel", "contacts"],
+    )
     eligible = ch.eligibility(customers, frame, CHANNELS, ON, RULES, recent_frame, pressure_cap)
     truth = oracle(rows, n, has_phone, recent, pressure_cap)
     assert {k: bool(eligible.at[k]) for k in truth} == truth
@@ -198,7 +242,9 @@ def test_no_plan_ever_contacts_a_customer_against_their_latest_consent_preferenc
     values = pd.DataFrame(rng.gamma(1.0, [0.05, 0.3, 1.2, 3.0], size=(n, 4)), columns=ARMS.arm, index=eligible.index)
     for method in ("exact", "lagrangian"):
         plan = _plan(values, eligible, float(rng.uniform(0.5, 20)), method)
-        assert all(truth[(i, c)] for i, c in zip(plan.customer_id, plan.channel)), "a contact the rows forbid"
+        assert all(truth[(i, c)] for i, c in zip(plan.customer_id, plan.channel, strict=True)), (
+            "a contact the rows forbid"
+        )
         assert plan.customer_id.is_unique
         TALLY["planned_contacts"] += len(plan)
 

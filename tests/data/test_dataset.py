@@ -22,28 +22,31 @@ def load(folder, **kwargs):
     return load_tables(DATA / folder, latest_date=LATEST, **kwargs)
 
 
-@pytest.mark.parametrize("folder, category, file, column", [
-    ("missing_column", "missing_column", "transactions.csv", "amount"),
-    ("wrong_separator", "wrong_separator", "transactions.csv", None),
-    ("unparseable_dates", "not_a_date", "transactions.csv", "order_date"),
-    ("text_in_amounts", "not_a_number", "transactions.csv", "amount"),
-    ("duplicate_order_ids", "duplicate_id", "transactions.csv", "order_id"),
-    ("unknown_customers_in_contacts", "unknown_reference", "contacts.csv", "customer_id"),
-    ("empty_file", "empty_file", "transactions.csv", None),
-    ("header_only", "no_rows", "transactions.csv", None),
-    ("mixed_encodings", "encoding", "transactions.csv", None),
-    ("wrong_encoding_given", "encoding", "transactions.csv", None),
-    ("future_dates", "date_out_of_range", "transactions.csv", "order_date"),
-    ("dates_before_1990", "date_out_of_range", "transactions.csv", "order_date"),
-    ("missing_values", "missing_value", "transactions.csv", "customer_id"),
-    ("unknown_channel", "unknown_value", "consents.csv", "channel"),
-    ("unknown_group", "unknown_value", "contacts.csv", "group"),
-    ("bad_boolean", "not_a_boolean", "contacts.csv", "responded"),
-    ("no_transactions", "missing_table", "no_transactions", None),
-    ("ambiguous_files", "ambiguous_file", "transactions.txt", None),
-    ("bad_mapping", "bad_mapping", "transactions.csv", "Montant TTC"),
-    ("unterminated_quote", "unreadable", "transactions.csv", None),
-])
+@pytest.mark.parametrize(
+    "folder, category, file, column",
+    [
+        ("missing_column", "missing_column", "transactions.csv", "amount"),
+        ("wrong_separator", "wrong_separator", "transactions.csv", None),
+        ("unparseable_dates", "not_a_date", "transactions.csv", "order_date"),
+        ("text_in_amounts", "not_a_number", "transactions.csv", "amount"),
+        ("duplicate_order_ids", "duplicate_id", "transactions.csv", "order_id"),
+        ("unknown_customers_in_contacts", "unknown_reference", "contacts.csv", "customer_id"),
+        ("empty_file", "empty_file", "transactions.csv", None),
+        ("header_only", "no_rows", "transactions.csv", None),
+        ("mixed_encodings", "encoding", "transactions.csv", None),
+        ("wrong_encoding_given", "encoding", "transactions.csv", None),
+        ("future_dates", "date_out_of_range", "transactions.csv", "order_date"),
+        ("dates_before_1990", "date_out_of_range", "transactions.csv", "order_date"),
+        ("missing_values", "missing_value", "transactions.csv", "customer_id"),
+        ("unknown_channel", "unknown_value", "consents.csv", "channel"),
+        ("unknown_group", "unknown_value", "contacts.csv", "group"),
+        ("bad_boolean", "not_a_boolean", "contacts.csv", "responded"),
+        ("no_transactions", "missing_table", "no_transactions", None),
+        ("ambiguous_files", "ambiguous_file", "transactions.txt", None),
+        ("bad_mapping", "bad_mapping", "transactions.csv", "Montant TTC"),
+        ("unterminated_quote", "unreadable", "transactions.csv", None),
+    ],
+)
 def test_a_broken_export_is_refused_naming_the_file_and_column(folder, category, file, column):
     with pytest.raises(DataContractError) as info:
         load(f"broken/{folder}")
@@ -112,15 +115,20 @@ def test_rows_within_the_tolerance_are_excluded_counted_and_reported():
 def test_an_exact_duplicate_row_is_excluded_and_a_conflicting_key_kept_once(tmp_path):
     rows = [f"{i},{i % 7 + 1},2024-01-{i % 28 + 1:02d},{i}.5" for i in range(1, 201)]
     (tmp_path / "transactions.csv").write_text("order_id,customer_id,order_date,amount\n" + "\n".join(rows + rows[:1]))
-    (tmp_path / "customers.csv").write_text("customer_id,city\n" + "\n".join(f"{c},Lyon" for c in range(1, 8))
-                                            + "\n3,Paris\n" + "\n".join(f"{c},Nantes" for c in range(8, 200)))
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,city\n"
+        + "\n".join(f"{c},Lyon" for c in range(1, 8))
+        + "\n3,Paris\n"
+        + "\n".join(f"{c},Nantes" for c in range(8, 200))
+    )
     data = load_tables(tmp_path, latest_date=LATEST)
     assert data.report.tables["transactions"].excluded == {"exact duplicate of an earlier row": 1}
     assert data.report.tables["transactions"].rows_kept == 200
     customers = data.frame("customers").set_index("customer_id")
     assert customers.loc[3, "city"] == "Lyon", "the first row of a repeated key is kept"
-    assert data.report.tables["customers"].excluded == {"customer_id repeated with different values "
-                                                        "(the first row is kept)": 1}
+    assert data.report.tables["customers"].excluded == {
+        "customer_id repeated with different values (the first row is kept)": 1
+    }
 
 
 def test_explicit_reader_options_override_detection():
@@ -143,6 +151,7 @@ def test_ambiguous_day_month_order_is_assumed_from_the_conventions_and_said(tmp_
 def test_original_files_are_never_modified():
     def digest():
         return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in DATA.rglob("*") if p.is_file()}
+
     before = digest()
     for folder in [p for p in DATA.iterdir() if p.is_dir() and p.name != "broken"] + list((DATA / "broken").iterdir()):
         try:
@@ -173,15 +182,20 @@ def test_pseudonymisation_replaces_direct_identifiers_with_stable_salted_hashes(
 def test_a_world_written_as_french_excel_csv_loads_back_equal(small_world, tmp_path):
     """Round trip: every contract table written the French Excel way (';', decimal comma, cp1252,
     dd/mm/yyyy, French column names for transactions) and loaded back with a mapping."""
-    french = {"customer_id": "N° client", "order_date": "Date commande", "amount": "Montant TTC",
-              "category": "Catégorie"}
+    french = {
+        "customer_id": "N° client",
+        "order_date": "Date commande",
+        "amount": "Montant TTC",
+        "category": "Catégorie",
+    }
     tables = {}
     for name in ("transactions", "customers", "consents", "campaigns", "contacts", "products"):
         df = small_world.table(name)
         tables[name] = df
         out = df.rename(columns=french) if name == "transactions" else df
-        out.to_csv(tmp_path / f"{name}.csv", sep=";", decimal=",", encoding="cp1252", index=False,
-                   date_format="%d/%m/%Y")
+        out.to_csv(
+            tmp_path / f"{name}.csv", sep=";", decimal=",", encoding="cp1252", index=False, date_format="%d/%m/%Y"
+        )
     mapping = {"tables": {"transactions": {"columns": {v: k for k, v in french.items()}}}}
     data = load_tables(tmp_path, mapping=mapping, latest_date=dt.date(2025, 12, 31))
     for name, original in tables.items():
@@ -216,7 +230,7 @@ def _deny(monkeypatch, denied: Path) -> None:
 def test_a_folder_or_file_we_may_not_read_is_refused_as_unreadable_naming_it(tmp_path, monkeypatch, denied):
     (tmp_path / "transactions.csv").write_bytes((DATA / "clean_bom" / "transactions.csv").read_bytes())
     (tmp_path / "mapping.yml").write_text("options: {max_excluded_share: 0.05}\n")
-    load_tables(tmp_path, latest_date=LATEST)          # readable: it loads
+    load_tables(tmp_path, latest_date=LATEST)  # readable: it loads
     _deny(monkeypatch, tmp_path / denied)
     with pytest.raises(DataContractError) as info:
         load_tables(tmp_path, latest_date=LATEST)

@@ -14,46 +14,64 @@ DATA = Path(__file__).parents[1] / "exports"
 LATEST = dt.date(2026, 1, 1)
 
 
-@pytest.mark.parametrize("mapping_yml, message", [
-    ("- tables\n", "must be a mapping with 'tables' and 'options', got a list ['tables']"),
-    ("tables: [transactions]\n", "tables must be a mapping {table: {file, columns, read, values}}, got a list"),
-    ("tables: {orders: {}}\n", "tables: unknown key(s) ['orders']"),
-    ("tables: {transactions: [amount]}\n", "tables.transactions must be a mapping, got a list ['amount']"),
-    ("tables: {transactions: {file: 12}}\n", "tables.transactions.file must be the name of a file"),
-    ("tables: {transactions: {columns: [Montant, amount]}}\n",
-     "tables.transactions.columns must be a mapping {file column: contract column}"),
-    ("tables: {transactions: {columns: {Montant: [amount]}}}\n",
-     "'Montant' maps onto a list ['amount'], which is not a column of transactions"),
-    ("tables: {transactions: {read: [sep, ';']}}\n", "tables.transactions.read must be a mapping"),
-    ("tables: {transactions: {read: {sep: ';;'}}}\n", "read.sep must be one character"),
-    ("tables: {transactions: {read: {sep: '\\t'}}}\n", "read.sep must be one character"),   # YAML: backslash, t
-    ("tables: {transactions: {read: {decimal: ';'}}}\n", "read.decimal must be '.' or ',', got the text ';'"),
-    ("tables: {transactions: {read: {encoding: utf-9}}}\n",
-     "read.encoding must be a text encoding Python knows, such as utf-8, cp1252, latin-1 or utf-16, got the text "
-     "'utf-9'"),
-    ("tables: {transactions: {read: {encoding: base64}}}\n", "read.encoding must be a text encoding"),
-    ("tables: {transactions: {read: {date_format: dd/mm/yyyy}}}\n", "read.date_format must be a format such as"),
-    ("tables: {transactions: {read: {date_format: '%d/%m/%Q'}}}\n", "read.date_format must be a format such as"),
-    ("tables: {transactions: {read: {sheet: -1}}}\n", "read.sheet must be a sheet name or its position"),
-    ("tables: {campaigns: {values: {channel: [Courrier, postal]}}}\n",
-     "tables.campaigns.values.channel must be a mapping {file value: contract value}"),
-    ("tables: {campaigns: {values: {channel: {Courrier: postale}}}}\n",
-     "'Courrier' maps onto the text 'postale'; accepted: email, sms, postal, phone, push"),
-    ("tables: {contacts: {values: {responded: {peut-etre: maybe}}}}\n", "accepted: true, t, 1, yes"),
-    ("tables: {contacts: {values: {revenue: {x: 1}}}}\n", "values: unknown key(s) ['revenue']"),
-    ("options: [pseudonymise]\n", "options must be a mapping, got a list"),
-    ("options: {max_excluded_share: one percent}\n",
-     "options.max_excluded_share must be a number from 0 to 1 (0.01 for 1%), got the text 'one percent'"),
-    ("options: {max_excluded_share: 5}\n", "options.max_excluded_share must be a number from 0 to 1"),
-    ("options: {max_excluded_share: true}\n", "options.max_excluded_share must be a number from 0 to 1"),
-    ("options: {latest_date: 31/12/2025}\n",
-     "options.latest_date must be a date YYYY-MM-DD (e.g. 2025-12-31), got the text '31/12/2025'"),
-    ("options: {pseudonymise: 'yes please', salt: s}\n", "options.pseudonymise must be true or false"),
-    ("options: {pseudonymise: true, salt: 12345}\n", "options.salt must be a secret text (quote it in YAML)"),
-])
-def test_a_bad_mapping_is_refused_before_any_data_is_read_naming_the_key_and_what_is_accepted(tmp_path, mapping_yml,
-                                                                                             message):
-    (tmp_path / "transactions.csv").write_bytes(b"")     # would be refused as empty, were it read
+@pytest.mark.parametrize(
+    "mapping_yml, message",
+    [
+        ("- tables\n", "must be a mapping with 'tables' and 'options', got a list ['tables']"),
+        ("tables: [transactions]\n", "tables must be a mapping {table: {file, columns, read, values}}, got a list"),
+        ("tables: {orders: {}}\n", "tables: unknown key(s) ['orders']"),
+        ("tables: {transactions: [amount]}\n", "tables.transactions must be a mapping, got a list ['amount']"),
+        ("tables: {transactions: {file: 12}}\n", "tables.transactions.file must be the name of a file"),
+        (
+            "tables: {transactions: {columns: [Montant, amount]}}\n",
+            "tables.transactions.columns must be a mapping {file column: contract column}",
+        ),
+        (
+            "tables: {transactions: {columns: {Montant: [amount]}}}\n",
+            "'Montant' maps onto a list ['amount'], which is not a column of transactions",
+        ),
+        ("tables: {transactions: {read: [sep, ';']}}\n", "tables.transactions.read must be a mapping"),
+        ("tables: {transactions: {read: {sep: ';;'}}}\n", "read.sep must be one character"),
+        ("tables: {transactions: {read: {sep: '\\t'}}}\n", "read.sep must be one character"),  # YAML: backslash, t
+        ("tables: {transactions: {read: {decimal: ';'}}}\n", "read.decimal must be '.' or ',', got the text ';'"),
+        (
+            "tables: {transactions: {read: {encoding: utf-9}}}\n",
+            "read.encoding must be a text encoding Python knows, such as utf-8, cp1252, latin-1 or utf-16, "
+            "got the text 'utf-9'",
+        ),
+        ("tables: {transactions: {read: {encoding: base64}}}\n", "read.encoding must be a text encoding"),
+        ("tables: {transactions: {read: {date_format: dd/mm/yyyy}}}\n", "read.date_format must be a format such as"),
+        ("tables: {transactions: {read: {date_format: '%d/%m/%Q'}}}\n", "read.date_format must be a format such as"),
+        ("tables: {transactions: {read: {sheet: -1}}}\n", "read.sheet must be a sheet name or its position"),
+        (
+            "tables: {campaigns: {values: {channel: [Courrier, postal]}}}\n",
+            "tables.campaigns.values.channel must be a mapping {file value: contract value}",
+        ),
+        (
+            "tables: {campaigns: {values: {channel: {Courrier: postale}}}}\n",
+            "'Courrier' maps onto the text 'postale'; accepted: email, sms, postal, phone, push",
+        ),
+        ("tables: {contacts: {values: {responded: {peut-etre: maybe}}}}\n", "accepted: true, t, 1, yes"),
+        ("tables: {contacts: {values: {revenue: {x: 1}}}}\n", "values: unknown key(s) ['revenue']"),
+        ("options: [pseudonymise]\n", "options must be a mapping, got a list"),
+        (
+            "options: {max_excluded_share: one percent}\n",
+            "options.max_excluded_share must be a number from 0 to 1 (0.01 for 1%), got the text 'one percent'",
+        ),
+        ("options: {max_excluded_share: 5}\n", "options.max_excluded_share must be a number from 0 to 1"),
+        ("options: {max_excluded_share: true}\n", "options.max_excluded_share must be a number from 0 to 1"),
+        (
+            "options: {latest_date: 31/12/2025}\n",
+            "options.latest_date must be a date YYYY-MM-DD (e.g. 2025-12-31), got the text '31/12/2025'",
+        ),
+        ("options: {pseudonymise: 'yes please', salt: s}\n", "options.pseudonymise must be true or false"),
+        ("options: {pseudonymise: true, salt: 12345}\n", "options.salt must be a secret text (quote it in YAML)"),
+    ],
+)
+def test_a_bad_mapping_is_refused_before_any_data_is_read_naming_the_key_and_what_is_accepted(
+    tmp_path, mapping_yml, message
+):
+    (tmp_path / "transactions.csv").write_bytes(b"")  # would be refused as empty, were it read
     (tmp_path / "mapping.yml").write_text(mapping_yml)
     with pytest.raises(DataContractError) as info:
         load_tables(tmp_path, latest_date=LATEST)
@@ -64,15 +82,24 @@ def test_a_bad_mapping_is_refused_before_any_data_is_read_naming_the_key_and_wha
 
 
 def test_mapping_options_in_their_domain_are_accepted():
-    spec, _ = read_mapping(DATA, {"tables": {"transactions": {"read": {"sep": "\t", "decimal": ",", "encoding": "Latin-1",
-                                                                       "date_format": "%-d/%-m/%Y %H:%M"}},
-                                             "contacts": {"values": {"responded": {"oui": True, "non": "N"}}},
-                                             "campaigns": {"values": {"channel": {"Courrier": "Postal"}}}},
-                                  "options": {"max_excluded_share": 1, "latest_date": "2025-12-31"}})
+    spec, _ = read_mapping(
+        DATA,
+        {
+            "tables": {
+                "transactions": {
+                    "read": {"sep": "\t", "decimal": ",", "encoding": "Latin-1", "date_format": "%-d/%-m/%Y %H:%M"}
+                },
+                "contacts": {"values": {"responded": {"oui": True, "non": "N"}}},
+                "campaigns": {"values": {"channel": {"Courrier": "Postal"}}},
+            },
+            "options": {"max_excluded_share": 1, "latest_date": "2025-12-31"},
+        },
+    )
     assert spec.tables["transactions"].read["sep"] == "\t" and spec.max_excluded_share == 1.0
     assert spec.latest_date == dt.date(2025, 12, 31)
     for latest in (dt.date(2025, 12, 31), dt.datetime(2025, 12, 31, 23, 59)):
         assert read_mapping(DATA, {"options": {"latest_date": latest}})[0].latest_date == dt.date(2025, 12, 31)
-    assert read_mapping(DATA, {"options": {"max_excluded_share": None, "latest_date": None}})[0].max_excluded_share \
-        == 0.01, "an empty option keeps its default"
+    assert (
+        read_mapping(DATA, {"options": {"max_excluded_share": None, "latest_date": None}})[0].max_excluded_share == 0.01
+    ), "an empty option keeps its default"
     assert read_mapping(DATA, "")[1] == "none", "no mapping (a notebook's default parameter)"

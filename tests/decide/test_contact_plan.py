@@ -14,8 +14,13 @@ from hypothesis import strategies as st
 from helpers.decide import contact_plan as ch
 
 CHANNELS = ["email", "sms", "postal", "phone"]
-ARMS = pd.DataFrame({"arm": ["email · a", "sms · b", "postal · c", "phone · d"], "channel": CHANNELS,
-                     "cost_per_contact": [0.005, 0.05, 1.0, 3.0]})
+ARMS = pd.DataFrame(
+    {
+        "arm": ["email · a", "sms · b", "postal · c", "phone · d"],
+        "channel": CHANNELS,
+        "cost_per_contact": [0.005, 0.05, 1.0, 3.0],
+    }
+)
 
 
 def instance(seed: int, n: int = 60, eligible_share: float = 0.6):
@@ -28,20 +33,21 @@ def instance(seed: int, n: int = 60, eligible_share: float = 0.6):
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), budget=st.floats(0.5, 80), phone_cap=st.integers(0, 12),
-       reach=st.integers(0, 6))
-@example(seed=4, budget=1.0, phone_cap=1, reach=3)   # found by hypothesis: reach kept on expensive arms
+@given(seed=st.integers(0, 10_000), budget=st.floats(0.5, 80), phone_cap=st.integers(0, 12), reach=st.integers(0, 6))
+@example(seed=4, budget=1.0, phone_cap=1, reach=3)  # found by hypothesis: reach kept on expensive arms
 def test_plans_keep_every_hard_constraint_and_the_lagrangian_stays_within_its_gap(seed, budget, phone_cap, reach):
     values, eligible, segments = instance(seed)
     kwargs = dict(budget=budget, capacities={"phone": phone_cap}, segments=segments, min_reach={"new": reach})
     try:
         exact, exact_diag = ch.optimise_contact_plan(values, ARMS, eligible, method="exact", **kwargs)
     except ch.PlanInputError:
-        return                                          # an infeasible draw is refused, not planned
+        return  # an infeasible draw is refused, not planned
     plan, diag = ch.optimise_contact_plan(values, ARMS, eligible, method="lagrangian", **kwargs)
     for p in (plan, exact):
         allowed = eligible.stack()
-        assert allowed.loc[list(zip(p.customer_id, p.channel))].all(), "contact without consent or legal basis"
+        assert allowed.loc[list(zip(p.customer_id, p.channel, strict=True))].all(), (
+            "contact without consent or legal basis"
+        )
         assert p.cost.sum() <= budget + 1e-6 and (p.channel == "phone").sum() <= phone_cap
         assert p.customer_id.is_unique, "at most one offer per customer"
         assert (segments.loc[p.customer_id] == "new").sum() >= reach
@@ -60,32 +66,43 @@ def test_shadow_prices_agree_and_more_budget_never_hurts():
     assert frontier.incremental_margin.is_monotonic_increasing and frontier.budget_price.is_monotonic_decreasing
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(budget=-5), "budget must be a number >= 0"),
-    (dict(arms=ARMS.assign(cost_per_contact=[0.005, -0.05, 1.0, 3.0])), "cost_per_contact must be a number >= 0"),
-    (dict(eligible=False), "no customer may be contacted"),
-    (dict(capacities={"fax": 3}), "capacities name channel"),
-    (dict(min_reach={"new": 10_000}), "needs at least 10000 contacts but only"),
-    (dict(budget=0.0, min_reach={"new": 5}), "budget is 0.00 EUR"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(budget=-5), "budget must be a number >= 0"),
+        (dict(arms=ARMS.assign(cost_per_contact=[0.005, -0.05, 1.0, 3.0])), "cost_per_contact must be a number >= 0"),
+        (dict(eligible=False), "no customer may be contacted"),
+        (dict(capacities={"fax": 3}), "capacities name channel"),
+        (dict(min_reach={"new": 10_000}), "needs at least 10000 contacts but only"),
+        (dict(budget=0.0, min_reach={"new": 5}), "budget is 0.00 EUR"),
+    ],
+)
 def test_infeasible_or_degenerate_inputs_get_a_clear_message(change, message):
     values, eligible, segments = instance(2)
     eligible = eligible & change.get("eligible", True)
     with pytest.raises(ch.PlanInputError, match=message):
-        ch.optimise_contact_plan(values, change.get("arms", ARMS), eligible, budget=change.get("budget", 10.0),
-                                 capacities=change.get("capacities"), segments=segments,
-                                 min_reach=change.get("min_reach"))
+        ch.optimise_contact_plan(
+            values,
+            change.get("arms", ARMS),
+            eligible,
+            budget=change.get("budget", 10.0),
+            capacities=change.get("capacities"),
+            segments=segments,
+            min_reach=change.get("min_reach"),
+        )
 
 
 def test_a_zero_budget_plans_only_free_contacts_and_says_so():
     values, eligible, _ = instance(3)
-    plan, diag = ch.optimise_contact_plan(values, ARMS.assign(cost_per_contact=[0.0, 0.05, 1.0, 3.0]), eligible, budget=0)
+    plan, diag = ch.optimise_contact_plan(
+        values, ARMS.assign(cost_per_contact=[0.0, 0.05, 1.0, 3.0]), eligible, budget=0
+    )
     assert set(plan.channel) <= {"email"} and "budget is 0" in diag.message
 
 
 def test_when_the_exact_solver_fails_the_lagrangian_plan_is_taken_and_the_reason_given(monkeypatch):
     values, eligible, _ = instance(5)
-    monkeypatch.setattr(sys, "executable", "/bin/false")        # the solver's process exits with 1
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the solver's process exits with 1
     plan, diag = ch.optimise_contact_plan(values, ARMS, eligible, budget=20.0)
     assert diag.method.startswith("Lagrangian") and len(plan) > 0
     assert "exact solver's process failed (exit code 1): Lagrangian plan instead" in diag.message
@@ -98,8 +115,9 @@ def test_rules_are_data_and_the_august_2026_phone_change_applies_to_prospects():
     assert ch.rules_on(rules, before, "prospect").loc["phone", "regime"] == "opt_out"
     assert ch.rules_on(rules, after, "prospect").loc["phone", "regime"] == "opt_in"
     assert ch.rules_on(rules, after, "customer").loc["phone", "regime"] == "opt_out"
-    customers = pd.DataFrame({"customer_id": [1, 2], "is_prospect": [False, True], "phone": ["06", "07"],
-                              "has_app": [False, False]})
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2], "is_prospect": [False, True], "phone": ["06", "07"], "has_app": [False, False]}
+    )
     consents = pd.DataFrame({"customer_id": [1, 2], "channel": "phone", "status": "unknown", "bloctel": False})
     assert ch.eligibility(customers, consents, ["phone"], before, rules).phone.tolist() == [True, True]
     assert ch.eligibility(customers, consents, ["phone"], after, rules).phone.tolist() == [True, False]
@@ -108,21 +126,37 @@ def test_rules_are_data_and_the_august_2026_phone_change_applies_to_prospects():
 def test_legal_and_house_caps_count_recent_contacts():
     rules = ch.channel_rules()
     customers = pd.DataFrame({"customer_id": [1, 2, 3], "phone": ["06"] * 3, "has_app": False})
-    consents = pd.DataFrame({"customer_id": [1, 2, 3], "channel": "phone", "status": "unknown", "bloctel": False,
-                             "max_contacts_per_month": [np.nan, np.nan, 2]})
+    consents = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "channel": "phone",
+            "status": "unknown",
+            "bloctel": False,
+            "max_contacts_per_month": [np.nan, np.nan, 2],
+        }
+    )
     recent = pd.DataFrame({"customer_id": [1, 2, 3], "channel": "phone", "contacts": [4, 3, 2]})
     allowed = ch.eligibility(customers, consents, ["phone"], dt.date(2026, 1, 5), rules, recent).phone
     assert allowed.tolist() == [False, True, False], "4 calls in 30 days is the legal maximum; 2 is customer 3's own"
-    assert ch.eligibility(customers, None, ["phone", "postal", "email"], dt.date(2026, 1, 5), rules).to_numpy().tolist() \
-        == [[False, True, False]] * 3, "without consents: strict default"
+    assert (
+        ch.eligibility(customers, None, ["phone", "postal", "email"], dt.date(2026, 1, 5), rules).to_numpy().tolist()
+        == [[False, True, False]] * 3
+    ), "without consents: strict default"
 
 
 def test_eligibility_never_allows_what_the_world_refuses(small_world):
     customers = small_world.table("customers")
     rules = ch.channel_rules()
     recent = ch.recent_contacts(small_world.table("contacts"), small_world.table("campaigns"), dt.date(2026, 1, 1))
-    ours = ch.eligibility(customers, small_world.table("consents"), list(small_world.spec["channels"]),
-                          dt.date(2026, 1, 1), rules, recent, pressure_cap=4)
+    ours = ch.eligibility(
+        customers,
+        small_world.table("consents"),
+        list(small_world.spec["channels"]),
+        dt.date(2026, 1, 1),
+        rules,
+        recent,
+        pressure_cap=4,
+    )
     world = small_world.eligibility()
     buyers = customers.customer_id[~customers.is_prospect]
     assert not (ours.loc[buyers] & ~world.loc[buyers, ours.columns]).any().any()
@@ -131,11 +165,18 @@ def test_eligibility_never_allows_what_the_world_refuses(small_world):
 
 def test_values_supplied_by_the_analyst_are_read_and_checked(tmp_path):
     path = tmp_path / "values.csv"
-    pd.DataFrame({"customer_id": [1, 1, 2], "arm": ["email · a", "phone · d", "sms · b"],
-                  "expected_incremental_margin": [0.4, 5.0, 1.0]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "arm": ["email · a", "phone · d", "sms · b"],
+            "expected_incremental_margin": [0.4, 5.0, 1.0],
+        }
+    ).to_csv(path, index=False)
     values = ch.read_values(path, ARMS)
     assert values.loc[1, "phone · d"] == 5.0 and values.loc[2, "email · a"] == -np.inf, "a missing pair is not worth it"
-    pd.DataFrame({"customer_id": [1], "arm": ["fax · z"], "expected_incremental_margin": [1.0]}).to_csv(path, index=False)
+    pd.DataFrame({"customer_id": [1], "arm": ["fax · z"], "expected_incremental_margin": [1.0]}).to_csv(
+        path, index=False
+    )
     with pytest.raises(ch.PlanInputError, match="not in the campaign history"):
         ch.read_values(path, ARMS)
     pd.DataFrame({"customer_id": [1], "value": [1.0]}).to_csv(path, index=False)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.models import clv
 from helpers.decide.automation import newsletter_calendar
 from helpers.decide.triggers import TriggerRuleError, event_days, load_rules, schedule, uniform_draws
+from helpers.models import clv
 
 OFFERS = ("discount_10", "free_shipping", "new_collection")
 RULES = """
@@ -35,13 +35,18 @@ def _orders(*rows):
 
 
 CALENDAR = _orders(
-    (1, "2025-01-10", "fashion"), (1, "2025-02-01", "home"),            # new in January, then a home purchase
-    (2, "2024-10-01", "fashion"), (2, "2024-10-31", "fashion"),         # every 30 days, then silence
-    (3, "2024-12-20", "home"),                                          # no e-mail consent
-    (4, "2025-01-05", "fashion"), (4, "2025-03-20", "home"),            # welcome, then a home purchase too late
+    (1, "2025-01-10", "fashion"),
+    (1, "2025-02-01", "home"),  # new in January, then a home purchase
+    (2, "2024-10-01", "fashion"),
+    (2, "2024-10-31", "fashion"),  # every 30 days, then silence
+    (3, "2024-12-20", "home"),  # no e-mail consent
+    (4, "2025-01-05", "fashion"),
+    (4, "2025-03-20", "home"),  # welcome, then a home purchase too late
 )
-ELIGIBLE = pd.DataFrame({"email": [True, True, False, True], "sms": True, "postal": True, "phone": False,
-                         "push": False}, index=pd.Index([1, 2, 3, 4], name="customer_id"))
+ELIGIBLE = pd.DataFrame(
+    {"email": [True, True, False, True], "sms": True, "postal": True, "phone": False, "push": False},
+    index=pd.Index([1, 2, 3, 4], name="customer_id"),
+)
 
 
 def _sent(fires):
@@ -51,13 +56,13 @@ def _sent(fires):
 def test_each_rule_fires_exactly_when_it_should_after_its_delay(tmp_path):
     fires = schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1)
     assert _sent(fires) == {
-        (1, "welcome", "2025-01-12", "sent"),                 # first purchase 10 Jan + 2 days
+        (1, "welcome", "2025-01-12", "sent"),  # first purchase 10 Jan + 2 days
         (4, "welcome", "2025-01-07", "sent"),
-        (1, "cross_sell_home", "2025-02-15", "sent"),         # home purchase 1 Feb + 14 days
-        (3, "cross_sell_home", "2025-01-03", "no_consent"),   # 20 Dec + 14 days, but no e-mail consent
-        (2, "lapsed_90", "2025-01-29", "sent"),               # 31 Oct + 90 days
-        (3, "lapsed_90", "2025-03-20", "sent"),               # 20 Dec + 90 days
-        (1, "late_for_them", "2025-03-17", "sent"),           # usual gap 22 days: 1 Feb + max(30, 2 x 22)
+        (1, "cross_sell_home", "2025-02-15", "sent"),  # home purchase 1 Feb + 14 days
+        (3, "cross_sell_home", "2025-01-03", "no_consent"),  # 20 Dec + 14 days, but no e-mail consent
+        (2, "lapsed_90", "2025-01-29", "sent"),  # 31 Oct + 90 days
+        (3, "lapsed_90", "2025-03-20", "sent"),  # 20 Dec + 90 days
+        (1, "late_for_them", "2025-03-17", "sent"),  # usual gap 22 days: 1 Feb + max(30, 2 x 22)
     }
     # Customer 2 is late for them on 31 Oct + max(30, 2 x 30) = 30 Dec, before the period; customer 4's
     # home purchase on 20 Mar + 14 days falls after it.
@@ -66,13 +71,18 @@ def test_each_rule_fires_exactly_when_it_should_after_its_delay(tmp_path):
 def test_a_delayed_message_counts_events_before_the_period(tmp_path):
     fires = schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, dt.date(2024, 12, 31), END, seed=1)
     assert (2, "late_for_them", "2024-12-31", "sent") not in _sent(fires)
-    assert {(2, "late_for_them", "2024-12-30", "sent")} & _sent(schedule(_rules(tmp_path), CALENDAR, ELIGIBLE,
-                                                                         dt.date(2024, 12, 30), END, seed=1))
+    assert {(2, "late_for_them", "2024-12-30", "sent")} & _sent(
+        schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, dt.date(2024, 12, 30), END, seed=1)
+    )
 
 
 def test_holdout_is_drawn_per_customer_and_rule_and_never_sent(tmp_path):
-    rules = _rules(tmp_path, RULES.replace("channel: postal, offer: discount_10, holdout: 0",
-                                           "channel: postal, offer: discount_10, holdout: 0.5"))
+    rules = _rules(
+        tmp_path,
+        RULES.replace(
+            "channel: postal, offer: discount_10, holdout: 0", "channel: postal, offer: discount_10, holdout: 0.5"
+        ),
+    )
     many = pd.concat([_orders((c, "2024-10-15", "fashion")) for c in range(1, 401)], ignore_index=True)
     eligible = pd.DataFrame({"postal": True, "email": True, "sms": True}, index=pd.Index(range(1, 401)))
     fires = schedule(rules, many, eligible, START, END, seed=7).query("rule == 'lapsed_90'")
@@ -89,19 +99,25 @@ def test_the_shared_cap_counts_campaigns_and_earlier_rules(tmp_path):
     campaigns = pd.DataFrame({"customer_id": [1, 1], "day": pd.to_datetime(["2025-01-05", "2025-01-25"])})
     fires = schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns)
     status = {(r.customer_id, r.rule): r.status for r in fires.itertuples()}
-    assert status[(1, "welcome")] == "sent"           # 5 Jan, 12 Jan, 25 Jan: three in 30 days, the cap
+    assert status[(1, "welcome")] == "sent"  # 5 Jan, 12 Jan, 25 Jan: three in 30 days, the cap
     one = _rules(tmp_path, RULES.replace("cap: {contacts: 3, days: 30}", "cap: {contacts: 2, days: 30}"))
     capped = schedule(one, CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns)
     assert capped.set_index(["customer_id", "rule"]).status[(1, "welcome")] == "capped"
     for cap, table in ((3, fires), (2, capped)):
-        sent = pd.concat([campaigns, table[table.status == "sent"].rename(columns={"send_day": "day"})[["customer_id", "day"]]])
+        sent = pd.concat(
+            [campaigns, table[table.status == "sent"].rename(columns={"send_day": "day"})[["customer_id", "day"]]]
+        )
         for _, days in sent.groupby("customer_id").day:
             d = np.sort(days.values.astype("datetime64[D]").astype(int))
-            assert max(np.searchsorted(d, d + 30, side="left") - np.arange(len(d))) <= cap, "no 30-day window over the cap"
+            assert max(np.searchsorted(d, d + 30, side="left") - np.arange(len(d))) <= cap, (
+                "no 30-day window over the cap"
+            )
 
 
 def test_cooldown_keeps_one_message_per_rule_and_customer(tmp_path):
-    rules = _rules(tmp_path, RULES.replace("delay_days: 14, channel: email", "delay_days: 0, cooldown_days: 30, channel: email"))
+    rules = _rules(
+        tmp_path, RULES.replace("delay_days: 14, channel: email", "delay_days: 0, cooldown_days: 30, channel: email")
+    )
     orders = _orders((1, "2025-01-02", "home"), (1, "2025-01-20", "home"), (1, "2025-02-10", "home"))
     fires = schedule(rules, orders, ELIGIBLE, START, END, seed=1).query("rule == 'cross_sell_home'")
     assert fires.status.tolist() == ["sent", "cooldown", "sent"]
@@ -109,8 +125,9 @@ def test_cooldown_keeps_one_message_per_rule_and_customer(tmp_path):
 
 def test_p_alive_rule_fires_on_the_first_day_below_the_threshold():
     params = (0.3, 8.0, 1.0, 4.0)
-    orders = _orders((1, "2024-01-01", "home"), (1, "2024-02-01", "home"), (1, "2024-03-15", "home"),
-                     (2, "2024-06-01", "home"))
+    orders = _orders(
+        (1, "2024-01-01", "home"), (1, "2024-02-01", "home"), (1, "2024-03-15", "home"), (2, "2024-06-01", "home")
+    )
     rule = load_rules_from_text("""
 rules: [{name: fading, event: p_alive_below, threshold: 0.5, channel: postal, offer: discount_10}]""").rules[0]
     found = event_days(rule, orders, dt.date(2024, 1, 1), dt.date(2026, 12, 31), params)
@@ -120,31 +137,46 @@ rules: [{name: fading, event: p_alive_below, threshold: 0.5, channel: postal, of
 
     def alive(on):
         return clv.p_alive(params, 2, (last - first).days / 7, (on - first).days / 7)
+
     assert alive(day) < 0.5 <= alive(day - pd.Timedelta(days=1))
 
 
 def load_rules_from_text(text, tmp=None):
     import tempfile
     from pathlib import Path
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "triggers_x.yml"
         path.write_text(text)
         return load_rules(path, OFFERS)
 
 
-@pytest.mark.parametrize("rule, fault", [
-    ("{name: a, event: moon_phase, channel: email, offer: discount_10}", "rule 'a' (#1), field 'event': unknown event"),
-    ("{name: b, event: first_purchase, channel: pigeon, offer: discount_10}", "rule 'b' (#1), field 'channel'"),
-    ("{name: c, event: first_purchase, channel: email, offer: free_lunch}", "rule 'c' (#1), field 'offer'"),
-    ("{name: d, event: first_purchase, delay_days: -3, channel: email, offer: discount_10}",
-     "rule 'd' (#1), field 'delay_days': must be a whole number of days >= 0, got -3"),
-    ("{name: e, event: days_since_purchase, channel: email, offer: discount_10}", "rule 'e' (#1), field 'days': missing"),
-    ("{name: f, event: p_alive_below, threshold: 1.5, channel: email, offer: discount_10}", "field 'threshold'"),
-    ("{name: g, event: first_purchase, channel: email, offer: discount_10, holdout: 1}", "field 'holdout'"),
-    ("{name: h, event: first_purchase, days: 3, channel: email, offer: discount_10}",
-     "field 'days': not a field of a 'first_purchase' rule"),
-    ("{event: first_purchase, channel: email, offer: discount_10}", "rule '#1' (#1), field 'name': missing"),
-])
+@pytest.mark.parametrize(
+    "rule, fault",
+    [
+        (
+            "{name: a, event: moon_phase, channel: email, offer: discount_10}",
+            "rule 'a' (#1), field 'event': unknown event",
+        ),
+        ("{name: b, event: first_purchase, channel: pigeon, offer: discount_10}", "rule 'b' (#1), field 'channel'"),
+        ("{name: c, event: first_purchase, channel: email, offer: free_lunch}", "rule 'c' (#1), field 'offer'"),
+        (
+            "{name: d, event: first_purchase, delay_days: -3, channel: email, offer: discount_10}",
+            "rule 'd' (#1), field 'delay_days': must be a whole number of days >= 0, got -3",
+        ),
+        (
+            "{name: e, event: days_since_purchase, channel: email, offer: discount_10}",
+            "rule 'e' (#1), field 'days': missing",
+        ),
+        ("{name: f, event: p_alive_below, threshold: 1.5, channel: email, offer: discount_10}", "field 'threshold'"),
+        ("{name: g, event: first_purchase, channel: email, offer: discount_10, holdout: 1}", "field 'holdout'"),
+        (
+            "{name: h, event: first_purchase, days: 3, channel: email, offer: discount_10}",
+            "field 'days': not a field of a 'first_purchase' rule",
+        ),
+        ("{event: first_purchase, channel: email, offer: discount_10}", "rule '#1' (#1), field 'name': missing"),
+    ],
+)
 def test_a_bad_rule_is_refused_naming_the_rule_and_the_field(rule, fault):
     with pytest.raises(TriggerRuleError) as caught:
         load_rules_from_text(f"rules: [{rule}]")
@@ -166,12 +198,15 @@ def _most_in_30_days(days: pd.Series) -> int:
 def test_a_customers_own_monthly_maximum_holds_on_top_of_the_shared_cap(tmp_path):
     campaigns = pd.DataFrame({"customer_id": [1, 1], "day": pd.to_datetime(["2025-01-05", "2025-01-25"])})
     own = pd.Series({1: 2, 4: 0})
-    fires = schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns,
-                     own_maximum=own)
+    fires = schedule(
+        _rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns, own_maximum=own
+    )
     status = {(r.customer_id, r.rule): r.status for r in fires.itertuples()}
     assert status[(1, "welcome")] == "capped", "two campaign messages already fill customer 1's own maximum of 2"
     assert set(fires[fires.customer_id == 4].status) <= {"capped", "cooldown"}, "an own maximum of 0: nothing sent"
-    sent = pd.concat([campaigns, fires[fires.status == "sent"].rename(columns={"send_day": "day"})[["customer_id", "day"]]])
+    sent = pd.concat(
+        [campaigns, fires[fires.status == "sent"].rename(columns={"send_day": "day"})[["customer_id", "day"]]]
+    )
     for customer, days in sent.groupby("customer_id").day:
         assert _most_in_30_days(days) <= own.get(customer, 3)
 
@@ -181,6 +216,8 @@ def test_the_newsletter_skips_issues_past_a_customers_own_maximum():
     calendar = newsletter_calendar(eligible, START, weeks=26, every_weeks=2, own_maximum=pd.Series({1: 1, 3: 0}))
     weeks = calendar.groupby("customer_id").week.apply(list).to_dict()
     assert weeks[2] == list(range(0, 26, 2)), "no own maximum: every issue"
-    assert weeks[1] == list(range(0, 26, 6)), "one a month: every third fortnightly issue (42 days apart, never 2 in 30)"
+    assert weeks[1] == list(range(0, 26, 6)), (
+        "one a month: every third fortnightly issue (42 days apart, never 2 in 30)"
+    )
     assert 3 not in weeks and 4 not in weeks
     assert _most_in_30_days(calendar[calendar.customer_id == 1].day) == 1

@@ -12,12 +12,24 @@ from helpers.features import customer_summary, execute
 
 @pytest.fixture
 def tx():
-    df = pd.DataFrame({
-        "customer_id": [1, 1, 1, 2, 2, 3, 4, 5],
-        "order_date": pd.to_datetime(["2024-01-05", "2024-01-05", "2024-04-10", "2024-02-01", "2024-03-02",
-                                      "2024-05-01", "2024-05-20", "2024-06-30"]),
-        "amount": [100.0, 50.0, 50.0, 30.0, 20.0, 10.0, 5.0, -5.0],
-    })
+    df = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 3, 4, 5],
+            "order_date": pd.to_datetime(
+                [
+                    "2024-01-05",
+                    "2024-01-05",
+                    "2024-04-10",
+                    "2024-02-01",
+                    "2024-03-02",
+                    "2024-05-01",
+                    "2024-05-20",
+                    "2024-06-30",
+                ]
+            ),
+            "amount": [100.0, 50.0, 50.0, 30.0, 20.0, 10.0, 5.0, -5.0],
+        }
+    )
     return ibis.memtable(df)
 
 
@@ -45,13 +57,18 @@ def test_interpurchase_days_use_distinct_order_days(tx):
 def test_cohort_retention_shares(tx):
     table = knowledge.cohort_retention(tx, dt.date(2024, 12, 31))
     assert table.loc["2024Q1", 0] == 1.0
-    assert table.loc["2024Q1", 1] == 0.5      # customer 1 came back in Q2, customer 2 did not
-    assert pd.isna(table.loc["2024Q2", 2])     # 2024Q4 is not fully observed yet
+    assert table.loc["2024Q1", 1] == 0.5  # customer 1 came back in Q2, customer 2 did not
+    assert pd.isna(table.loc["2024Q2", 2])  # 2024Q4 is not fully observed yet
 
 
 def test_journey_funnel_keeps_the_journey_order():
-    customers = pd.DataFrame({"customer_id": range(6), "is_prospect": [True] * 5 + [False],
-                              "journey_stage": ["need", "need", "comparison", "purchase", "information", None]})
+    customers = pd.DataFrame(
+        {
+            "customer_id": range(6),
+            "is_prospect": [True] * 5 + [False],
+            "journey_stage": ["need", "need", "comparison", "purchase", "information", None],
+        }
+    )
     funnel = knowledge.journey_funnel(customers, ["need", "information", "comparison", "purchase"])
     assert funnel.stage.tolist() == ["need", "information", "comparison", "purchase"]
     assert funnel.prospects.tolist() == [2, 1, 1, 1]

@@ -29,7 +29,9 @@ def test_nurturing_nobody_changes_nothing_and_same_seed_same_result(small_world)
     a, b = small_world.play_nurture(plan, seed=3), small_world.play_nurture(plan, seed=3)
     assert a.summary == b.summary
     assert a.summary["first_purchases_without_plan"] == empty["first_purchases_without_plan"]
-    assert a.summary["cost"] == pytest.approx(len(plan) * 3 * small_world.spec["channels"]["postal"]["cost_per_contact"])
+    assert a.summary["cost"] == pytest.approx(
+        len(plan) * 3 * small_world.spec["channels"]["postal"]["cost_per_contact"]
+    )
     untouched = a.customers[a.customers.channel == ""]
     assert (untouched.buys_with_plan == untouched.buys_without_plan).all(), "prospects outside the plan are unaffected"
     assert (a.customers.buys_with_plan >= a.customers.buys_without_plan).all(), "nurturing never loses a buyer"
@@ -48,8 +50,9 @@ def test_realised_extra_first_purchases_match_the_true_lifts(small_world):
     se = runs.incremental_first_purchases.std() / np.sqrt(len(runs))
     assert abs(runs.incremental_first_purchases.mean() - runs.expected_incremental_first_purchases.mean()) < 4 * se
     truth = small_world.truth().set_index("customer_id")
-    assert runs.expected_incremental_first_purchases[0] == pytest.approx(truth.loc[plan.customer_id, "nurture_phone"].sum(),
-                                                                         abs=0.01)
+    assert runs.expected_incremental_first_purchases[0] == pytest.approx(
+        truth.loc[plan.customer_id, "nurture_phone"].sum(), abs=0.01
+    )
 
 
 def test_true_lifts_follow_the_scenario_by_stage_and_age(small_world):
@@ -58,14 +61,18 @@ def test_true_lifts_follow_the_scenario_by_stage_and_age(small_world):
     age = int(small_world.parameters["end"][:4]) - people.birth_year
     spec = small_world.spec
     for channel, by_stage in spec["prospects"]["nurture_lift"].items():
-        expected = people.journey_stage.astype(str).map(by_stage) * np.exp((age - 44) / 10 * spec["channels"][channel]["age_slope"])
+        expected = people.journey_stage.astype(str).map(by_stage) * np.exp(
+            (age - 44) / 10 * spec["channels"][channel]["age_slope"]
+        )
         assert np.allclose(truth[f"nurture_{channel}"], expected.round(6), atol=2e-6), channel
 
 
 def test_nurturing_plans_that_break_rules_are_refused(small_world):
     consents = small_world.table("consents")
     leads = set(small_world.table("customers").query("is_prospect").customer_id)
-    no_email = [c for c in consents[(consents.channel == "email") & (consents.status != "opt_in")].customer_id if c in leads][:3]
+    no_email = [
+        c for c in consents[(consents.channel == "email") & (consents.status != "opt_in")].customer_id if c in leads
+    ][:3]
     with pytest.raises(UnplayablePlanError, match="without consent"):
         small_world.play_nurture(pd.DataFrame({"customer_id": no_email, "channel": "email"}), seed=0)
     with pytest.raises(UnplayablePlanError, match="not prospects"):
@@ -78,22 +85,35 @@ def test_nurturing_plans_that_break_rules_are_refused(small_world):
 
 
 def test_funnel_counts_every_prospect_in_journey_order():
-    people = pd.DataFrame({"customer_id": range(7), "is_prospect": [True] * 6 + [False],
-                           "journey_stage": ["purchase", "need", "need", None, "comparison", "need", None]})
+    people = pd.DataFrame(
+        {
+            "customer_id": range(7),
+            "is_prospect": [True] * 6 + [False],
+            "journey_stage": ["purchase", "need", "need", None, "comparison", "need", None],
+        }
+    )
     funnel = prospects.journey_stage_counts(people)
     assert list(funnel.index) == ["need", "information", "comparison", "purchase", "unknown"]
     assert funnel.prospects.tolist() == [3, 0, 1, 1, 1] and funnel.prospects.sum() == 6
 
 
 def test_new_customer_value_is_the_mean_revenue_of_each_customers_first_years():
-    tx = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2, 3],
-                       "order_date": pd.to_datetime(["2020-01-10", "2021-06-01", "2023-02-01", "2020-05-01",
-                                                     "2020-06-01", "2023-01-01"]),
-                       "amount": [100.0, 50.0, 999.0, 20.0, 30.0, 500.0]})
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 3],
+            "order_date": pd.to_datetime(
+                ["2020-01-10", "2021-06-01", "2023-02-01", "2020-05-01", "2020-06-01", "2023-01-01"]
+            ),
+            "amount": [100.0, 50.0, 999.0, 20.0, 30.0, 500.0],
+        }
+    )
     con = engine.connect()
     value, cohort = prospects.new_customer_value(con.create_table("tx", tx), dt.date(2024, 1, 1), years=2)
-    assert cohort == 2 and value == pytest.approx(((100 + 50) + (20 + 30)) / 2)   # 3 started too late; 999 after 2 years
-    assert prospects.new_customer_value(con.table("tx"), dt.date(2021, 1, 1), years=5) == (pytest.approx(np.nan, nan_ok=True), 0)
+    assert cohort == 2 and value == pytest.approx(((100 + 50) + (20 + 30)) / 2)  # 3 started too late; 999 after 2 years
+    assert prospects.new_customer_value(con.table("tx"), dt.date(2021, 1, 1), years=5) == (
+        pytest.approx(np.nan, nan_ok=True),
+        0,
+    )
 
 
 def test_nurture_values_are_assumed_lift_times_value_by_stage():
@@ -103,7 +123,7 @@ def test_nurture_values_are_assumed_lift_times_value_by_stage():
     lift = {"need": {"email": 0.01, "phone": 0.0}, "purchase": {"email": 0.02, "phone": 0.05}}
     values = prospects.nurture_values(people, lift, 100.0, arms)
     assert values.loc[1].tolist() == pytest.approx([1.0, 0.0]) and values.loc[2].tolist() == pytest.approx([2.0, 5.0])
-    assert values.loc[3].tolist() == pytest.approx([0.75, 1.25])    # unknown stage: mean over the four stages
+    assert values.loc[3].tolist() == pytest.approx([0.75, 1.25])  # unknown stage: mean over the four stages
 
 
 def test_a_scenario_with_a_bad_nurture_lift_is_refused(tmp_path):

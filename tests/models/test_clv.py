@@ -48,7 +48,9 @@ def test_on_the_default_world_the_mean_rate_and_dropout_are_recovered(small_worl
     fit = clv.fit_bgnbd(_summary(small_world))
     true = small_world.manifest["true_parameters"]["bgnbd"]
     assert fit.params["r"] / fit.params["alpha"] == pytest.approx(true["r"] / true["alpha"], rel=0.10)
-    assert fit.params["a"] / (fit.params["a"] + fit.params["b"]) == pytest.approx(true["a"] / (true["a"] + true["b"]), rel=0.15)
+    assert fit.params["a"] / (fit.params["a"] + fit.params["b"]) == pytest.approx(
+        true["a"] / (true["a"] + true["b"]), rel=0.15
+    )
 
 
 def test_log_likelihood_matches_the_closed_form_for_a_customer_with_no_repeat():
@@ -75,11 +77,15 @@ def test_every_customer_bought_once_gives_a_clear_message():
 def test_expected_purchases_by_quadrature_match_the_closed_form():
     """Fader, Hardie & Lee (2005) eq. 10 (needs a > 1) against the quadrature used for every a."""
     from scipy.special import hyp2f1
+
     r, alpha, a, b = params = (0.4, 6.0, 1.6, 3.0)
     x, tx, T, t = np.array([0.0, 1, 3, 10]), np.array([0.0, 5, 20, 30]), np.full(4, 40.0), 26.0
-    closed = ((a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x)
-                                          * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
-              / (1 + (x > 0) * a / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x)))
+    closed = (
+        (a + b + x - 1)
+        / (a - 1)
+        * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
+        / (1 + (x > 0) * a / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x))
+    )
     np.testing.assert_allclose(clv.expected_purchases(params, x, tx, T, t), closed, rtol=1e-9)
     new = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
     assert clv.expected_purchases_if_alive(params, 0.0, 0.0, t) == pytest.approx(new, rel=1e-9)
@@ -95,15 +101,17 @@ def test_p_alive_is_one_without_repeat_purchase_and_falls_with_silence():
 def test_gamma_gamma_likelihood_matches_direct_integration_and_recovers_parameters():
     from scipy.integrate import quad
     from scipy.stats import gamma as gamma_dist
+
     p, q, g = 6.0, 4.0, 35.0
     n, mean = 3, 62.5
-    direct = quad(lambda nu: gamma_dist.pdf(mean, n * p, scale=1 / (n * nu)) * gamma_dist.pdf(nu, q, scale=1 / g),
-                  0, np.inf)[0]
+    direct = quad(
+        lambda nu: gamma_dist.pdf(mean, n * p, scale=1 / (n * nu)) * gamma_dist.pdf(nu, q, scale=1 / g), 0, np.inf
+    )[0]
     assert clv.gamma_gamma_log_likelihood((p, q, g), [n], [mean])[0] == pytest.approx(np.log(direct), rel=1e-7)
     rng = np.random.default_rng(5)
     nu = rng.gamma(q, 1 / g, 20_000)
     orders = rng.integers(2, 12, 20_000)
-    means = np.array([rng.gamma(p, 1 / v, k).mean() for v, k in zip(nu, orders)])
+    means = np.array([rng.gamma(p, 1 / v, k).mean() for v, k in zip(nu, orders, strict=True)])
     summary = pd.DataFrame({"frequency": orders - 1, "n_orders": orders, "monetary": means})
     fit = clv.fit_gamma_gamma(summary)
     # p and gamma trade off along a ridge, so the joint test is the likelihood ratio at the truth:
@@ -115,15 +123,23 @@ def test_gamma_gamma_likelihood_matches_direct_integration_and_recovers_paramete
 
 
 def test_when_every_customer_bought_once_fit_models_explains_instead_of_failing():
-    summary = pd.DataFrame({"customer_id": [1, 2, 3], "frequency": [0, 0, 0], "recency": [0.0] * 3,
-                            "T": [10.0, 20.0, 5.0], "n_orders": [1, 1, 1], "monetary": [20.0, 30.0, 15.0]})
+    summary = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "frequency": [0, 0, 0],
+            "recency": [0.0] * 3,
+            "T": [10.0, 20.0, 5.0],
+            "n_orders": [1, 1, 1],
+            "monetary": [20.0, 30.0, 15.0],
+        }
+    )
     models = clv.fit_models(summary)
     assert not models.ok and "bought only once" in models.message
 
 
 def test_a_customer_with_only_returns_gets_the_population_order_value_and_finite_clv(small_world):
     summary = _summary(small_world)
-    summary.loc[0, ["revenue", "monetary"]] = [-40.0, -40.0]            # only a return
+    summary.loc[0, ["revenue", "monetary"]] = [-40.0, -40.0]  # only a return
     models = clv.fit_models(summary)
     value = clv.customer_value(summary, models.bgnbd, models.gamma_gamma)
     p, q, g = models.gamma_gamma.values
@@ -180,8 +196,17 @@ def test_fitted_parameters_do_not_depend_on_the_machines_blas_kernels(small_worl
     OpenBLAS's Haswell and Sandybridge kernels, enough to change stored notebook outputs; now 2e-7."""
     path = tmp_path / "summary.parquet"
     _summary(small_world).to_parquet(path)
-    fits = [json.loads(subprocess.run([sys.executable, "-c", FIT_IN_A_CHILD, str(path)], check=True, text=True,
-                                      capture_output=True, env={**os.environ, "OPENBLAS_CORETYPE": kernel}).stdout)
-            for kernel in ("Haswell", "Sandybridge")]
+    fits = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", FIT_IN_A_CHILD, str(path)],
+                check=True,
+                text=True,
+                capture_output=True,
+                env={**os.environ, "OPENBLAS_CORETYPE": kernel},
+            ).stdout
+        )
+        for kernel in ("Haswell", "Sandybridge")
+    ]
     for name, value in fits[0].items():
-        assert fits[1][name] == pytest.approx(value, rel=1e-6), name        # 1e-4 before the polish
+        assert fits[1][name] == pytest.approx(value, rel=1e-6), name  # 1e-4 before the polish

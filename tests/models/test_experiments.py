@@ -14,7 +14,7 @@ def test_rate_sample_size_agrees_with_statsmodels_and_the_textbook_formula():
     n = ex.control_size_for_rate(0.03, 0.006, treated_per_control=1)
     direct = NormalIndPower().solve_power(effect_size=proportion_effectsize(0.036, 0.03), alpha=0.05, power=0.8)
     assert n == int(np.ceil(direct))
-    p, q = 0.033, 0.006             # pooled approximation: 2 p (1 - p) (z_a + z_b)^2 / delta^2
+    p, q = 0.033, 0.006  # pooled approximation: 2 p (1 - p) (z_a + z_b)^2 / delta^2
     textbook = 2 * p * (1 - p) * (1.959964 + 0.841621) ** 2 / q**2
     assert n == pytest.approx(textbook, rel=0.03)
     assert ex.control_size_for_rate(0.03, 0.006, treated_per_control=4) < n, "more treated, fewer controls needed"
@@ -47,8 +47,9 @@ def test_readout_intervals_cover_the_true_effect_in_93_to_97_percent_of_200_test
         # Baskets Gamma(2, 35): mean 70 EUR, skewed like retail order values. With far heavier
         # tails (Gamma(0.8)) every interval (bootstrap, BCa, Welch) covers about 90.5% at this size.
         revenue = np.where(responded, rng.gamma(2.0, 35.0, 2 * n), 0.0)
-        table = ex.readout(pd.DataFrame({"group": ["control"] * n + ["arm"] * n, "responded": responded,
-                                         "revenue": revenue}), rng)
+        table = ex.readout(
+            pd.DataFrame({"group": ["control"] * n + ["arm"] * n, "responded": responded, "revenue": revenue}), rng
+        )
         row = table.iloc[0]
         covered_rate += row.points_low <= true_points * 100 <= row.points_high
         covered_revenue += row.revenue_low <= true_revenue <= row.revenue_high
@@ -58,7 +59,7 @@ def test_readout_intervals_cover_the_true_effect_in_93_to_97_percent_of_200_test
 def test_cuped_narrows_the_interval_when_the_pre_period_predicts_spend():
     rng = np.random.default_rng(1)
     n = 20_000
-    level = rng.gamma(1.0, 30.0, n)                  # each customer's own spending level
+    level = rng.gamma(1.0, 30.0, n)  # each customer's own spending level
     pre = rng.poisson(level / 10) * 10.0
     post = rng.poisson(level / 10) * 10.0
     group = np.where(rng.random(n) < 0.5, "arm", "control")
@@ -81,12 +82,15 @@ def test_stratified_assignment_gives_every_stratum_the_same_split():
         ex.assign_groups(strata, {"control": 0.5, "mail": 0.6}, np.random.default_rng(3))
 
 
-@pytest.mark.parametrize("groups, responded, message", [
-    (["arm"] * 100, [True] * 50 + [False] * 50, "no control group"),
-    (["control"] * 100, [True] * 50 + [False] * 50, "no contacted arm"),
-    (["control"] * 99 + ["arm"], [True] * 50 + [False] * 50, "fewer than 2 customers"),
-    (["control"] * 50 + ["arm"] * 50, [True] * 20 + [False] * 80, "only 20 customers responded"),
-])
+@pytest.mark.parametrize(
+    "groups, responded, message",
+    [
+        (["arm"] * 100, [True] * 50 + [False] * 50, "no control group"),
+        (["control"] * 100, [True] * 50 + [False] * 50, "no contacted arm"),
+        (["control"] * 99 + ["arm"], [True] * 50 + [False] * 50, "fewer than 2 customers"),
+        (["control"] * 50 + ["arm"] * 50, [True] * 20 + [False] * 80, "only 20 customers responded"),
+    ],
+)
 def test_meaningless_readouts_are_refused_with_a_specific_message(groups, responded, message):
     outcomes = pd.DataFrame({"group": groups, "responded": responded, "revenue": np.where(responded, 50.0, 0.0)})
     with pytest.raises(ex.ExperimentInputError, match=message):
@@ -99,8 +103,9 @@ def test_several_arms_are_corrected_for_multiple_comparisons():
     groups = np.repeat(["control", "mail", "call", "mail then call"], n)
     lift = pd.Series(groups).map({"control": 0.0, "mail": 0.0, "call": 0.0, "mail then call": 0.02}).to_numpy()
     responded = rng.random(4 * n) < 0.05 + lift
-    table = ex.readout(pd.DataFrame({"group": groups, "responded": responded,
-                                     "revenue": np.where(responded, 60.0, 0.0)}), rng).set_index("arm")
+    table = ex.readout(
+        pd.DataFrame({"group": groups, "responded": responded, "revenue": np.where(responded, 60.0, 0.0)}), rng
+    ).set_index("arm")
     assert (table.p_adjusted_rate >= table.p_value_rate).all()
     assert table.loc["mail then call", "p_adjusted_rate"] < 0.05
     assert "raised the response rate" in table.loc["mail then call", "conclusion"]

@@ -112,8 +112,9 @@ def test_an_arm_without_a_control_group_is_refused():
 
 
 def test_a_campaign_without_control_in_the_history_is_named(small_world, tmp_path):
-    from helpers.decide import next_best_offer as nbo
     from helpers.data.dataset import load_tables
+    from helpers.decide import next_best_offer as nbo
+
     contacts = small_world.table("contacts")
     first = contacts.campaign_id.iloc[0]
     contacts = contacts[~((contacts.campaign_id == first) & (contacts.group == "control"))]
@@ -127,11 +128,22 @@ def test_a_campaign_without_control_in_the_history_is_named(small_world, tmp_pat
 
 def test_each_arm_learns_from_at_most_max_training_rows_and_below_it_draws_nothing(monkeypatch):
     from helpers.decide import next_best_offer as nbo
+
     rng = np.random.default_rng(9)
     X, y, w, _, _ = simulate(rng, n=5000)
-    table = pd.DataFrame({"campaign_id": "c1", "customer_id": np.arange(5000), "w": w, "converted": y,
-                          "margin": 20 * y, "window_revenue": 40 * y, "x0": X[:, 0], "x1": X[:, 1],
-                          "arm": np.where(np.arange(5000) < 4000, "email · discount_10", "sms · free_shipping")})
+    table = pd.DataFrame(
+        {
+            "campaign_id": "c1",
+            "customer_id": np.arange(5000),
+            "w": w,
+            "converted": y,
+            "margin": 20 * y,
+            "window_revenue": 40 * y,
+            "x0": X[:, 0],
+            "x1": X[:, 1],
+            "arm": np.where(np.arange(5000) < 4000, "email · discount_10", "sms · free_shipping"),
+        }
+    )
     monkeypatch.setattr(nbo, "MAX_TRAINING_ROWS", 2000)
     models = nbo.fit_arms(table, np.random.default_rng(1), outcomes=("converted",))
     held_out = {arm: len(m.holdout) for (arm, _), m in models.items()}
@@ -146,8 +158,10 @@ def test_p_alive_from_a_sample_of_customers_matches_the_whole_base(small_world, 
     """customer_features fits its BG/NBD on every k-th customer past MAX_FIT_CUSTOMERS: on a
     third of the base, P(alive) barely moves."""
     import datetime as dt
+
     from helpers.decide import next_best_offer as nbo
     from helpers.run.notebook import world_data
+
     data, day = world_data(small_world), dt.date(2025, 6, 30)
     ids = small_world.table("customers", ["customer_id"]).customer_id
     whole = nbo.customer_features(data, day, ids)

@@ -12,9 +12,9 @@ import time
 import nbformat
 import pytest
 
+from helpers.paths import REPORTS_DIR
 from helpers.run import playbook as recipes
 from helpers.run.cli import main
-from helpers.paths import REPORTS_DIR
 from helpers.run.execute import notebooks
 from helpers.run.memory import PeakMemory
 
@@ -22,8 +22,14 @@ SMALL = ["--set", "n_customers=3000", "--set", "n_prospects=500", "--set", "seed
 
 
 def test_every_playbook_loads_and_the_tour_runs_every_notebook():
-    assert {"tour", "best_customers", "reactivation", "contact_pressure", "next_best_offer",
-            "prospect_nurturing"} <= set(recipes.available())
+    assert {
+        "tour",
+        "best_customers",
+        "reactivation",
+        "contact_pressure",
+        "next_best_offer",
+        "prospect_nurturing",
+    } <= set(recipes.available())
     for name in recipes.available():
         book = recipes.load(name)
         assert book.question.endswith("?") and book.report["currency"] == "EUR"
@@ -32,8 +38,8 @@ def test_every_playbook_loads_and_the_tour_runs_every_notebook():
 
 def test_describe_reads_each_parameter_and_its_help_from_the_notebooks():
     text = recipes.describe(recipes.load("reactivation"))
-    assert re.search(r"min_reach_cant_lose\s+300\s+int\s+contacts promised", text)   # the playbook's value
-    assert re.search(r"horizon_months\s+12\s+int\s+CLV horizon", text)                 # the notebook default
+    assert re.search(r"min_reach_cant_lose\s+300\s+int\s+contacts promised", text)  # the playbook's value
+    assert re.search(r"horizon_months\s+12\s+int\s+CLV horizon", text)  # the notebook default
     assert "--set 40.NAME=VALUE" in text
 
 
@@ -49,41 +55,82 @@ def _yaml(tmp_path, text: str):
     return str(path)
 
 
-@pytest.mark.parametrize("recipe, settings, fault", [
-    ("notebooks: [10_customer_knowledge, 99_crystal_ball]\n", [], "unknown notebook '99_crystal_ball'"),
-    ("notebooks:\n  - {notebook: 20_segment_customers, parameters: {colour: red}}\n", [],
-     "notebook 20_segment_customers has no parameter 'colour'"),
-    ("data: {n_customer: 10}\nnotebooks: [10_customer_knowledge]\n", [], "unknown data key(s) 'n_customer'"),
-    ("parameters: {budget_eur: 10}\nnotebooks: [10_customer_knowledge]\n", [],
-     "unknown parameter 'budget_eur': no notebook of this playbook declares it"),
-    ("notebooks: [21_customer_lifetime_value]\n", ["--set", "21.horizon_months=twelve"],
-     "21_customer_lifetime_value.horizon_months must be a whole number"),
-    ("notebooks: [10_customer_knowledge]\n", ["--set", "seed=-1"],
-     "seed (for 10_customer_knowledge) must be a whole number >= 0 (drives every random draw; default 42), got -1."),
-    ("notebooks: [35_nurture_prospects, 40_plan_channel_mix]\n", ["--set", "budget_eur=-5"],
-     "budget_eur (for 35_nurture_prospects, 40_plan_channel_mix) must be a number >= 0"),
-    ("notebooks:\n  - {notebook: 40_plan_channel_mix, parameters: {budget_eur: -5}}\n", [],
-     "custom.yml: 40_plan_channel_mix.budget_eur must be a number >= 0 (campaign budget (EUR); default 1200.0), "
-     "got -5."),
-    ("notebooks: [40_plan_channel_mix]\n", ["--set", "40.pressure_cap=-1"],
-     "40_plan_channel_mix.pressure_cap must be a whole number >= 1"),
-    ("notebooks: [40_plan_channel_mix]\n", ["--set", "pressure_cap=0"],
-     "pressure_cap (for 40_plan_channel_mix) must be a whole number >= 1"),
-    ("notebooks: [50_design_and_read_test]\n", ["--set", "control_share=1"],
-     "control_share (for 50_design_and_read_test) must be a number in (0, 1)"),
-    ("notebooks: [40_plan_channel_mix]\n", ["--set", "margin_rate=.nan"], "must be a number in [0, 1]"),
-    ("notebooks: [35_nurture_prospects]\n", ["--set", "cost_per_contact={email: -1}"],
-     "every value in custom.yml: cost_per_contact (for 35_nurture_prospects) must be a number >= 0"),
-    ("notebooks: [45_automate_triggered_scenarios]\n", ["--set", "win_back_days=[60, 0.5]"],
-     "every value in custom.yml: win_back_days (for 45_automate_triggered_scenarios) must be a whole number >= 1"),
-    ("notebooks: [40_plan_channel_mix]\n", ["--set", "values_file=no/such.csv"], "values_file"),
-    ("notebooks: [10_customer_knowledge]\n", ["--set", "as_of=31/12/2025"],
-     "as_of (for 10_customer_knowledge) must be a date like 2025-12-31"),
-    ("notebooks: [10_customer_knowledge]\n", ["--set", "budget_eur=100"], "unknown parameter 'budget_eur'"),
-    ("notebooks: [10_customer_knowledge]\n", ["--set", "output_dir=/tmp"], "unknown parameter 'output_dir'"),
-    ("notebooks: [10_customer_knowledge]\n", ["--data", "no/such/folder"], "data_dir"),
-    ("data: {data_dir: exports/missing}\nnotebooks: [10_customer_knowledge]\n", [], "no such folder"),
-])
+@pytest.mark.parametrize(
+    "recipe, settings, fault",
+    [
+        ("notebooks: [10_customer_knowledge, 99_crystal_ball]\n", [], "unknown notebook '99_crystal_ball'"),
+        (
+            "notebooks:\n  - {notebook: 20_segment_customers, parameters: {colour: red}}\n",
+            [],
+            "notebook 20_segment_customers has no parameter 'colour'",
+        ),
+        ("data: {n_customer: 10}\nnotebooks: [10_customer_knowledge]\n", [], "unknown data key(s) 'n_customer'"),
+        (
+            "parameters: {budget_eur: 10}\nnotebooks: [10_customer_knowledge]\n",
+            [],
+            "unknown parameter 'budget_eur': no notebook of this playbook declares it",
+        ),
+        (
+            "notebooks: [21_customer_lifetime_value]\n",
+            ["--set", "21.horizon_months=twelve"],
+            "21_customer_lifetime_value.horizon_months must be a whole number",
+        ),
+        (
+            "notebooks: [10_customer_knowledge]\n",
+            ["--set", "seed=-1"],
+            "seed (for 10_customer_knowledge) must be a whole number >= 0 (drives every random draw; default 42), "
+            "got -1.",
+        ),
+        (
+            "notebooks: [35_nurture_prospects, 40_plan_channel_mix]\n",
+            ["--set", "budget_eur=-5"],
+            "budget_eur (for 35_nurture_prospects, 40_plan_channel_mix) must be a number >= 0",
+        ),
+        (
+            "notebooks:\n  - {notebook: 40_plan_channel_mix, parameters: {budget_eur: -5}}\n",
+            [],
+            "custom.yml: 40_plan_channel_mix.budget_eur must be a number >= 0 (campaign budget (EUR); default 1200.0), "
+            "got -5.",
+        ),
+        (
+            "notebooks: [40_plan_channel_mix]\n",
+            ["--set", "40.pressure_cap=-1"],
+            "40_plan_channel_mix.pressure_cap must be a whole number >= 1",
+        ),
+        (
+            "notebooks: [40_plan_channel_mix]\n",
+            ["--set", "pressure_cap=0"],
+            "pressure_cap (for 40_plan_channel_mix) must be a whole number >= 1",
+        ),
+        (
+            "notebooks: [50_design_and_read_test]\n",
+            ["--set", "control_share=1"],
+            "control_share (for 50_design_and_read_test) must be a number in (0, 1)",
+        ),
+        ("notebooks: [40_plan_channel_mix]\n", ["--set", "margin_rate=.nan"], "must be a number in [0, 1]"),
+        (
+            "notebooks: [35_nurture_prospects]\n",
+            ["--set", "cost_per_contact={email: -1}"],
+            "every value in custom.yml: cost_per_contact (for 35_nurture_prospects) must be a number >= 0",
+        ),
+        (
+            "notebooks: [45_automate_triggered_scenarios]\n",
+            ["--set", "win_back_days=[60, 0.5]"],
+            "every value in custom.yml: win_back_days (for 45_automate_triggered_scenarios) "
+            "must be a whole number >= 1",
+        ),
+        ("notebooks: [40_plan_channel_mix]\n", ["--set", "values_file=no/such.csv"], "values_file"),
+        (
+            "notebooks: [10_customer_knowledge]\n",
+            ["--set", "as_of=31/12/2025"],
+            "as_of (for 10_customer_knowledge) must be a date like 2025-12-31",
+        ),
+        ("notebooks: [10_customer_knowledge]\n", ["--set", "budget_eur=100"], "unknown parameter 'budget_eur'"),
+        ("notebooks: [10_customer_knowledge]\n", ["--set", "output_dir=/tmp"], "unknown parameter 'output_dir'"),
+        ("notebooks: [10_customer_knowledge]\n", ["--data", "no/such/folder"], "data_dir"),
+        ("data: {data_dir: exports/missing}\nnotebooks: [10_customer_knowledge]\n", [], "no such folder"),
+    ],
+)
 def test_a_bad_playbook_fails_before_running_anything(tmp_path, capsys, recipe, settings, fault):
     out = tmp_path / "runs"
     assert main(["run", _yaml(tmp_path, recipe), "--out", str(out), "--no-pdf", *settings]) == 1
@@ -107,6 +154,7 @@ def _holds_numbers(value) -> bool:
 def test_every_numeric_parameter_of_every_notebook_has_a_domain_holding_its_default():
     """A new int or float parameter (or a list or mapping of numbers) cannot be forgotten."""
     from helpers.run.parameter_domains import DOMAINS
+
     checked = set()
     for stem in recipes.known_notebooks():
         for name, declared in recipes.notebook_parameters(stem).items():
@@ -118,12 +166,20 @@ def test_every_numeric_parameter_of_every_notebook_has_a_domain_holding_its_defa
             if declared["type"] in ("int", "float"):
                 assert DOMAINS[name].whole == (declared["type"] == "int"), f"{stem}.{name}: int iff whole"
             checked.add(name)
-    assert {"budget_eur", "pressure_cap", "n_customers", "control_share", "seed", "assumed_lift",
-            "win_back_days"} <= checked and len(checked) >= 30
+    assert {
+        "budget_eur",
+        "pressure_cap",
+        "n_customers",
+        "control_share",
+        "seed",
+        "assumed_lift",
+        "win_back_days",
+    } <= checked and len(checked) >= 30
 
 
 def test_a_domain_admits_only_finite_numbers_between_its_ends():
     from helpers.run.parameter_domains import Domain
+
     share, probability, count = Domain(0, 1), Domain(0, 1, low_open=True, high_open=True), Domain(0, whole=True)
     assert share.admits(0) and share.admits(1) and not share.admits(1.01) and not share.admits(float("nan"))
     assert not probability.admits(0) and not probability.admits(1) and probability.admits(0.2)
@@ -131,7 +187,11 @@ def test_a_domain_admits_only_finite_numbers_between_its_ends():
     assert share.admits({"a": {"b": 0.5}, "c": 1}) and not share.admits({"a": {"b": 2}}) and not share.admits(["x"])
     assert not Domain(0).admits(float("inf"))
     assert [str(d) for d in (share, probability, count, Domain(0, low_open=True))] == [
-        "a number in [0, 1]", "a number in (0, 1)", "a whole number >= 0", "a number > 0"]
+        "a number in [0, 1]",
+        "a number in (0, 1)",
+        "a whole number >= 0",
+        "a number > 0",
+    ]
 
 
 def test_a_failing_notebook_stops_the_run_naming_notebook_cell_and_error(tmp_path, capsys):
@@ -163,8 +223,12 @@ def test_the_same_playbook_twice_gives_identical_data_metrics_and_report(two_run
     first, second = map(_manifest, two_runs)
     assert first["data"] == second["data"] and len(first["data"]) >= 8
     assert first["outputs"] == second["outputs"]
-    assert {"metrics.json", "report.html", "10_customer_knowledge/metrics.json",
-            "21_customer_lifetime_value.ipynb"} <= set(first["outputs"])
+    assert {
+        "metrics.json",
+        "report.html",
+        "10_customer_knowledge/metrics.json",
+        "21_customer_lifetime_value.ipynb",
+    } <= set(first["outputs"])
     assert first["seed"] == 7 and first["playbook"]["shared"]["n_customers"] == 3000
     assert first["packages"]["papermill"] and re.match(r"[0-9a-f]{40}", first["git"])
 
@@ -176,14 +240,19 @@ def test_reproduce_passes_then_fails_naming_the_altered_file(two_runs, capsys):
     metrics = two_runs[0] / "20_segment_customers" / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"k": ', '"k": 1'))
     assert main(["reproduce", str(manifest), "--no-pdf"]) == 1
-    assert "no longer matches its manifest (changed after the run: 20_segment_customers/metrics.json)" \
+    assert (
+        "no longer matches its manifest (changed after the run: 20_segment_customers/metrics.json)"
         in capsys.readouterr().err
+    )
 
 
 def test_the_summary_comes_from_every_notebooks_metrics(two_runs):
     combined = json.loads((two_runs[1] / "metrics.json").read_text())
-    assert set(combined["notebooks"]) == set(combined["summary"]) == {
-        "10_customer_knowledge", "20_segment_customers", "21_customer_lifetime_value"}
+    assert (
+        set(combined["notebooks"])
+        == set(combined["summary"])
+        == {"10_customer_knowledge", "20_segment_customers", "21_customer_lifetime_value"}
+    )
     share = combined["notebooks"]["10_customer_knowledge"]["pareto_top20_revenue_share"]
     assert f"The top 20% of customers bring {share:.0%} of revenue." in combined["summary"]["10_customer_knowledge"]
     html = (two_runs[1] / "report.html").read_text()
@@ -199,11 +268,22 @@ def test_report_in_headless_chromium_shows_no_code_every_figure_and_no_console_e
     from playwright.sync_api import sync_playwright
 
     from helpers.run.report import CHROMIUM_FLAGS, chromium
+
     run_dir = two_runs[1]
-    code = [line.strip() for nb in run_dir.glob("*.ipynb") for cell in nbformat.read(nb, as_version=4).cells
-            if cell.cell_type == "code" for line in cell.source.splitlines() if len(line.strip()) >= 20]
-    figures = sum("image/png" in out.get("data", {}) for nb in run_dir.glob("*.ipynb")
-                  for cell in nbformat.read(nb, as_version=4).cells for out in cell.get("outputs", []))
+    code = [
+        line.strip()
+        for nb in run_dir.glob("*.ipynb")
+        for cell in nbformat.read(nb, as_version=4).cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if len(line.strip()) >= 20
+    ]
+    figures = sum(
+        "image/png" in out.get("data", {})
+        for nb in run_dir.glob("*.ipynb")
+        for cell in nbformat.read(nb, as_version=4).cells
+        for out in cell.get("outputs", [])
+    )
     problems = []
     with sync_playwright() as browser_engine:
         browser = browser_engine.chromium.launch(executable_path=chromium(), args=list(CHROMIUM_FLAGS[1:-1]))

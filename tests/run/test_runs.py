@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from helpers.run.cli import INTERRUPTED_STATUS, main
-from helpers.run.runs import RunFailed, check_run_folder, read_manifest
+from helpers.run.provenance import read_manifest
+from helpers.run.runs import RunFailed, check_run_folder
 
 SMALL = ["--set", "n_customers=3000", "--set", "n_prospects=500", "--set", "seed=7"]
 RECIPE = "title: Small\nquestion: Does it reproduce?\nnotebooks: [{notebooks}]\n"
@@ -31,8 +32,9 @@ def _recipe(folder, *notebooks) -> str:
 def one_run(tmp_path_factory):
     """A finished run of notebook 10 alone (about 15 s)."""
     folder = tmp_path_factory.mktemp("one")
-    assert main(["run", _recipe(folder, "10_customer_knowledge"), "--out", str(folder / "runs"), "--no-pdf",
-                 *SMALL]) == 0
+    assert (
+        main(["run", _recipe(folder, "10_customer_knowledge"), "--out", str(folder / "runs"), "--no-pdf", *SMALL]) == 0
+    )
     (run_dir,) = (folder / "runs").iterdir()
     return run_dir
 
@@ -59,13 +61,16 @@ def test_a_run_folder_missing_any_output_is_refused_naming_each(one_run, tmp_pat
     moved = _moved(one_run, tmp_path)
     (moved / "10_customer_knowledge" / "metrics.json").unlink()
     assert main(["reproduce", str(moved / "manifest.json"), "--out", str(tmp_path / "again")]) == 1
-    assert "no longer matches its manifest (missing 10_customer_knowledge/metrics.json)" in \
-        _one_line_error(capsys, "reproduce")
+    assert "no longer matches its manifest (missing 10_customer_knowledge/metrics.json)" in _one_line_error(
+        capsys, "reproduce"
+    )
     for output in ("10_customer_knowledge.ipynb", "metrics.json", "report.html"):
         (moved / output).unlink()
     assert main(["reproduce", str(moved / "manifest.json"), "--out", str(tmp_path / "again")]) == 1
-    assert ("(missing 10_customer_knowledge.ipynb, 10_customer_knowledge/metrics.json, metrics.json, report.html)"
-            in _one_line_error(capsys, "reproduce"))
+    assert (
+        "(missing 10_customer_knowledge.ipynb, 10_customer_knowledge/metrics.json, metrics.json, report.html)"
+        in _one_line_error(capsys, "reproduce")
+    )
     assert not (tmp_path / "again").exists(), "nothing was rerun"
 
 
@@ -79,12 +84,15 @@ def test_the_check_of_a_moved_folder_still_sees_an_edited_notebook(one_run, tmp_
         check_run_folder(moved / "manifest.json", manifest)
 
 
-@pytest.mark.parametrize("content, fault", [
-    ("not json at all", "is not JSON (Expecting value: line 1 column 1 (char 0))"),
-    ('{"outputs": {}}', "is not a run manifest (it lacks playbook, command, git, packages, data)"),
-    ("[1, 2]", "is not a run manifest (it lacks playbook, command"),
-    (None, "no manifest at"),
-])
+@pytest.mark.parametrize(
+    "content, fault",
+    [
+        ("not json at all", "is not JSON (Expecting value: line 1 column 1 (char 0))"),
+        ('{"outputs": {}}', "is not a run manifest (it lacks playbook, command, git, packages, data)"),
+        ("[1, 2]", "is not a run manifest (it lacks playbook, command"),
+        (None, "no manifest at"),
+    ],
+)
 def test_reproduce_refuses_a_file_that_is_not_a_manifest(tmp_path, capsys, content, fault):
     path = tmp_path / "manifest.json"
     if content is not None:
@@ -102,7 +110,7 @@ def test_an_output_folder_that_is_a_file_or_read_only_is_refused_before_running(
     assert f"{blocker} is a file, not a folder" in _one_line_error(capsys, "run")
     read_only = tmp_path / "read_only"
     read_only.mkdir()
-    real_access = os.access        # root writes everywhere: pretend the folder is read-only
+    real_access = os.access  # root writes everywhere: pretend the folder is read-only
     monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(read_only) else real_access(p, mode))
     assert main(["run", recipe, "--out", str(read_only / "runs"), "--no-pdf"]) == 1
     assert f"cannot write in {read_only} (read-only or not yours)" in _one_line_error(capsys, "run")
@@ -114,7 +122,7 @@ def test_an_unreadable_data_folder_or_file_is_refused_before_running(tmp_path, c
     (data / "orders").mkdir(parents=True)
     (data / "customers.csv").write_text("customer_id\nC1\n")
     (data / "orders" / "2025.csv").write_text("order_id\nO1\n")
-    real_access = os.access        # root reads everything: pretend these cannot be read
+    real_access = os.access  # root reads everything: pretend these cannot be read
     for denied in (data / "orders" / "2025.csv", data):
         monkeypatch.setattr(os, "access", lambda p, mode, d=denied: False if str(p) == str(d) else real_access(p, mode))
         assert main(["run", recipe, "--data", str(data), "--out", str(tmp_path / "runs"), "--no-pdf"]) == 1
@@ -126,11 +134,13 @@ def test_ctrl_c_before_a_notebook_starts_leaves_an_interrupted_mark(tmp_path, ca
     def interrupt(message):
         if message.endswith("10_customer_knowledge ..."):
             raise KeyboardInterrupt
+
     monkeypatch.setattr("helpers.run.cli._say", interrupt)
     recipe = _recipe(tmp_path, "10_customer_knowledge", "20_segment_customers")
     assert main(["run", recipe, "--out", str(tmp_path / "runs"), "--no-pdf"]) == INTERRUPTED_STATUS
-    assert "interrupted while running 10_customer_knowledge (0 of 2 notebooks finished); see " in \
-        _one_line_error(capsys, "run")
+    assert "interrupted while running 10_customer_knowledge (0 of 2 notebooks finished); see " in _one_line_error(
+        capsys, "run"
+    )
     (run_dir,) = (tmp_path / "runs").iterdir()
     mark = yaml.safe_load((run_dir / "INTERRUPTED").read_text())
     assert mark["finished"] == [] and mark["running"] == "10_customer_knowledge"
@@ -140,11 +150,24 @@ def test_ctrl_c_before_a_notebook_starts_leaves_an_interrupted_mark(tmp_path, ca
 
 def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
     """A real Ctrl-C (SIGINT) a few seconds into the second notebook, as a terminal sends it."""
-    command = [sys.executable, "-m", "helpers.run.cli", "run", _recipe(tmp_path, "10_customer_knowledge",
-                                                                   "20_segment_customers"),
-               "--out", str(tmp_path / "runs"), "--no-pdf", *SMALL]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    command = [
+        sys.executable,
+        "-m",
+        "helpers.run.cli",
+        "run",
+        _recipe(tmp_path, "10_customer_knowledge", "20_segment_customers"),
+        "--out",
+        str(tmp_path / "runs"),
+        "--no-pdf",
+        *SMALL,
+    ]
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     for line in child.stdout:
         if line.startswith("[2/2] 20_segment_customers ..."):
             time.sleep(4)
@@ -153,7 +176,8 @@ def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
     _, err = child.communicate(timeout=60)
     assert child.returncode == INTERRUPTED_STATUS
     assert err.splitlines()[-1].startswith(
-        "playbook run: interrupted while running 20_segment_customers (1 of 2 notebooks finished); see ")
+        "playbook run: interrupted while running 20_segment_customers (1 of 2 notebooks finished); see "
+    )
     (run_dir,) = (tmp_path / "runs").iterdir()
     mark = yaml.safe_load((run_dir / "INTERRUPTED").read_text())
     assert mark["finished"] == ["10_customer_knowledge"] and mark["running"] == "20_segment_customers"
@@ -161,7 +185,12 @@ def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
     nb = nbformat.read(run_dir / "20_segment_customers.ipynb", as_version=4)
     statuses = [c.metadata.papermill["status"] for c in nb.cells]
     assert nb.metadata.papermill["interrupted"] and statuses[-1] == "pending"
-    assert not [c for c in nb.cells if c.cell_type == "code" and c.metadata.papermill["status"] == "completed"
-                and "iopub.status.idle" not in c.metadata.get("execution", {})], "a cell that did not run says completed"
+    assert not [
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and c.metadata.papermill["status"] == "completed"
+        and "iopub.status.idle" not in c.metadata.get("execution", {})
+    ], "a cell that did not run says completed"
     assert all(not c.outputs for c in nb.cells if c.metadata.papermill["status"] == "pending" and c.cell_type == "code")
     assert json.loads((run_dir / "10_customer_knowledge" / "metrics.json").read_text())

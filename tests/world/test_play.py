@@ -65,9 +65,10 @@ def test_the_kept_counterfactual_gives_what_a_fresh_world_gives(small_world):
     """Plays on one world object share the counterfactual; the results equal those of a world just
     loaded from disk, whatever was played before, and the kept draws cannot be changed."""
     from helpers.world import load_world
+
     plan = _plan(small_world, "email", "discount_10")
     small_world.play(plan, 6, seed=5)
-    small_world.play(_plan(small_world, "postal", "new_collection"), 4, seed=2)    # another (weeks, seed) in between
+    small_world.play(_plan(small_world, "postal", "new_collection"), 4, seed=2)  # another (weeks, seed) in between
     again = small_world.play(plan, 6, seed=5)
     fresh = load_world(small_world.path).play(plan, 6, seed=5)
     assert again.summary == fresh.summary

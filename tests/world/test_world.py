@@ -36,14 +36,18 @@ def test_files_do_not_depend_on_the_cpu_simd_path(tmp_path, small_world):
     """numpy picks AVX-512 or AVX2 code for exp/log at run time, and the two differ in the last bit.
     The same world, generated with AVX-512 switched off, must have the same bytes."""
     from numpy._core._multiarray_umath import __cpu_features__
+
     if not __cpu_features__.get("X86_V4"):
         pytest.skip("no AVX-512 on this machine: there is only one SIMD path to compare")
-    code = ("import json, sys; from helpers.world import generate_world; "
-            f"w = generate_world('retail_fr', root=sys.argv[1], **{SMALL!r}); "
-            "print(json.dumps({k: v['sha256'] for k, v in w.manifest['files'].items()}))")
+    code = (
+        "import json, sys; from helpers.world import generate_world; "
+        f"w = generate_world('retail_fr', root=sys.argv[1], **{SMALL!r}); "
+        "print(json.dumps({k: v['sha256'] for k, v in w.manifest['files'].items()}))"
+    )
     env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "AVX512_SPR AVX512_ICL X86_V4"}
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == _hashes(small_world)
 
 
@@ -51,6 +55,7 @@ def test_transactions_do_not_depend_on_the_chunk_size(tmp_path, small_world, mon
     """Transactions are built and written in chunks; each per-order draw has its own generator,
     so a world built 1,000 orders at a time holds the same values."""
     import helpers.world.generate as generate
+
     monkeypatch.setattr(generate, "CHUNK_ORDERS", 1000)
     chunked = generate_world("retail_fr", root=tmp_path, **SMALL)
     assert chunked.manifest["files"]["transactions.parquet"]["rows"] > 5000
@@ -59,8 +64,11 @@ def test_transactions_do_not_depend_on_the_chunk_size(tmp_path, small_world, mon
 
 
 def _folder_hashes(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _ensure_after(barrier, root, results):
@@ -79,7 +87,7 @@ def test_two_processes_ensuring_one_uncached_world_at_once_both_get_it_intact(tm
     for worker in workers:
         worker.join(timeout=120)
     assert [w.exitcode for w in workers] == [0, 0], "both processes succeed"
-    paths, problems = zip(*(results.get(timeout=5) for _ in workers))
+    paths, problems = zip(*(results.get(timeout=5) for _ in workers), strict=True)
     assert problems == ([], []), "each sees an intact world"
     world_path = tmp_path / small_world.path.name
     assert set(paths) == {str(world_path)}
@@ -87,15 +95,18 @@ def test_two_processes_ensuring_one_uncached_world_at_once_both_get_it_intact(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == [".locks", world_path.name], "no temporary folder left"
 
 
-def test_a_failed_generation_leaves_no_folder_and_clears_one_left_by_a_killed_process(tmp_path, small_world,
-                                                                                       monkeypatch):
+def test_a_failed_generation_leaves_no_folder_and_clears_one_left_by_a_killed_process(
+    tmp_path, small_world, monkeypatch
+):
     import helpers.world.datacard as datacard
+
     stale = tmp_path / f".{small_world.path.name}.tmp"
     (stale / "truth").mkdir(parents=True)
     (stale / "customers.parquet").write_bytes(b"half written")
 
     def disk_full(*args):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(datacard, "data_card", disk_full)
     with pytest.raises(OSError, match="No space left"):
         ensure_world("retail_fr", root=tmp_path, **SMALL)
@@ -104,8 +115,9 @@ def test_a_failed_generation_leaves_no_folder_and_clears_one_left_by_a_killed_pr
 
 def test_every_contract_table_and_the_truth_are_written_apart(small_world):
     files = set(small_world.manifest["files"])
-    assert files == {f"{t}.parquet" for t in ("transactions", "customers", "consents", "campaigns", "contacts",
-                                              "products")} | {"truth/truth.parquet"}
+    assert files == {
+        f"{t}.parquet" for t in ("transactions", "customers", "consents", "campaigns", "contacts", "products")
+    } | {"truth/truth.parquet"}
     assert (small_world.path / "README.md").read_text().count("truth/truth.parquet") >= 1
 
 
@@ -177,7 +189,7 @@ def test_identities_are_unique_and_postcodes_match_their_departement(small_world
     code = cust.departement.map(deps.code)
     expected_prefix = code.where(~code.isin(["2A", "2B"]), "20")
     assert (cust.postcode.str.len() == 5).all()
-    assert [p.startswith(c) for p, c in zip(cust.postcode, expected_prefix)] == [True] * len(cust)
+    assert [p.startswith(c) for p, c in zip(cust.postcode, expected_prefix, strict=True)] == [True] * len(cust)
     assert (cust.region == cust.departement.map(deps.region)).all()
     assert cust[cust.is_prospect].journey_stage.notna().all()
     assert cust[~cust.is_prospect].journey_stage.isna().all()
@@ -194,17 +206,20 @@ def test_truth_has_effects_of_every_kind(small_world):
     assert (buyers.expected_purchases_52w[~buyers.alive_at_end] == 0).all()
 
 
-@pytest.mark.parametrize("overrides, names", [
-    ({"n_customers": 0}, "n_customers"),
-    ({"n_customers": -5}, "n_customers"),
-    ({"n_customers": 2.5}, "n_customers"),
-    ({"n_prospects": -1}, "n_prospects"),
-    ({"start": "2025-01-01", "end": "2024-01-01"}, "end"),
-    ({"start": "not a date"}, "start"),
-    ({"locale": "xx_XX"}, "locale"),
-    ({"seed": -1}, "seed"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "overrides, names",
+    [
+        ({"n_customers": 0}, "n_customers"),
+        ({"n_customers": -5}, "n_customers"),
+        ({"n_customers": 2.5}, "n_customers"),
+        ({"n_prospects": -1}, "n_prospects"),
+        ({"start": "2025-01-01", "end": "2024-01-01"}, "end"),
+        ({"start": "not a date"}, "start"),
+        ({"locale": "xx_XX"}, "locale"),
+        ({"seed": -1}, "seed"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_bad_parameters_fail_early_naming_the_parameter(tmp_path, overrides, names):
     with pytest.raises(WorldParameterError, match=names):
         generate_world("retail_fr", root=tmp_path, **overrides)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-CONFLICTING_CHOICES = "conflicting choices"      # a preferred_channel that no channel matches
+CONFLICTING_CHOICES = "conflicting choices"  # a preferred_channel that no channel matches
 STATUS_STRICTNESS = {"opt_in": 0, "unknown": 1, "opt_out": 2}
 
 
@@ -40,9 +40,13 @@ class ResolvedConsents:
 
     def sentences(self) -> list[str]:
         """The conflicts in plain words, for a report (empty when there were none)."""
-        return [f"{row.field}: {row.by_date + row.by_restriction:,} {row.unit} had disagreeing rows; "
-                f"{row.by_date:,} settled by the latest updated_at, {row.by_restriction:,} by the most restrictive "
-                "value (same date or no date)" for row in self.conflicts.itertuples() if row.by_date + row.by_restriction]
+        return [
+            f"{row.field}: {row.by_date + row.by_restriction:,} {row.unit} had disagreeing rows; "
+            f"{row.by_date:,} settled by the latest updated_at, {row.by_restriction:,} by the most restrictive "
+            "value (same date or no date)"
+            for row in self.conflicts.itertuples()
+            if row.by_date + row.by_restriction
+        ]
 
 
 def resolve_consents(consents: pd.DataFrame) -> ResolvedConsents:
@@ -50,12 +54,17 @@ def resolve_consents(consents: pd.DataFrame) -> ResolvedConsents:
     ``consents``: the contract's table (customer_id, channel, status; optionally bloctel,
     preferred_channel, max_contacts_per_month, updated_at), rows in any order."""
     frame = consents.reset_index(drop=True)
-    person, people = pd.factorize(frame.customer_id, sort=True)      # sorted codes: pairs come out in order
+    person, people = pd.factorize(frame.customer_id, sort=True)  # sorted codes: pairs come out in order
     channel, channels = pd.factorize(frame.channel, sort=True)
     pair = person * len(channels) + channel
-    day = (pd.to_datetime(frame.updated_at).to_numpy("datetime64[ns]") if "updated_at" in frame
-           else np.full(len(frame), np.datetime64("NaT"), "datetime64[ns]"))
-    fields: list[tuple[str, np.ndarray, Callable[[np.ndarray], np.ndarray] | None]] = [("status", pair, _status_strictness)]
+    day = (
+        pd.to_datetime(frame.updated_at).to_numpy("datetime64[ns]")
+        if "updated_at" in frame
+        else np.full(len(frame), np.datetime64("NaT"), "datetime64[ns]")
+    )
+    fields: list[tuple[str, np.ndarray, Callable[[np.ndarray], np.ndarray] | None]] = [
+        ("status", pair, _status_strictness)
+    ]
     if "bloctel" in frame:
         fields.append(("bloctel", pair, lambda listed: np.asarray(listed, dtype=float)))
     if "max_contacts_per_month" in frame:
@@ -63,10 +72,14 @@ def resolve_consents(consents: pd.DataFrame) -> ResolvedConsents:
     if "preferred_channel" in frame:
         fields.append(("preferred_channel", person, None))
     pairs = np.sort(pd.unique(pair))
-    resolved_channels = pd.DataFrame({"customer_id": people[pairs // len(channels)],
-                                      "channel": np.asarray(channels)[pairs % len(channels)]})
-    preferences = pd.DataFrame(index=pd.Index(people, name="customer_id"),
-                               columns=["preferred_channel", "max_contacts_per_month"], dtype=object)
+    resolved_channels = pd.DataFrame(
+        {"customer_id": people[pairs // len(channels)], "channel": np.asarray(channels)[pairs % len(channels)]}
+    )
+    preferences = pd.DataFrame(
+        index=pd.Index(people, name="customer_id"),
+        columns=["preferred_channel", "max_contacts_per_month"],
+        dtype=object,
+    )
     counts = []
     for name, key, strictness in fields:
         values, by_date, by_restriction = _settle(frame[name], key, day, strictness)
@@ -74,8 +87,14 @@ def resolve_consents(consents: pd.DataFrame) -> ResolvedConsents:
             resolved_channels[name] = values.reindex(pairs).to_numpy()
         else:
             preferences[name] = values.reindex(np.arange(len(people))).to_numpy()
-        counts.append({"field": name, "unit": "customer-channel pairs" if key is pair else "customers",
-                       "by_date": by_date, "by_restriction": by_restriction})
+        counts.append(
+            {
+                "field": name,
+                "unit": "customer-channel pairs" if key is pair else "customers",
+                "by_date": by_date,
+                "by_restriction": by_restriction,
+            }
+        )
     return ResolvedConsents(resolved_channels, preferences, pd.DataFrame(counts))
 
 
@@ -101,8 +120,11 @@ def _settle(column: pd.Series, key: np.ndarray, day: np.ndarray, strictness) -> 
     candidate = ~dated | (stamp == latest)
     every = pd.Series(code).groupby(key).agg(["min", "max"])
     rank = strictness(uniques) if strictness is not None else np.zeros(len(uniques))
-    kept = pd.DataFrame({"code": code[candidate], "rank": rank[code[candidate]]}).groupby(key[candidate]).agg(
-        low=("code", "min"), high=("code", "max"), strictest=("rank", "max"))
+    kept = (
+        pd.DataFrame({"code": code[candidate], "rank": rank[code[candidate]]})
+        .groupby(key[candidate])
+        .agg(low=("code", "min"), high=("code", "max"), strictest=("rank", "max"))
+    )
     torn = kept.low != kept.high
     by_restriction = int(torn.sum())
     by_date = int((every["min"] != every["max"]).sum()) - by_restriction
@@ -110,7 +132,7 @@ def _settle(column: pd.Series, key: np.ndarray, day: np.ndarray, strictness) -> 
         chosen = pd.Series(np.asarray(uniques, dtype=object)[kept.low.to_numpy()], index=kept.index, dtype=object)
         chosen[torn.to_numpy()] = CONFLICTING_CHOICES
     else:
-        by_rank = dict(zip(rank, np.asarray(uniques, dtype=object)))
+        by_rank = dict(zip(rank, np.asarray(uniques, dtype=object), strict=True))
         chosen = kept.strictest.map(by_rank).astype(object)
     return chosen, by_date, by_restriction
 

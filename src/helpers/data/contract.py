@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 CHANNELS = ("email", "sms", "postal", "phone", "push")
 JOURNEY_STAGES = ("need", "information", "comparison", "purchase")
 EARLIEST_DATE = dt.date(1990, 1, 1)
-PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")   # direct identifiers
-TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "o", "vrai")     # a boolean cell's yes, in any case
+PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")  # direct identifiers
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "o", "vrai")  # a boolean cell's yes, in any case
 FALSE_WORDS = ("false", "f", "0", "no", "n", "non", "faux")
 
 
@@ -37,22 +37,22 @@ class DataContractError(DataInputError):
 
 
 CATEGORIES = (
-    "bad_mapping",        # the mapping names an unknown table, column, option or file
-    "missing_table",      # a required table has no file
-    "ambiguous_file",     # two files for one table
-    "unreadable",         # the file cannot be parsed as CSV / Parquet / Excel at all
-    "empty_file",         # zero bytes
-    "no_rows",            # a header and nothing else
-    "encoding",           # bytes that do not decode, or two encodings in one file
-    "wrong_separator",    # the header reads as one column
-    "missing_column",     # a required column is absent
-    "missing_value",      # a required cell is empty
-    "not_a_number",       # an amount or number that does not parse
-    "not_a_date",         # a date that does not parse in the file's format
-    "not_a_boolean",      # a yes/no cell that is neither
-    "unknown_value",      # a label outside its allowed values (channel, status, group...)
+    "bad_mapping",  # the mapping names an unknown table, column, option or file
+    "missing_table",  # a required table has no file
+    "ambiguous_file",  # two files for one table
+    "unreadable",  # the file cannot be parsed as CSV / Parquet / Excel at all
+    "empty_file",  # zero bytes
+    "no_rows",  # a header and nothing else
+    "encoding",  # bytes that do not decode, or two encodings in one file
+    "wrong_separator",  # the header reads as one column
+    "missing_column",  # a required column is absent
+    "missing_value",  # a required cell is empty
+    "not_a_number",  # an amount or number that does not parse
+    "not_a_date",  # a date that does not parse in the file's format
+    "not_a_boolean",  # a yes/no cell that is neither
+    "unknown_value",  # a label outside its allowed values (channel, status, group...)
     "date_out_of_range",  # before 1990 or after the latest allowed date (the future)
-    "duplicate_id",       # a key shared by rows that disagree
+    "duplicate_id",  # a key shared by rows that disagree
     "unknown_reference",  # an id that the referenced table does not hold
 )
 
@@ -95,38 +95,95 @@ class Table:
         return column
 
 
-TABLES: dict[str, Table] = {t.name: t for t in (
-    Table("products", (Column("category", "text", True), Column("mean_price", "number"),
-                       Column("margin_rate", "number")), key=("category",)),
-    Table("campaigns", (Column("campaign_id", "id", True), Column("channel", "label", True, CHANNELS),
-                        Column("offer", "text", True), Column("start_date", "date", True),
-                        Column("cost_per_contact", "number"), Column("response_window_days", "integer"),
-                        Column("name", "text")), key=("campaign_id",)),
-    Table("customers", (Column("customer_id", "id", True), Column("first_name", "text"),
-                        Column("last_name", "text"), Column("email", "text"), Column("phone", "text"),
-                        Column("postcode", "text"), Column("city", "text"), Column("departement", "text"),
-                        Column("region", "text"), Column("birth_year", "integer"), Column("signup_date", "date"),
-                        Column("acquisition_source", "text"), Column("is_prospect", "boolean"),
-                        Column("journey_stage", "label", values=JOURNEY_STAGES), Column("has_app", "boolean")),
-          key=("customer_id",)),
-    Table("transactions", (Column("order_id", "id"), Column("customer_id", "id", True),
-                           Column("order_date", "date", True), Column("amount", "amount", True),
-                           Column("category", "text"), Column("sales_channel", "text"), Column("margin", "amount"),
-                           Column("campaign_id", "id")),
-          key=("order_id",), references={"customer_id": ("customers", "customer_id"),
-                                         "campaign_id": ("campaigns", "campaign_id")}),
-    Table("consents", (Column("customer_id", "id", True), Column("channel", "label", True, CHANNELS),
-                       Column("status", "label", True, ("opt_in", "opt_out", "unknown")),
-                       Column("bloctel", "boolean"), Column("preferred_channel", "label", values=CHANNELS),
-                       Column("max_contacts_per_month", "integer"), Column("updated_at", "date")),
-          key=("customer_id", "channel"), references={"customer_id": ("customers", "customer_id")}),
-    Table("contacts", (Column("campaign_id", "id", True), Column("customer_id", "id", True),
-                       Column("group", "label", True, ("treatment", "control")), Column("sent_at", "date"),
-                       Column("opened", "boolean"), Column("clicked", "boolean"), Column("responded", "boolean"),
-                       Column("revenue", "amount"), Column("unsubscribed", "boolean")),
-          key=("campaign_id", "customer_id"), references={"customer_id": ("customers", "customer_id"),
-                                                          "campaign_id": ("campaigns", "campaign_id")}),
-)}
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "products",
+            (Column("category", "text", True), Column("mean_price", "number"), Column("margin_rate", "number")),
+            key=("category",),
+        ),
+        Table(
+            "campaigns",
+            (
+                Column("campaign_id", "id", True),
+                Column("channel", "label", True, CHANNELS),
+                Column("offer", "text", True),
+                Column("start_date", "date", True),
+                Column("cost_per_contact", "number"),
+                Column("response_window_days", "integer"),
+                Column("name", "text"),
+            ),
+            key=("campaign_id",),
+        ),
+        Table(
+            "customers",
+            (
+                Column("customer_id", "id", True),
+                Column("first_name", "text"),
+                Column("last_name", "text"),
+                Column("email", "text"),
+                Column("phone", "text"),
+                Column("postcode", "text"),
+                Column("city", "text"),
+                Column("departement", "text"),
+                Column("region", "text"),
+                Column("birth_year", "integer"),
+                Column("signup_date", "date"),
+                Column("acquisition_source", "text"),
+                Column("is_prospect", "boolean"),
+                Column("journey_stage", "label", values=JOURNEY_STAGES),
+                Column("has_app", "boolean"),
+            ),
+            key=("customer_id",),
+        ),
+        Table(
+            "transactions",
+            (
+                Column("order_id", "id"),
+                Column("customer_id", "id", True),
+                Column("order_date", "date", True),
+                Column("amount", "amount", True),
+                Column("category", "text"),
+                Column("sales_channel", "text"),
+                Column("margin", "amount"),
+                Column("campaign_id", "id"),
+            ),
+            key=("order_id",),
+            references={"customer_id": ("customers", "customer_id"), "campaign_id": ("campaigns", "campaign_id")},
+        ),
+        Table(
+            "consents",
+            (
+                Column("customer_id", "id", True),
+                Column("channel", "label", True, CHANNELS),
+                Column("status", "label", True, ("opt_in", "opt_out", "unknown")),
+                Column("bloctel", "boolean"),
+                Column("preferred_channel", "label", values=CHANNELS),
+                Column("max_contacts_per_month", "integer"),
+                Column("updated_at", "date"),
+            ),
+            key=("customer_id", "channel"),
+            references={"customer_id": ("customers", "customer_id")},
+        ),
+        Table(
+            "contacts",
+            (
+                Column("campaign_id", "id", True),
+                Column("customer_id", "id", True),
+                Column("group", "label", True, ("treatment", "control")),
+                Column("sent_at", "date"),
+                Column("opened", "boolean"),
+                Column("clicked", "boolean"),
+                Column("responded", "boolean"),
+                Column("revenue", "amount"),
+                Column("unsubscribed", "boolean"),
+            ),
+            key=("campaign_id", "customer_id"),
+            references={"customer_id": ("customers", "customer_id"), "campaign_id": ("campaigns", "campaign_id")},
+        ),
+    )
+}
 REQUIRED_TABLES = ("transactions",)
 # Referenced tables load first, so references can be checked against what was kept.
 LOAD_ORDER = ("products", "campaigns", "customers", "transactions", "consents", "contacts")
@@ -143,7 +200,7 @@ def pandera_schema(table: Table, dtypes: dict[str, str], latest: dt.date) -> pan
     for name, dtype in dtypes.items():
         spec = table.column(name)
         if spec is None:
-            continue                                    # extra columns are the analyst's own
+            continue  # extra columns are the analyst's own
         column_checks = list(checks.get(spec.kind, []))
         if spec.kind == "label":
             column_checks.append(pa.Check.isin(list(spec.values)))

@@ -37,7 +37,7 @@ from helpers.data.rules import keep_rows, pandera_gate
 from helpers.engine import connect, read_table
 from helpers.paths import relative_to_repo
 
-MEMORY_LIMIT = "2GB"          # the loader's DuckDB spills to disk past it
+MEMORY_LIMIT = "2GB"  # the loader's DuckDB spills to disk past it
 
 
 @dataclass
@@ -56,8 +56,9 @@ class Dataset:
     def table(self, name: str) -> ibis.Table:
         """Table ``name`` as an Ibis table (refused, naming the loaded tables, if it was not loaded)."""
         if name not in self.tables:
-            raise KeyError(f"table {name!r} was not loaded from {relative_to_repo(self.source)}; "
-                           f"loaded: {', '.join(self.tables)}")
+            raise KeyError(
+                f"table {name!r} was not loaded from {relative_to_repo(self.source)}; loaded: {', '.join(self.tables)}"
+            )
         return self.tables[name]
 
     def frame(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -80,7 +81,7 @@ class Dataset:
         self.tables["transactions"].to_parquet(path)
         remote = read_table(connect(engine), path, "transactions")
         moved = Dataset(self.con, {**self.tables, "transactions": remote}, self.report, self.source)
-        weakref.finalize(moved, shutil.rmtree, folder, ignore_errors=True)   # the copy lives as long as the data
+        weakref.finalize(moved, shutil.rmtree, folder, ignore_errors=True)  # the copy lives as long as the data
         return moved
 
     def skip_unless(self, name: str, *columns: str, section: str) -> bool:
@@ -92,8 +93,13 @@ class Dataset:
         return False
 
 
-def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, latest_date: dt.date | None = None,
-                con: ibis.BaseBackend | None = None, required: tuple[str, ...] = REQUIRED_TABLES) -> Dataset:
+def load_tables(
+    data_dir: str | Path,
+    mapping: str | Path | dict | None = None,
+    latest_date: dt.date | None = None,
+    con: ibis.BaseBackend | None = None,
+    required: tuple[str, ...] = REQUIRED_TABLES,
+) -> Dataset:
     """Read the contract tables found in ``data_dir`` (files named after the tables, or named in
     the mapping), validate them and load them into DuckDB (``con``, else a new one limited to
     ``MEMORY_LIMIT``). ``latest_date``: later dates are refused as being in the future (default:
@@ -107,8 +113,12 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
         latest = latest_date or spec.latest_date or dt.date.today()
         con = con or connect(memory_limit=MEMORY_LIMIT)
         raws, ignored = read_raw_tables(con, data_dir, spec, required)
-    report = DataQualityReport(relative_to_repo(data_dir), mapping_source, ignored_files=ignored,
-                               missing_tables=[t for t in LOAD_ORDER if t not in raws])
+    report = DataQualityReport(
+        relative_to_repo(data_dir),
+        mapping_source,
+        ignored_files=ignored,
+        missing_tables=[t for t in LOAD_ORDER if t not in raws],
+    )
     id_types = id_column_types(con, raws)
     tables: dict[str, ibis.Table] = {}
     for name, raw in raws.items():
@@ -117,8 +127,15 @@ def load_tables(data_dir: str | Path, mapping: str | Path | dict | None = None, 
     return Dataset(con, tables, report, data_dir)
 
 
-def _load_table(con: ibis.BaseBackend, table: Table, raw: RawTable, spec: Mapping, id_types: dict[str, str],
-                latest: dt.date, loaded: dict[str, ibis.Table]) -> ibis.Table:
+def _load_table(
+    con: ibis.BaseBackend,
+    table: Table,
+    raw: RawTable,
+    spec: Mapping,
+    id_types: dict[str, str],
+    latest: dt.date,
+    loaded: dict[str, ibis.Table],
+) -> ibis.Table:
     """One raw table parsed, checked against its rules and the tables ``loaded`` before it, kept as
     ``table.name`` and passed through the pandera gate."""
     rules = parse_table(con, table, raw, id_types, latest)

@@ -37,12 +37,15 @@ def permission_denied_is_unreadable(data_dir: Path) -> Iterator[None]:
     try:
         yield
     except PermissionError as exc:
-        folder_denied = not os.access(data_dir, os.R_OK | os.X_OK)     # then every file inside is denied too
+        folder_denied = not os.access(data_dir, os.R_OK | os.X_OK)  # then every file inside is denied too
         denied = relative_to_repo(data_dir if folder_denied or not exc.filename else Path(exc.filename))
-        raise DataContractError("unreadable", f"{denied}: permission denied, so it cannot be read. Give the user "
-                                              f"running the analysis read access (e.g. chmod -R a+rX "
-                                              f"{relative_to_repo(data_dir)}) or copy the data to a folder of "
-                                              "theirs.") from exc
+        raise DataContractError(
+            "unreadable",
+            f"{denied}: permission denied, so it cannot be read. Give the user "
+            f"running the analysis read access (e.g. chmod -R a+rX "
+            f"{relative_to_repo(data_dir)}) or copy the data to a folder of "
+            "theirs.",
+        ) from exc
 
 
 @dataclass
@@ -60,14 +63,18 @@ class RawTable:
     line_word: str = "line"
 
 
-def read_raw_tables(con: ibis.BaseBackend, data_dir: Path, spec: Mapping,
-                    required: tuple[str, ...]) -> tuple[dict[str, RawTable], list[str]]:
+def read_raw_tables(
+    con: ibis.BaseBackend, data_dir: Path, spec: Mapping, required: tuple[str, ...]
+) -> tuple[dict[str, RawTable], list[str]]:
     """Every contract table with a file in ``data_dir`` read into DuckDB (in load order), and the
     files ignored. Refuses a missing ``required`` table, two files for one table, an unreadable file."""
     files, ignored = _locate(data_dir, spec, required)
     with tempfile.TemporaryDirectory(prefix="relation-playbooks-") as tmp:
-        raws = {name: _read_raw(con, name, files[name], spec.tables.get(name, TableMapping()), Path(tmp))
-                for name in LOAD_ORDER if name in files}
+        raws = {
+            name: _read_raw(con, name, files[name], spec.tables.get(name, TableMapping()), Path(tmp))
+            for name in LOAD_ORDER
+            if name in files
+        }
     return raws, ignored
 
 
@@ -83,23 +90,31 @@ def _locate(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tuple[d
         if named:
             path = data_dir / named
             if not path.exists():
-                raise DataContractError("bad_mapping", f"mapping tables.{name}.file: {named} is not in "
-                                                       f"{relative_to_repo(data_dir)}.")
+                raise DataContractError(
+                    "bad_mapping", f"mapping tables.{name}.file: {named} is not in {relative_to_repo(data_dir)}."
+                )
             files[name] = path
         elif len(by_table.get(name, [])) > 1:
-            raise DataContractError("ambiguous_file", f"{relative_to_repo(data_dir)} holds several files for "
-                                                      f"{name}: {', '.join(p.name for p in by_table[name])}; keep one "
-                                                      f"or name it in the mapping (tables.{name}.file).")
+            raise DataContractError(
+                "ambiguous_file",
+                f"{relative_to_repo(data_dir)} holds several files for "
+                f"{name}: {', '.join(p.name for p in by_table[name])}; keep one "
+                f"or name it in the mapping (tables.{name}.file).",
+            )
         elif by_table.get(name):
             files[name] = by_table[name][0]
     for name in required:
         if name not in files:
-            raise DataContractError("missing_table", f"{relative_to_repo(data_dir)} has no {name} file, which this "
-                                                     f"analysis needs: name one {name}.csv, .parquet or .xlsx, or set "
-                                                     f"tables.{name}.file in the mapping.")
+            raise DataContractError(
+                "missing_table",
+                f"{relative_to_repo(data_dir)} has no {name} file, which this "
+                f"analysis needs: name one {name}.csv, .parquet or .xlsx, or set "
+                f"tables.{name}.file in the mapping.",
+            )
     used = {p.name for p in files.values()} | {"mapping.yml"}
-    ignored = sorted(p.name for p in data_dir.iterdir() if p.is_file() and p.name not in used
-                     and not p.name.startswith("."))
+    ignored = sorted(
+        p.name for p in data_dir.iterdir() if p.is_file() and p.name not in used and not p.name.startswith(".")
+    )
     return files, ignored
 
 
@@ -108,8 +123,9 @@ def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping,
     contract names (text cells stay text until parsed)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise DataContractError("unreadable", f"{path.name}: unknown format {path.suffix!r}; use .csv, .parquet "
-                                              "or .xlsx.")
+        raise DataContractError(
+            "unreadable", f"{path.name}: unknown format {path.suffix!r}; use .csv, .parquet or .xlsx."
+        )
     if path.stat().st_size == 0:
         raise DataContractError("empty_file", f"{path.name} is empty (0 bytes): export {table} again.")
     report = TableReport(table, path.name, fmt)
@@ -121,9 +137,12 @@ def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping,
         elif fmt == "parquet":
             source = [c for c in column_types(con, f"SELECT * FROM read_parquet({literal(path)})")]
             columns = names(source)
-            select = ", ".join(f"{ident(c)} AS {ident(t)}" for c, t in zip(source, columns))
-            fetch(con, f"CREATE OR REPLACE VIEW {name} AS SELECT row_number() OVER () AS __line, {select} "
-                       f"FROM read_parquet({literal(path)})")
+            select = ", ".join(f"{ident(c)} AS {ident(t)}" for c, t in zip(source, columns, strict=True))
+            fetch(
+                con,
+                f"CREATE OR REPLACE VIEW {name} AS SELECT row_number() OVER () AS __line, {select} "
+                f"FROM read_parquet({literal(path)})",
+            )
         else:
             columns = _read_excel(con, name, path, options, names)
     except duckdb.Error as exc:
@@ -137,8 +156,15 @@ def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping,
     return RawTable(name, path, fmt, columns, options, spec.values, report, line_word)
 
 
-def _read_csv(con: ibis.BaseBackend, name: str, path: Path, options: dict, report: TableReport, tmp: Path,
-              names: Callable[[list[str]], list[str]]) -> list[str]:
+def _read_csv(
+    con: ibis.BaseBackend,
+    name: str,
+    path: Path,
+    options: dict,
+    report: TableReport,
+    tmp: Path,
+    names: Callable[[list[str]], list[str]],
+) -> list[str]:
     """A CSV (through its UTF-8 copy) with every cell as text; the separator given or detected."""
     utf8 = _utf8_copy(path, options, report, tmp)
     with open(utf8, encoding="utf-8", newline="") as fh:
@@ -150,14 +176,20 @@ def _read_csv(con: ibis.BaseBackend, name: str, path: Path, options: dict, repor
     fields = [f.strip() or f"column{i + 1}" for i, f in enumerate(next(csv.reader([header], delimiter=sep)))]
     others = [s for s in SEPARATORS if s != sep and s in header]
     if len(fields) == 1 and others:
-        raise DataContractError("wrong_separator", f"{path.name}: with separator {sep!r} the header reads as one "
-                                                   f"column {header[:60]!r}; the file seems to use {others[0]!r}. "
-                                                   f"Set read.sep: {others[0]!r} in the mapping.")
+        raise DataContractError(
+            "wrong_separator",
+            f"{path.name}: with separator {sep!r} the header reads as one "
+            f"column {header[:60]!r}; the file seems to use {others[0]!r}. "
+            f"Set read.sep: {others[0]!r} in the mapping.",
+        )
     columns = names(fields)
     struct = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in columns) + "}"
-    fetch(con, f"CREATE OR REPLACE TABLE {name} AS SELECT row_number() OVER () + 1 AS __line, * FROM read_csv("
-               f"{literal(utf8)}, delim={literal(sep)}, header=true, quote='\"', escape='\"', auto_detect=false, "
-               f"columns={struct})")
+    fetch(
+        con,
+        f"CREATE OR REPLACE TABLE {name} AS SELECT row_number() OVER () + 1 AS __line, * FROM read_csv("
+        f"{literal(utf8)}, delim={literal(sep)}, header=true, quote='\"', escape='\"', auto_detect=false, "
+        f"columns={struct})",
+    )
     return columns
 
 
@@ -180,8 +212,10 @@ def _utf8_copy(path: Path, options: dict, report: TableReport, tmp: Path) -> Pat
     else:
         _refuse_mixed_encodings(path)
         encoding = "cp1252"
-        report.assumptions.append("not UTF-8: read as Windows-1252 (cp1252), the encoding of French Excel "
-                                  "exports; set read.encoding to override")
+        report.assumptions.append(
+            "not UTF-8: read as Windows-1252 (cp1252), the encoding of French Excel "
+            "exports; set read.encoding to override"
+        )
     if encoding == "utf-8" and not head.startswith(codecs.BOM_UTF8) and _is_utf8(path):
         return path
     target = tmp / f"{path.stem}.utf8.csv"
@@ -192,10 +226,13 @@ def _utf8_copy(path: Path, options: dict, report: TableReport, tmp: Path) -> Pat
             try:
                 text = decoder.decode(block)
             except UnicodeDecodeError as exc:
-                bad_line = line + block[:exc.start].count(b"\n")
-                raise DataContractError("encoding", f"{path.name}, line {bad_line}: bytes that are not {encoding} "
-                                                    f"({block[exc.start:exc.start + 4]!r}); set read.encoding to "
-                                                    "the file's encoding (utf-8, cp1252, latin-1...).") from exc
+                bad_line = line + block[: exc.start].count(b"\n")
+                raise DataContractError(
+                    "encoding",
+                    f"{path.name}, line {bad_line}: bytes that are not {encoding} "
+                    f"({block[exc.start : exc.start + 4]!r}); set read.encoding to "
+                    "the file's encoding (utf-8, cp1252, latin-1...).",
+                ) from exc
             line += block.count(b"\n")
             dst.write(text)
         dst.write(decoder.decode(b"", final=True))
@@ -226,9 +263,12 @@ def _refuse_mixed_encodings(path: Path) -> None:
             except UnicodeDecodeError:
                 bad_line = bad_line or number
             if utf8_line and bad_line:
-                raise DataContractError("encoding", f"{path.name} mixes two encodings: line {utf8_line} is UTF-8, "
-                                                    f"line {bad_line} is not (probably cp1252). Re-export the file "
-                                                    "in one encoding (UTF-8).")
+                raise DataContractError(
+                    "encoding",
+                    f"{path.name} mixes two encodings: line {utf8_line} is UTF-8, "
+                    f"line {bad_line} is not (probably cp1252). Re-export the file "
+                    "in one encoding (UTF-8).",
+                )
 
 
 def _sniff_separator(header: str) -> str:
@@ -237,15 +277,16 @@ def _sniff_separator(header: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_excel(con: ibis.BaseBackend, name: str, path: Path, options: dict,
-                names: Callable[[list[str]], list[str]]) -> list[str]:
+def _read_excel(
+    con: ibis.BaseBackend, name: str, path: Path, options: dict, names: Callable[[list[str]], list[str]]
+) -> list[str]:
     """An .xlsx sheet with every cell as text (dates as ISO), so parsing is the same as for CSV."""
     try:
         df = pd.read_excel(path, sheet_name=options.get("sheet", 0), dtype=object, engine="openpyxl")
     except (ValueError, KeyError, OSError) as exc:
         raise DataContractError("unreadable", f"{path.name} cannot be read as Excel: {exc}") from exc
     columns = names([str(c) for c in df.columns])
-    text = pd.DataFrame({t: df[c].map(_excel_text).astype("string") for c, t in zip(df.columns, columns)})
+    text = pd.DataFrame({t: df[c].map(_excel_text).astype("string") for c, t in zip(df.columns, columns, strict=True)})
     con.con.register("__excel", text)
     fetch(con, f"CREATE OR REPLACE TABLE {name} AS SELECT row_number() OVER () + 1 AS __line, * FROM __excel")
     con.con.unregister("__excel")
@@ -270,15 +311,19 @@ def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
 
 
-def _contract_names(path: Path, table: Table, columns: list[str], renames: dict[str, str],
-                    report: TableReport) -> list[str]:
+def _contract_names(
+    path: Path, table: Table, columns: list[str], renames: dict[str, str], report: TableReport
+) -> list[str]:
     """The file's column names on the contract: the mapping's renames first, then names equal to a
     contract column once normalised ('Customer ID' -> customer_id); others kept. Refuses a missing
     required column, naming the columns the file has."""
     missing_sources = [src for src in renames if src not in columns]
     if missing_sources:
-        raise DataContractError("bad_mapping", f"{path.name}: the mapping renames column(s) {missing_sources} that the "
-                                               f"file does not have; its columns: {columns}.")
+        raise DataContractError(
+            "bad_mapping",
+            f"{path.name}: the mapping renames column(s) {missing_sources} that the "
+            f"file does not have; its columns: {columns}.",
+        )
     contract = {c.name for c in table.columns}
     targets = []
     for col in columns:
@@ -291,12 +336,14 @@ def _contract_names(path: Path, table: Table, columns: list[str], renames: dict[
         raise DataContractError("bad_mapping", f"{path.name}: several columns map onto {dupes}; rename one.")
     missing = [c for c in table.required if c not in targets]
     if missing:
-        raise DataContractError("missing_column", f"{path.name}, column {missing[0]}: required column(s) {missing} "
-                                                  f"missing; the file has {columns}. Rename it in the file or map it "
-                                                  f"in the mapping (tables.{table.name}.columns: {{'Your name': "
-                                                  f"{missing[0]}}}).")
+        raise DataContractError(
+            "missing_column",
+            f"{path.name}, column {missing[0]}: required column(s) {missing} "
+            f"missing; the file has {columns}. Rename it in the file or map it "
+            f"in the mapping (tables.{table.name}.columns: {{'Your name': "
+            f"{missing[0]}}}).",
+        )
     return targets
-
 
 
 def _first_line(exc: Exception) -> str:

@@ -29,9 +29,9 @@ class TableMapping:
     """How one table's file maps onto the contract (all optional)."""
 
     file: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)     # file column -> contract column
-    read: dict = field(default_factory=dict)                  # sep, decimal, encoding, date_format, sheet
-    values: dict[str, dict] = field(default_factory=dict)     # contract column -> {file value: contract value}
+    columns: dict[str, str] = field(default_factory=dict)  # file column -> contract column
+    read: dict = field(default_factory=dict)  # sep, decimal, encoding, date_format, sheet
+    values: dict[str, dict] = field(default_factory=dict)  # contract column -> {file value: contract value}
 
 
 @dataclass
@@ -52,22 +52,28 @@ def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Map
     and where it came from. Every key and value is checked here, before any data is read."""
     given, source = _mapping_source(data_dir, mapping)
     top = source if source not in ("none", "given") else "mapping"
-    at = f"{top}: " if top != "mapping" else "mapping "      # messages: 'exports/mapping.yml: tables...'
+    at = f"{top}: " if top != "mapping" else "mapping "  # messages: 'exports/mapping.yml: tables...'
     given = given or {}
     if not isinstance(given, dict):
-        raise DataContractError("bad_mapping", f"{top} must be a mapping with 'tables' and 'options', got "
-                                               f"{_shown(given)}.")
+        raise DataContractError(
+            "bad_mapping", f"{top} must be a mapping with 'tables' and 'options', got {_shown(given)}."
+        )
     _keys(given, {"tables", "options"}, top)
     out = Mapping()
     tables = _keys(given.get("tables"), set(TABLES), f"{at}tables", "{table: {file, columns, read, values}}")
     for name, spec in tables.items():
         spec = _keys(spec, TABLE_KEYS, f"{at}tables.{name}")
         if spec.get("file") is not None and not (isinstance(spec["file"], str) and spec["file"]):
-            raise DataContractError("bad_mapping", f"{at}tables.{name}.file must be the name of a file in the data "
-                                                   f"folder, got {_shown(spec['file'])}.")
-        out.tables[name] = TableMapping(spec.get("file"), _columns(TABLES[name], spec.get("columns"), at),
-                                        _read_options(spec.get("read"), f"{at}tables.{name}.read"),
-                                        _values(TABLES[name], spec.get("values"), at))
+            raise DataContractError(
+                "bad_mapping",
+                f"{at}tables.{name}.file must be the name of a file in the data folder, got {_shown(spec['file'])}.",
+            )
+        out.tables[name] = TableMapping(
+            spec.get("file"),
+            _columns(TABLES[name], spec.get("columns"), at),
+            _read_options(spec.get("read"), f"{at}tables.{name}.read"),
+            _values(TABLES[name], spec.get("values"), at),
+        )
     _read_load_options(given.get("options"), at, out)
     return out, source
 
@@ -103,31 +109,39 @@ def _read_load_options(options, at: str, out: Mapping) -> None:
     options = _keys(options, OPTION_KEYS, f"{at}options")
     pseudonymise = options.get("pseudonymise")
     if pseudonymise is not None and not isinstance(pseudonymise, bool):
-        raise DataContractError("bad_mapping", f"{at}options.pseudonymise must be true or false, got "
-                                               f"{_shown(pseudonymise)}.")
+        raise DataContractError(
+            "bad_mapping", f"{at}options.pseudonymise must be true or false, got {_shown(pseudonymise)}."
+        )
     out.pseudonymise = bool(pseudonymise)
     out.salt = options.get("salt")
     if out.salt is not None and not (isinstance(out.salt, str) and out.salt):
-        raise DataContractError("bad_mapping", f"{at}options.salt must be a secret text (quote it in YAML), got "
-                                               f"{_shown(out.salt)}.")
+        raise DataContractError(
+            "bad_mapping", f"{at}options.salt must be a secret text (quote it in YAML), got {_shown(out.salt)}."
+        )
     share = options.get("max_excluded_share")
     share = out.max_excluded_share if share is None else share
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-        raise DataContractError("bad_mapping", f"{at}options.max_excluded_share must be a number from 0 to 1 "
-                                               f"(0.01 for 1%), got {_shown(share)}.")
+        raise DataContractError(
+            "bad_mapping",
+            f"{at}options.max_excluded_share must be a number from 0 to 1 (0.01 for 1%), got {_shown(share)}.",
+        )
     out.max_excluded_share = float(share)
     out.latest_date = _date_option(options.get("latest_date"), f"{at}options.latest_date")
     if out.pseudonymise and not out.salt:
-        raise DataContractError("bad_mapping", f"{at}options.pseudonymise needs options.salt (a secret string "
-                                               "kept out of the report), so the same person gets the same pseudonym.")
+        raise DataContractError(
+            "bad_mapping",
+            f"{at}options.pseudonymise needs options.salt (a secret string "
+            "kept out of the report), so the same person gets the same pseudonym.",
+        )
 
 
 def _keys(spec, known: set[str], where: str, shape: str = "") -> dict:
     """``spec`` (None: empty) as a dict, refused unless it is a mapping whose keys are all known."""
     spec = {} if spec is None else spec
     if not isinstance(spec, dict):
-        raise DataContractError("bad_mapping", f"{where} must be a mapping{' ' + shape if shape else ''}, got "
-                                               f"{_shown(spec)}.")
+        raise DataContractError(
+            "bad_mapping", f"{where} must be a mapping{' ' + shape if shape else ''}, got {_shown(spec)}."
+        )
     unknown = sorted(map(str, set(spec) - known))
     if unknown:
         raise DataContractError("bad_mapping", f"{where}: unknown key(s) {unknown}; known: {sorted(known)}.")
@@ -139,13 +153,19 @@ def _columns(table: Table, columns, at: str) -> dict[str, str]:
     where = f"{at}tables.{table.name}.columns"
     known = sorted(c.name for c in table.columns)
     if columns is not None and not isinstance(columns, dict):
-        raise DataContractError("bad_mapping", f"{where} must be a mapping {{file column: contract column}}, e.g. "
-                                               f"{{'Your name': {table.required[0]}}}, got {_shown(columns)}.")
+        raise DataContractError(
+            "bad_mapping",
+            f"{where} must be a mapping {{file column: contract column}}, e.g. "
+            f"{{'Your name': {table.required[0]}}}, got {_shown(columns)}.",
+        )
     renames = {str(source): target for source, target in (columns or {}).items()}
     for source, target in renames.items():
         if not isinstance(target, str) or (target not in known and table.name != "customers"):
-            raise DataContractError("bad_mapping", f"{where}: {source!r} maps onto {_shown(target)}, which is not a "
-                                                   f"column of {table.name}; columns: {', '.join(known)}.")
+            raise DataContractError(
+                "bad_mapping",
+                f"{where}: {source!r} maps onto {_shown(target)}, which is not a "
+                f"column of {table.name}; columns: {', '.join(known)}.",
+            )
     return renames
 
 
@@ -158,12 +178,15 @@ def _values(table: Table, values, at: str) -> dict[str, dict]:
         column = table.contract_column(name)
         allowed = column.values if column.kind == "label" else TRUE_WORDS + FALSE_WORDS
         if not isinstance(pairs, dict):
-            raise DataContractError("bad_mapping", f"{where}.{name} must be a mapping {{file value: contract value}}, "
-                                                   f"got {_shown(pairs)}.")
+            raise DataContractError(
+                "bad_mapping", f"{where}.{name} must be a mapping {{file value: contract value}}, got {_shown(pairs)}."
+            )
         for value, target in pairs.items():
             if str(target).lower() not in allowed:
-                raise DataContractError("bad_mapping", f"{where}.{name}: {value!r} maps onto {_shown(target)}; "
-                                                       f"accepted: {', '.join(allowed)}.")
+                raise DataContractError(
+                    "bad_mapping",
+                    f"{where}.{name}: {value!r} maps onto {_shown(target)}; accepted: {', '.join(allowed)}.",
+                )
         out[name] = dict(pairs)
     return out
 
@@ -172,23 +195,37 @@ def _read_options(read, where: str) -> dict:
     """tables.<table>.read: each reader option within its domain."""
     read = dict(_keys(read, READ_OPTIONS, where))
     sep = read.get("sep")
-    if sep is not None and not (isinstance(sep, str) and len(sep) == 1 and sep not in "\"\r\n"):
-        raise DataContractError("bad_mapping", f"{where}.sep must be one character such as ';', ',', '|' or a tab "
-                                               f"(\"\\t\" in double quotes), got {_shown(sep)}.")
+    if sep is not None and not (isinstance(sep, str) and len(sep) == 1 and sep not in '"\r\n'):
+        raise DataContractError(
+            "bad_mapping",
+            f"{where}.sep must be one character such as ';', ',', '|' or a tab "
+            f'("\\t" in double quotes), got {_shown(sep)}.',
+        )
     if read.get("decimal") is not None and read["decimal"] not in (".", ","):
         raise DataContractError("bad_mapping", f"{where}.decimal must be '.' or ',', got {_shown(read['decimal'])}.")
     if read.get("encoding") is not None and not _is_text_encoding(read["encoding"]):
-        raise DataContractError("bad_mapping", f"{where}.encoding must be a text encoding Python knows, such as "
-                                               f"utf-8, cp1252, latin-1 or utf-16, got {_shown(read['encoding'])}.")
+        raise DataContractError(
+            "bad_mapping",
+            f"{where}.encoding must be a text encoding Python knows, such as "
+            f"utf-8, cp1252, latin-1 or utf-16, got {_shown(read['encoding'])}.",
+        )
     fmt = read.get("date_format")
     if fmt is not None and not (isinstance(fmt, str) and "%" in fmt and _duckdb_accepts_date_format(fmt)):
-        raise DataContractError("bad_mapping", f"{where}.date_format must be a format such as '%d/%m/%Y' (codes: %d "
-                                               f"day, %m month, %Y year, %H:%M:%S time), got {_shown(fmt)}.")
+        raise DataContractError(
+            "bad_mapping",
+            f"{where}.date_format must be a format such as '%d/%m/%Y' (codes: %d "
+            f"day, %m month, %Y year, %H:%M:%S time), got {_shown(fmt)}.",
+        )
     sheet = read.get("sheet")
-    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int)) or sheet == ""
-                              or (isinstance(sheet, int) and sheet < 0)):
-        raise DataContractError("bad_mapping", f"{where}.sheet must be a sheet name or its position (0 for the "
-                                               f"first), got {_shown(sheet)}.")
+    if sheet is not None and (
+        isinstance(sheet, bool)
+        or not isinstance(sheet, (str, int))
+        or sheet == ""
+        or (isinstance(sheet, int) and sheet < 0)
+    ):
+        raise DataContractError(
+            "bad_mapping", f"{where}.sheet must be a sheet name or its position (0 for the first), got {_shown(sheet)}."
+        )
     return read
 
 
@@ -219,15 +256,22 @@ def _date_option(value, where: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise DataContractError("bad_mapping", f"{where} must be a date YYYY-MM-DD (e.g. 2025-12-31), got "
-                                               f"{_shown(value)}.") from None
+        raise DataContractError(
+            "bad_mapping", f"{where} must be a date YYYY-MM-DD (e.g. 2025-12-31), got {_shown(value)}."
+        ) from None
 
 
 def _shown(value) -> str:
     """A mapping value as quoted in a message: its YAML type and a short repr."""
     if value is None:
         return "nothing"
-    kinds = {dict: "a mapping", list: "a list", str: "the text", bool: "the boolean", int: "the number",
-             float: "the number"}
+    kinds = {
+        dict: "a mapping",
+        list: "a list",
+        str: "the text",
+        bool: "the boolean",
+        int: "the number",
+        float: "the number",
+    }
     text = repr(value)
     return f"{kinds.get(type(value), type(value).__name__)} {text[:60] + '...' if len(text) > 60 else text}"

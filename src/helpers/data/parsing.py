@@ -14,9 +14,20 @@ from helpers.data.contract import EARLIEST_DATE, FALSE_WORDS, TABLES, TRUE_WORDS
 from helpers.data.files import RawTable
 from helpers.data.rules import Rule
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m%d",
-                "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
-SAMPLE_ROWS = 100_000                 # rows sampled to detect the decimal mark and date formats
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+)
+SAMPLE_ROWS = 100_000  # rows sampled to detect the decimal mark and date formats
 INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT")
 NUMERIC_TYPES = ("DOUBLE", "FLOAT", *INTEGER_TYPES)
 
@@ -30,18 +41,22 @@ def id_column_types(con: ibis.BaseBackend, raws: dict[str, RawTable]) -> dict[st
         for column in TABLES[table].columns:
             if column.kind != "id" or column.name not in raw.columns:
                 continue
-            if source_types[column.name] in INTEGER_TYPES:    # typed at the source: whole numbers
+            if source_types[column.name] in INTEGER_TYPES:  # typed at the source: whole numbers
                 verdict.setdefault(column.name, True)
                 continue
             v = cell_text(column.name)
-            bad = fetch(con, f"SELECT count(*) FROM {raw.name} WHERE {v} IS NOT NULL AND "
-                              f"(TRY_CAST({v} AS BIGINT) IS NULL OR regexp_full_match({v}, '0[0-9]+'))")[0][0]
+            bad = fetch(
+                con,
+                f"SELECT count(*) FROM {raw.name} WHERE {v} IS NOT NULL AND "
+                f"(TRY_CAST({v} AS BIGINT) IS NULL OR regexp_full_match({v}, '0[0-9]+'))",
+            )[0][0]
             verdict[column.name] = verdict.get(column.name, True) and bad == 0
     return {name: "BIGINT" if ok else "VARCHAR" for name, ok in verdict.items()}
 
 
-def parse_table(con: ibis.BaseBackend, table: Table, raw: RawTable, id_types: dict[str, str],
-                latest: dt.date) -> list[Rule]:
+def parse_table(
+    con: ibis.BaseBackend, table: Table, raw: RawTable, id_types: dict[str, str], latest: dt.date
+) -> list[Rule]:
     """``parsed_<table>``: ``__line``, every raw column in its contract type, and ``__raw_<column>``
     (the raw cells, for messages) of each column that was parsed; returns the rules its cells
     must keep. ``id_types``: from ``id_column_types``; ``latest``: the latest date allowed."""
@@ -52,10 +67,13 @@ def parse_table(con: ibis.BaseBackend, table: Table, raw: RawTable, id_types: di
         expr, col_rules, identity = _parse(con, raw, table.column(col), col, types[col], decimal, id_types, latest)
         parsed.append(f"{expr} AS {ident(col)}")
         rules += col_rules
-        if not identity:                       # the raw text, for messages about cells that failed
+        if not identity:  # the raw text, for messages about cells that failed
             raw_copies.append(f"{ident(col)} AS {ident('__raw_' + col)}")
-    fetch(con, f"CREATE OR REPLACE TABLE parsed_{table.name} AS SELECT __line, {', '.join(parsed + raw_copies)} "
-               f"FROM {raw.name}")
+    fetch(
+        con,
+        f"CREATE OR REPLACE TABLE parsed_{table.name} AS SELECT __line, {', '.join(parsed + raw_copies)} "
+        f"FROM {raw.name}",
+    )
     return rules
 
 
@@ -63,18 +81,26 @@ def _decimal(con, raw: RawTable, table: Table, types: dict[str, str]) -> str:
     """The file's decimal mark: given, else detected from its numeric columns' text."""
     if raw.options.get("decimal"):
         return raw.options["decimal"]
-    numeric = [c for c in raw.columns if (spec := table.column(c)) and spec.kind in ("amount", "number", "integer")
-               and types[c] == "VARCHAR"]
+    numeric = [
+        c
+        for c in raw.columns
+        if (spec := table.column(c)) and spec.kind in ("amount", "number", "integer") and types[c] == "VARCHAR"
+    ]
     if not numeric:
         return "."
-    sample = " UNION ALL ".join(f"SELECT {cell_text(c)} AS v FROM (SELECT * FROM {raw.name} LIMIT {SAMPLE_ROWS})"
-                                for c in numeric)
+    sample = " UNION ALL ".join(
+        f"SELECT {cell_text(c)} AS v FROM (SELECT * FROM {raw.name} LIMIT {SAMPLE_ROWS})" for c in numeric
+    )
     comma, dot = fetch(
-        con, f"SELECT count(*) FILTER (WHERE regexp_full_match(v, '[-+]?[0-9 .\u00a0\u202f]*[0-9],[0-9]{{1,2}}')), "
-             f"count(*) FILTER (WHERE regexp_full_match(v, '[-+]?[0-9,]*[0-9][.][0-9]{{1,2}}')) FROM ({sample})")[0]
+        con,
+        f"SELECT count(*) FILTER (WHERE regexp_full_match(v, '[-+]?[0-9 .\u00a0\u202f]*[0-9],[0-9]{{1,2}}')), "
+        f"count(*) FILTER (WHERE regexp_full_match(v, '[-+]?[0-9,]*[0-9][.][0-9]{{1,2}}')) FROM ({sample})",
+    )[0]
     if comma > dot:
-        raw.report.assumptions.append(f"decimal comma (detected: {comma:,} numbers like 12,50 against {dot:,} like "
-                                      "12.50); set read.decimal to override")
+        raw.report.assumptions.append(
+            f"decimal comma (detected: {comma:,} numbers like 12,50 against {dot:,} like "
+            "12.50); set read.decimal to override"
+        )
         return ","
     return "."
 
@@ -84,21 +110,33 @@ def _number_sql(v: str, decimal: str) -> str:
     the decimal mark handled; anything else gives NULL."""
     clean = f"regexp_replace({v}, '[\\s\u00a0\u202f€$£]', '', 'g')"
     if decimal == ",":
-        text = (f"CASE WHEN regexp_full_match({clean}, '[-+]?[0-9]{{1,3}}([.][0-9]{{3}})+(,[0-9]*)?') "
-                f"THEN replace(replace({clean}, '.', ''), ',', '.') ELSE replace({clean}, ',', '.') END")
+        text = (
+            f"CASE WHEN regexp_full_match({clean}, '[-+]?[0-9]{{1,3}}([.][0-9]{{3}})+(,[0-9]*)?') "
+            f"THEN replace(replace({clean}, '.', ''), ',', '.') ELSE replace({clean}, ',', '.') END"
+        )
     else:
-        text = (f"CASE WHEN regexp_full_match({clean}, '[-+]?[0-9]{{1,3}}(,[0-9]{{3}})+([.][0-9]*)?') "
-                f"THEN replace({clean}, ',', '') ELSE {clean} END")
+        text = (
+            f"CASE WHEN regexp_full_match({clean}, '[-+]?[0-9]{{1,3}}(,[0-9]{{3}})+([.][0-9]*)?') "
+            f"THEN replace({clean}, ',', '') ELSE {clean} END"
+        )
     number = f"TRY_CAST({text} AS DOUBLE)"
     return f"CASE WHEN isfinite({number}) THEN {number} END"
 
 
-def _parse(con: ibis.BaseBackend, raw: RawTable, column: Column | None, col: str, source_type: str, decimal: str,
-           id_types: dict[str, str], latest: dt.date) -> tuple[str, list[Rule], bool]:
+def _parse(
+    con: ibis.BaseBackend,
+    raw: RawTable,
+    column: Column | None,
+    col: str,
+    source_type: str,
+    decimal: str,
+    id_types: dict[str, str],
+    latest: dt.date,
+) -> tuple[str, list[Rule], bool]:
     """SQL turning the raw column into its contract type, the rules its cells must keep, and
     whether the column is taken as it is (already typed: nothing to parse, nothing can fail)."""
     shown = ident(col)
-    if column is None:                           # the analyst's own extra column: kept as it is
+    if column is None:  # the analyst's own extra column: kept as it is
         return shown, [], True
     expr, failure = _typed(con, raw, column, source_type, decimal, id_types)
     identity = expr == shown
@@ -106,64 +144,141 @@ def _parse(con: ibis.BaseBackend, raw: RawTable, column: Column | None, col: str
     rules = []
     if column.required:
         empty = f"{raw_ref} IS NULL" if identity else f"NULLIF(trim(CAST({raw_ref} AS VARCHAR)), '') IS NULL"
-        rules.append(Rule("missing_value", col, f"{col} is empty", empty, raw_ref,
-                          "fill these cells or drop the rows before loading"))
+        rules.append(
+            Rule(
+                "missing_value",
+                col,
+                f"{col} is empty",
+                empty,
+                raw_ref,
+                "fill these cells or drop the rows before loading",
+            )
+        )
     if failure and not identity:
         category, reason, fix = failure
-        rules.append(Rule(category, col, reason, f"{shown} IS NULL AND NULLIF(trim(CAST({raw_ref} AS VARCHAR)), '') "
-                                                 "IS NOT NULL", raw_ref, fix))
+        rules.append(
+            Rule(
+                category,
+                col,
+                reason,
+                f"{shown} IS NULL AND NULLIF(trim(CAST({raw_ref} AS VARCHAR)), '') IS NOT NULL",
+                raw_ref,
+                fix,
+            )
+        )
     if column.kind == "date":
-        rules.append(Rule("date_out_of_range", col, f"{col} before {EARLIEST_DATE} or after {latest} (in the future)",
-                          f"{shown} < DATE '{EARLIEST_DATE}' OR {shown} > DATE '{latest}'", raw_ref,
-                          "check the day/month order of the dates and the export's period"))
+        rules.append(
+            Rule(
+                "date_out_of_range",
+                col,
+                f"{col} before {EARLIEST_DATE} or after {latest} (in the future)",
+                f"{shown} < DATE '{EARLIEST_DATE}' OR {shown} > DATE '{latest}'",
+                raw_ref,
+                "check the day/month order of the dates and the export's period",
+            )
+        )
     return expr, rules, identity
 
 
-def _typed(con: ibis.BaseBackend, raw: RawTable, column: Column, source_type: str, decimal: str,
-           id_types: dict[str, str]) -> tuple[str, tuple[str, str, str] | None]:
+def _typed(
+    con: ibis.BaseBackend, raw: RawTable, column: Column, source_type: str, decimal: str, id_types: dict[str, str]
+) -> tuple[str, tuple[str, str, str] | None]:
     """SQL of the raw column in its contract type, and (category, reason, fix) when parsing can fail."""
-    col, shown, v = column.name, ident(column.name), cell_text(column.name)
-    kind, fmt, failure = column.kind, None, None  # failure: (category, reason, fix) when parsing can fail
+    kind = column.kind
     if kind == "id":
-        integer = id_types.get(col) == "BIGINT"
-        typed = shown if source_type == "BIGINT" else f"CAST({shown} AS BIGINT)"
-        expr = (typed if source_type in INTEGER_TYPES else f"TRY_CAST({v} AS BIGINT)") if integer else v
-    elif kind == "text":
-        expr = v
-    elif kind == "label":
-        mapped = _value_map(v, raw.values.get(col, {}))
-        expr = f"CASE WHEN lower({mapped}) IN ({', '.join(map(literal, column.values))}) THEN lower({mapped}) END"
-        failure = ("unknown_value", f"{col} not one of {', '.join(column.values)}",
-                   f"allowed values: {', '.join(column.values)}; map yours in the mapping, e.g. "
-                   f"tables.{raw.report.table}.values.{col}: {{'your value': '{column.values[0]}'}}")
-    elif kind == "boolean":
-        mapped = f"lower({_value_map(v, raw.values.get(col, {}))})"
-        expr = shown if source_type == "BOOLEAN" else (
-            f"CASE WHEN {mapped} IN ({', '.join(map(literal, TRUE_WORDS))}) THEN true "
-            f"WHEN {mapped} IN ({', '.join(map(literal, FALSE_WORDS))}) THEN false END")
-        failure = ("not_a_boolean", f"{col} is not yes/no", "use true/false, yes/no, oui/non or 1/0")
-    elif kind in ("amount", "number", "integer"):
-        numeric = source_type in NUMERIC_TYPES or source_type.startswith("DECIMAL")
-        number = (shown if source_type == "DOUBLE" else f"CAST({shown} AS DOUBLE)") if numeric else _number_sql(v, decimal)
-        expr = number if kind != "integer" else (
-            shown if source_type == "BIGINT" else f"CASE WHEN {number} = round({number}) THEN CAST({number} AS BIGINT) END")
-        hint = (f"numbers were read with the decimal mark {decimal!r}; set read.decimal if the file uses the other, "
-                "and remove text from the column") if kind != "integer" else (
-                f"use whole numbers (numbers were read with the decimal mark {decimal!r})")
-        failure = ("not_a_number", f"{col} is not a {'whole ' if kind == 'integer' else ''}number", hint)
-    elif kind == "date":
-        if source_type == "DATE":
-            expr = shown
-        elif source_type.startswith("TIMESTAMP"):
-            expr = f"CAST({shown} AS DATE)"
-        else:
-            fmt = raw.options.get("date_format") or _date_format(con, raw, col)
-            expr = f"CAST(TRY_STRPTIME({v}, {literal(fmt)}) AS DATE)"
-        failure = ("not_a_date", f"{col} is not a date" + (f" in the format {fmt}" if fmt else ""),
-                   f"dates were read with the format {fmt}; set read.date_format (e.g. '%d/%m/%Y') if the file "
-                   "uses another")
+        return _typed_id(column.name, source_type, id_types.get(column.name) == "BIGINT"), None
+    if kind == "text":
+        return cell_text(column.name), None
+    if kind == "label":
+        return _typed_label(raw, column)
+    if kind == "boolean":
+        return _typed_boolean(raw, column, source_type)
+    if kind in ("amount", "number", "integer"):
+        return _typed_number(column, source_type, decimal)
+    if kind == "date":
+        return _typed_date(con, raw, column, source_type)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _typed_id(col: str, source_type: str, integer: bool) -> str:
+    """An id as BIGINT when the table's ids are integers (``integer``), else as text."""
+    if not integer:
+        return cell_text(col)
+    if source_type in INTEGER_TYPES:
+        return ident(col) if source_type == "BIGINT" else f"CAST({ident(col)} AS BIGINT)"
+    return f"TRY_CAST({cell_text(col)} AS BIGINT)"
+
+
+def _typed_label(raw: RawTable, column: Column) -> tuple[str, tuple[str, str, str]]:
+    """A label, lower-cased after the mapping's value map; null when not one of the allowed values."""
+    col, v = column.name, cell_text(column.name)
+    mapped = _value_map(v, raw.values.get(col, {}))
+    expr = f"CASE WHEN lower({mapped}) IN ({', '.join(map(literal, column.values))}) THEN lower({mapped}) END"
+    failure = (
+        "unknown_value",
+        f"{col} not one of {', '.join(column.values)}",
+        f"allowed values: {', '.join(column.values)}; map yours in the mapping, e.g. "
+        f"tables.{raw.report.table}.values.{col}: {{'your value': '{column.values[0]}'}}",
+    )
+    return expr, failure
+
+
+def _typed_boolean(raw: RawTable, column: Column, source_type: str) -> tuple[str, tuple[str, str, str]]:
+    """A yes/no column: BOOLEAN as is, else the true and false words (after the value map)."""
+    col = column.name
+    mapped = f"lower({_value_map(cell_text(col), raw.values.get(col, {}))})"
+    if source_type == "BOOLEAN":
+        expr = ident(col)
     else:
-        raise ValueError(f"unknown column kind {kind!r}")
+        expr = (
+            f"CASE WHEN {mapped} IN ({', '.join(map(literal, TRUE_WORDS))}) THEN true "
+            f"WHEN {mapped} IN ({', '.join(map(literal, FALSE_WORDS))}) THEN false END"
+        )
+    return expr, ("not_a_boolean", f"{col} is not yes/no", "use true/false, yes/no, oui/non or 1/0")
+
+
+def _typed_number(column: Column, source_type: str, decimal: str) -> tuple[str, tuple[str, str, str]]:
+    """An amount or number as DOUBLE, an integer as BIGINT (null when not whole); text is read with
+    the ``decimal`` mark."""
+    col, kind, shown = column.name, column.kind, ident(column.name)
+    if source_type in NUMERIC_TYPES or source_type.startswith("DECIMAL"):
+        number = shown if source_type == "DOUBLE" else f"CAST({shown} AS DOUBLE)"
+    else:
+        number = _number_sql(cell_text(col), decimal)
+    if kind != "integer":
+        expr = number
+        hint = (
+            f"numbers were read with the decimal mark {decimal!r}; set read.decimal if the file uses the other, "
+            "and remove text from the column"
+        )
+    else:
+        expr = (
+            shown
+            if source_type == "BIGINT"
+            else f"CASE WHEN {number} = round({number}) THEN CAST({number} AS BIGINT) END"
+        )
+        hint = f"use whole numbers (numbers were read with the decimal mark {decimal!r})"
+    return expr, ("not_a_number", f"{col} is not a {'whole ' if kind == 'integer' else ''}number", hint)
+
+
+def _typed_date(
+    con: ibis.BaseBackend, raw: RawTable, column: Column, source_type: str
+) -> tuple[str, tuple[str, str, str]]:
+    """A date: DATE as is, a timestamp's day, or text in read.date_format (else the format guessed
+    from the file)."""
+    col, shown, fmt = column.name, ident(column.name), None
+    if source_type == "DATE":
+        expr = shown
+    elif source_type.startswith("TIMESTAMP"):
+        expr = f"CAST({shown} AS DATE)"
+    else:
+        fmt = raw.options.get("date_format") or _date_format(con, raw, col)
+        expr = f"CAST(TRY_STRPTIME({cell_text(col)}, {literal(fmt)}) AS DATE)"
+    failure = (
+        "not_a_date",
+        f"{col} is not a date" + (f" in the format {fmt}" if fmt else ""),
+        f"dates were read with the format {fmt}; set read.date_format (e.g. '%d/%m/%Y') if the file uses another",
+    )
     return expr, failure
 
 
@@ -179,17 +294,22 @@ def _date_format(con, raw: RawTable, col: str) -> str:
     """The date format that parses most of a sample of the column; day/month order ties are
     settled by the file's conventions (decimal comma or ';' -> day first), and said."""
     v = cell_text(col)
-    counts = fetch(con, "SELECT " + ", ".join(f"count(TRY_STRPTIME(v, {literal(f)}))" for f in DATE_FORMATS)
-                         + f" FROM (SELECT {v} AS v FROM {raw.name} WHERE {v} IS NOT NULL LIMIT {SAMPLE_ROWS})"
-                         )[0]
+    counts = fetch(
+        con,
+        "SELECT "
+        + ", ".join(f"count(TRY_STRPTIME(v, {literal(f)}))" for f in DATE_FORMATS)
+        + f" FROM (SELECT {v} AS v FROM {raw.name} WHERE {v} IS NOT NULL LIMIT {SAMPLE_ROWS})",
+    )[0]
     best = max(counts)
-    candidates = [f for f, n in zip(DATE_FORMATS, counts) if n == best]
+    candidates = [f for f, n in zip(DATE_FORMATS, counts, strict=True) if n == best]
     fmt = candidates[0]
     if {"%d/%m/%Y", "%m/%d/%Y"} <= set(candidates):
         french = raw.options.get("sep") == ";" or raw.options.get("decimal") == ","
         fmt = "%d/%m/%Y" if french else "%m/%d/%Y"
-        raw.report.assumptions.append(f"{col}: day and month are ambiguous in every date; assumed {fmt} "
-                                      f"({'French' if french else 'US'} conventions); set read.date_format to override")
+        raw.report.assumptions.append(
+            f"{col}: day and month are ambiguous in every date; assumed {fmt} "
+            f"({'French' if french else 'US'} conventions); set read.date_format to override"
+        )
     elif fmt != "%Y-%m-%d":
         raw.report.assumptions.append(f"{col}: dates in the format {fmt} (detected)")
     return fmt

@@ -17,7 +17,7 @@ class TableReport:
     format: str
     rows_read: int = 0
     rows_kept: int = 0
-    excluded: dict[str, int] = field(default_factory=dict)    # reason -> rows
+    excluded: dict[str, int] = field(default_factory=dict)  # reason -> rows
     assumptions: list[str] = field(default_factory=list)
     returns: int = 0
     returns_amount: float = 0.0
@@ -35,14 +35,26 @@ class DataQualityReport:
 
     def summary(self) -> pd.DataFrame:
         """One row per table: file, rows read, kept, excluded, returns."""
-        rows = [{"table": t.table, "file": t.file, "rows read": t.rows_read, "rows kept": t.rows_kept,
-                 "rows excluded": t.rows_read - t.rows_kept, "returns": t.returns} for t in self.tables.values()]
+        rows = [
+            {
+                "table": t.table,
+                "file": t.file,
+                "rows read": t.rows_read,
+                "rows kept": t.rows_kept,
+                "rows excluded": t.rows_read - t.rows_kept,
+                "returns": t.returns,
+            }
+            for t in self.tables.values()
+        ]
         return pd.DataFrame(rows)
 
     def exclusions(self) -> pd.DataFrame:
         """Every excluded row counted by table and reason (a row may break several rules)."""
-        rows = [{"table": t.table, "reason": reason, "rows": n} for t in self.tables.values()
-                for reason, n in t.excluded.items()]
+        rows = [
+            {"table": t.table, "reason": reason, "rows": n}
+            for t in self.tables.values()
+            for reason, n in t.excluded.items()
+        ]
         return pd.DataFrame(rows, columns=["table", "reason", "rows"])
 
     def assumptions(self) -> list[str]:
@@ -51,10 +63,22 @@ class DataQualityReport:
 
     def to_dict(self) -> dict:
         """The report as plain JSON-ready data (amounts in EUR, rounded to the cent)."""
-        return {"source": self.source, "mapping": self.mapping, "missing_tables": self.missing_tables,
-                "tables": {name: {"file": t.file, "rows_read": t.rows_read, "rows_kept": t.rows_kept,
-                                  "excluded": t.excluded, "returns": t.returns,
-                                  "returns_amount": round(t.returns_amount, 2)} for name, t in self.tables.items()}}
+        return {
+            "source": self.source,
+            "mapping": self.mapping,
+            "missing_tables": self.missing_tables,
+            "tables": {
+                name: {
+                    "file": t.file,
+                    "rows_read": t.rows_read,
+                    "rows_kept": t.rows_kept,
+                    "excluded": t.excluded,
+                    "returns": t.returns,
+                    "returns_amount": round(t.returns_amount, 2),
+                }
+                for name, t in self.tables.items()
+            },
+        }
 
     def __str__(self) -> str:
         lines = [f"Data quality report: {self.source} (mapping: {self.mapping})"]
@@ -62,8 +86,10 @@ class DataQualityReport:
             lines.append(f"- {t.table} from {t.file}: {t.rows_read:,} rows read, {t.rows_kept:,} kept")
             lines += [f"    excluded {n:,}: {reason}" for reason, n in t.excluded.items()]
             if t.returns:
-                lines.append(f"    {t.returns:,} returns (negative amounts, {t.returns_amount:,.2f} EUR) kept and "
-                             "netted in revenue")
+                lines.append(
+                    f"    {t.returns:,} returns (negative amounts, {t.returns_amount:,.2f} EUR) kept and "
+                    "netted in revenue"
+                )
             lines += [f"    assumed: {a}" for a in t.assumptions]
         if self.missing_tables:
             lines.append(f"- absent (their sections are skipped): {', '.join(self.missing_tables)}")

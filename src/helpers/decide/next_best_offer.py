@@ -15,19 +15,25 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from helpers.models import clv, uplift
 from helpers.data.contract import PERSONAL_COLUMNS
-from helpers.features import customer_summary, execute, money_sum
 from helpers.data.dataset import Dataset
+from helpers.features import customer_summary, execute, money_sum
+from helpers.models import clv, uplift
 
 NO_CONTACT = "no contact"
 OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue")
-IGNORED_CUSTOMER_COLUMNS = set(PERSONAL_COLUMNS) | {"customer_id", "postcode", "city", "departement", "signup_date",
-                                                    "journey_stage"}
-MAX_LEVELS = 20      # text columns with more distinct values are not used as features
-MAX_FIT_CUSTOMERS = 200_000     # the BG/NBD behind the p_alive feature is fitted on at most this many
-                                # customers (every k-th by customer_id): 4 parameters, precise long before
-MAX_TRAINING_ROWS = 200_000     # per arm, models learn from at most this many past contacts (a random sample)
+IGNORED_CUSTOMER_COLUMNS = set(PERSONAL_COLUMNS) | {
+    "customer_id",
+    "postcode",
+    "city",
+    "departement",
+    "signup_date",
+    "journey_stage",
+}
+MAX_LEVELS = 20  # text columns with more distinct values are not used as features
+MAX_FIT_CUSTOMERS = 200_000  # the BG/NBD behind the p_alive feature is fitted on at most this many
+# customers (every k-th by customer_id): 4 parameters, precise long before
+MAX_TRAINING_ROWS = 200_000  # per arm, models learn from at most this many past contacts (a random sample)
 
 
 def arms(data: Dataset) -> pd.DataFrame:
@@ -39,16 +45,24 @@ def arms(data: Dataset) -> pd.DataFrame:
     for campaign_id in campaigns.campaign_id:
         present = groups.get(campaign_id, set())
         if "control" not in present:
-            raise uplift.UpliftInputError(f"campaign {campaign_id} has no control group (groups found: "
-                                          f"{sorted(present) or 'no contacts'}): its effect cannot be measured. "
-                                          "Leave it out of the contacts file or hold out a random control next time.")
+            raise uplift.UpliftInputError(
+                f"campaign {campaign_id} has no control group (groups found: "
+                f"{sorted(present) or 'no contacts'}): its effect cannot be measured. "
+                "Leave it out of the contacts file or hold out a random control next time."
+            )
     campaigns["arm"] = campaigns.channel + " · " + campaigns.offer
     cost = campaigns.cost_per_contact if "cost_per_contact" in campaigns else pd.Series(0.0, index=campaigns.index)
-    return (campaigns.assign(cost_per_contact=cost).groupby(["arm", "channel", "offer"])
-            .agg(cost_per_contact=("cost_per_contact", "mean"), campaigns=("campaign_id", "size")).reset_index())
+    return (
+        campaigns.assign(cost_per_contact=cost)
+        .groupby(["arm", "channel", "offer"])
+        .agg(cost_per_contact=("cost_per_contact", "mean"), campaigns=("campaign_id", "size"))
+        .reset_index()
+    )
 
 
-def customer_features(data: Dataset, day: dt.date, customer_ids: ArrayLike, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+def customer_features(
+    data: Dataset, day: dt.date, customer_ids: ArrayLike, customers: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Pre-treatment features of ``customer_ids`` as of ``day`` (indexed by customer_id): purchase
     history and BG/NBD outputs when a transaction log exists (recency and tenure in weeks, orders,
     repeat days, revenue and mean order in EUR, P(alive), expected purchases over 12 weeks), plus
@@ -57,9 +71,16 @@ def customer_features(data: Dataset, day: dt.date, customer_ids: ArrayLike, cust
     out = pd.DataFrame(index=pd.Index(pd.unique(np.asarray(customer_ids)), name="customer_id"))
     if data.has("transactions"):
         summary = execute(customer_summary(data.table("transactions"), day)).set_index("customer_id")
-        history = pd.DataFrame({"weeks_since_last": summary["T"] - summary.recency, "tenure_weeks": summary["T"],
-                                "orders": summary.n_orders, "repeat_days": summary.frequency,
-                                "revenue": summary.revenue, "mean_order": summary.monetary})
+        history = pd.DataFrame(
+            {
+                "weeks_since_last": summary["T"] - summary.recency,
+                "tenure_weeks": summary["T"],
+                "orders": summary.n_orders,
+                "repeat_days": summary.frequency,
+                "revenue": summary.revenue,
+                "mean_order": summary.monetary,
+            }
+        )
         step = -(-len(summary) // MAX_FIT_CUSTOMERS)
         try:
             fit = clv.fit_bgnbd(summary.sort_index().iloc[::step])
@@ -67,7 +88,7 @@ def customer_features(data: Dataset, day: dt.date, customer_ids: ArrayLike, cust
             history["p_alive"] = clv.p_alive(fit.values, x, t_x, T)
             history["expected_purchases_12w"] = clv.expected_purchases(fit.values, x, t_x, T, 12.0)
         except clv.ModelInputError:
-            pass                                   # too little history at this date: no model features
+            pass  # too little history at this date: no model features
         out = out.join(history)
     if data.has("customers"):
         out = out.join(_customer_columns(data.frame("customers") if customers is None else customers, day))
@@ -97,11 +118,13 @@ def training_table(data: Dataset, margin_rate: float = 0.5) -> pd.DataFrame:
     and the features as of the day before the campaign. Margin: the tagged transactions' margin where the log has
     margin and campaign_id, else revenue x ``margin_rate``."""
     if not data.has("contacts") or not data.has("campaigns"):
-        raise uplift.UpliftInputError("uplift needs the contacts and campaigns tables (a past campaign with a "
-                                      "randomised control group).")
-    arms(data)                                     # refuses a campaign without a control group
-    contacts = data.frame("contacts").merge(data.frame("campaigns")[["campaign_id", "channel", "offer", "start_date"]],
-                                            on="campaign_id")
+        raise uplift.UpliftInputError(
+            "uplift needs the contacts and campaigns tables (a past campaign with a randomised control group)."
+        )
+    arms(data)  # refuses a campaign without a control group
+    contacts = data.frame("contacts").merge(
+        data.frame("campaigns")[["campaign_id", "channel", "offer", "start_date"]], on="campaign_id"
+    )
     if "responded" not in contacts and "revenue" not in contacts:
         raise uplift.UpliftInputError("contacts needs responded or revenue: the outcome to learn from.")
     contacts["arm"] = contacts.channel + " · " + contacts.offer
@@ -112,16 +135,25 @@ def training_table(data: Dataset, margin_rate: float = 0.5) -> pd.DataFrame:
     contacts["margin"] = revenue * margin_rate
     if data.has("transactions", "margin", "campaign_id"):
         tx = data.table("transactions")
-        tagged = (tx.filter(tx.campaign_id.notnull()).group_by(["campaign_id", "customer_id"])
-                  .aggregate(window_margin=money_sum(tx.margin)).to_pandas())
+        tagged = (
+            tx.filter(tx.campaign_id.notnull())
+            .group_by(["campaign_id", "customer_id"])
+            .aggregate(window_margin=money_sum(tx.margin))
+            .to_pandas()
+        )
         contacts = contacts.merge(tagged, on=["campaign_id", "customer_id"], how="left")
         contacts["margin"] = contacts.window_margin.fillna(0.0)
     rows = []
     customers = data.frame("customers") if data.has("customers") else None
-    for (campaign_id, start), group in contacts.groupby(["campaign_id", "start_date"], sort=True):
-        feats = customer_features(data, (pd.Timestamp(start) - pd.Timedelta(days=1)).date(), group.customer_id, customers)
-        rows.append(group[["campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue"]]
-                    .merge(feats, left_on="customer_id", right_index=True, how="left"))
+    for (_campaign_id, start), group in contacts.groupby(["campaign_id", "start_date"], sort=True):
+        feats = customer_features(
+            data, (pd.Timestamp(start) - pd.Timedelta(days=1)).date(), group.customer_id, customers
+        )
+        rows.append(
+            group[["campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue"]].merge(
+                feats, left_on="customer_id", right_index=True, how="left"
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -134,8 +166,9 @@ def _at_most(rows: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFra
     return rows if len(rows) <= n else rows.iloc[np.sort(rng.choice(len(rows), n, replace=False))]
 
 
-def fit_arms(table: pd.DataFrame, seed: int | np.random.Generator,
-             outcomes: tuple[str, ...] = ("converted", "margin")) -> dict[tuple[str, str], uplift.ArmModel]:
+def fit_arms(
+    table: pd.DataFrame, seed: int | np.random.Generator, outcomes: tuple[str, ...] = ("converted", "margin")
+) -> dict[tuple[str, str], uplift.ArmModel]:
     """An uplift model per arm and outcome, the learner chosen by held-out Qini, each learning from
     at most ``MAX_TRAINING_ROWS`` of the arm's past contacts."""
     rng = np.random.default_rng(seed)
@@ -145,8 +178,9 @@ def fit_arms(table: pd.DataFrame, seed: int | np.random.Generator,
         rows = _at_most(rows, MAX_TRAINING_ROWS, rng)
         X = rows[columns].to_numpy(dtype=float)
         for outcome in outcomes:
-            models[(arm, outcome)] = uplift.fit_arm(X, rows[outcome].to_numpy(float), rows.w.to_numpy(int), arm,
-                                                    outcome, rng)
+            models[(arm, outcome)] = uplift.fit_arm(
+                X, rows[outcome].to_numpy(float), rows.w.to_numpy(int), arm, outcome, rng
+            )
     return models
 
 
@@ -166,20 +200,33 @@ def balance_by_arm(table: pd.DataFrame) -> pd.DataFrame:
     for arm, group in table.groupby("arm", sort=True):
         usable = group[columns].loc[:, group[columns].notna().all() & (group[columns].std() > 0)]
         check = uplift.balance_check(usable, group.w)
-        rows.append({"arm": arm, "p_value": round(check["p_value"], 4), "max_abs_smd": round(check["max_abs_smd"], 4),
-                     "features": usable.shape[1]})
+        rows.append(
+            {
+                "arm": arm,
+                "p_value": round(check["p_value"], 4),
+                "max_abs_smd": round(check["max_abs_smd"], 4),
+                "features": usable.shape[1],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def score_customers(models: dict, features: pd.DataFrame, columns: list[str], outcome: str) -> pd.DataFrame:
     """Predicted uplift of ``outcome`` for every customer (rows) and arm (columns)."""
     X = features.reindex(columns=columns).to_numpy(dtype=float)
-    return pd.DataFrame({arm: model.predict(X) for (arm, out), model in models.items() if out == outcome},
-                        index=features.index)
+    return pd.DataFrame(
+        {arm: model.predict(X) for (arm, out), model in models.items() if out == outcome}, index=features.index
+    )
 
 
-def expected_margin(conversion_uplift: pd.DataFrame, features: pd.DataFrame, arm_table: pd.DataFrame,
-                    margin_rate: float, default_basket: float, discounts: dict[str, float] | None = None) -> pd.DataFrame:
+def expected_margin(
+    conversion_uplift: pd.DataFrame,
+    features: pd.DataFrame,
+    arm_table: pd.DataFrame,
+    margin_rate: float,
+    default_basket: float,
+    discounts: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """Expected incremental margin of each arm for each customer before the contact cost (EUR):
     uplift in the chance of buying x the customer's basket x ``margin_rate``, minus, for an offer
     with a discount, the discount given on the purchase they would have made anyway (baseline
@@ -210,7 +257,7 @@ def choose_offers(margin_uplift: pd.DataFrame, costs: pd.Series, eligible: pd.Da
     value = margin_uplift - costs.reindex(margin_uplift.columns).to_numpy()
     if eligible is not None:
         value = value.where(eligible.reindex(index=value.index, columns=value.columns).fillna(False).astype(bool))
-    value = value.fillna(-np.inf)                  # an arm the customer may not receive never wins
+    value = value.fillna(-np.inf)  # an arm the customer may not receive never wins
     top = value.max(axis=1)
     choice = value.idxmax(axis=1).where(top > 0, NO_CONTACT)
     return pd.DataFrame({"next_best_offer": choice, "expected_incremental_margin": top.clip(lower=0)})
@@ -235,20 +282,32 @@ def fit_response_models(table: pd.DataFrame, seed: int | np.random.Generator) ->
     rng = np.random.default_rng(seed)
     columns = feature_columns(table)
     learner_seed = int(rng.integers(2**31))
-    treated = {arm: _at_most(rows[rows.w == 1], MAX_TRAINING_ROWS, rng) for arm, rows in table.groupby("arm", sort=True)}
-    return {arm: uplift.default_estimator(learner_seed).fit(rows[columns].to_numpy(float), rows.converted.to_numpy(float))
-            for arm, rows in treated.items()}
+    treated = {
+        arm: _at_most(rows[rows.w == 1], MAX_TRAINING_ROWS, rng) for arm, rows in table.groupby("arm", sort=True)
+    }
+    return {
+        arm: uplift.default_estimator(learner_seed).fit(rows[columns].to_numpy(float), rows.converted.to_numpy(float))
+        for arm, rows in treated.items()
+    }
 
 
 def arm_matrix(eligible_channels: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
     """Customers x arms eligibility from customers x channels eligibility."""
-    return pd.DataFrame({row.arm: eligible_channels[row.channel] for row in arm_table.itertuples()},
-                        index=eligible_channels.index)
+    return pd.DataFrame(
+        {row.arm: eligible_channels[row.channel] for row in arm_table.itertuples()}, index=eligible_channels.index
+    )
 
 
-def strategy_plans(choice: pd.DataFrame, margin_model_choice: pd.DataFrame, response: pd.DataFrame,
-                   eligible: pd.DataFrame, arm_table: pd.DataFrame, average_margin: pd.Series,
-                   seed: int | np.random.Generator, weeks: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+def strategy_plans(
+    choice: pd.DataFrame,
+    margin_model_choice: pd.DataFrame,
+    response: pd.DataFrame,
+    eligible: pd.DataFrame,
+    arm_table: pd.DataFrame,
+    average_margin: pd.Series,
+    seed: int | np.random.Generator,
+    weeks: pd.Series | None = None,
+) -> dict[str, pd.DataFrame]:
     """Contact plans (customer_id, channel, offer, week) for the strategies a marketer compares:
     the next best offer; the same chosen from the (noisier) margin uplift model; send to all
     eligible customers on the arm with the best average margin;
@@ -285,8 +344,14 @@ def strategy_plans(choice: pd.DataFrame, margin_model_choice: pd.DataFrame, resp
     }
 
 
-def arm_values(data: Dataset, as_of: dt.date, customer_ids: ArrayLike, margin_rate: float, discounts: dict[str, float],
-               seed: int | np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def arm_values(
+    data: Dataset,
+    as_of: dt.date,
+    customer_ids: ArrayLike,
+    margin_rate: float,
+    discounts: dict[str, float],
+    seed: int | np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """In one call, what notebook 30 does step by step: learn conversion uplift per arm from the
     campaign history and return each customer's expected incremental margin per arm before the
     contact cost (customers x arms, EUR), with the arm table."""

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from helpers.errors import DecisionInputError
 from helpers.data.contract import CHANNELS
+from helpers.errors import DecisionInputError
 
 # event -> (required fields, optional fields with defaults)
 EVENTS: dict[str, tuple[dict[str, type], dict[str, object]]] = {
@@ -85,8 +85,9 @@ def load_rules(path: str | Path, offers: Collection[str], categories: Collection
         raise TriggerRuleError(f"{path.name}: needs a non-empty list 'rules' (and optionally 'cap').")
     cap = spec.get("cap", {"contacts": 4, "days": 30})
     if not isinstance(cap, dict) or not all(isinstance(cap.get(k), int) and cap[k] > 0 for k in ("contacts", "days")):
-        raise TriggerRuleError(f"{path.name}: field 'cap' must be {{contacts: N, days: D}} with whole numbers > 0, "
-                               f"got {cap!r}.")
+        raise TriggerRuleError(
+            f"{path.name}: field 'cap' must be {{contacts: N, days: D}} with whole numbers > 0, got {cap!r}."
+        )
     rules, names = [], set()
     for number, raw in enumerate(spec["rules"], 1):
         rule = _rule(path.name, number, raw, set(offers), set(categories))
@@ -124,7 +125,9 @@ def _rule(fname: str, number: int, raw, offers: set, categories: set) -> Rule:
             raise fault(field, f"missing: a '{raw['event']}' rule needs {', '.join(required)}.")
     values = {**DEFAULTS, **optional, **{k: v for k, v in raw.items() if k not in COMMON}}
     for field in ("delay_days", "cooldown_days", "min_days", "days"):
-        if field in values and (not isinstance(values[field], int) or isinstance(values[field], bool) or values[field] < 0):
+        if field in values and (
+            not isinstance(values[field], int) or isinstance(values[field], bool) or values[field] < 0
+        ):
             raise fault(field, f"must be a whole number of days >= 0, got {values[field]!r}.")
     if values.get("days") == 0:
         raise fault("days", "must be at least 1.")
@@ -137,17 +140,30 @@ def _rule(fname: str, number: int, raw, offers: set, categories: set) -> Rule:
     if values.get("category") is not None and categories and values["category"] not in categories:
         raise fault("category", f"unknown category {values['category']!r}; known: {', '.join(sorted(categories))}.")
     params = {k: values[k] for k in (*required, *optional)}
-    return Rule(raw["name"], raw["event"], raw["channel"], raw["offer"], values["delay_days"], float(values["holdout"]),
-                values["cooldown_days"], params)
+    return Rule(
+        raw["name"],
+        raw["event"],
+        raw["channel"],
+        raw["offer"],
+        values["delay_days"],
+        float(values["holdout"]),
+        values["cooldown_days"],
+        params,
+    )
 
 
 # ---------------------------------------------------------------- events
 
+
 def order_days(orders: pd.DataFrame) -> pd.DataFrame:
     """Distinct order days per customer (customer_id, day as datetime64[D]), sorted, with the
     customer's repeat number x (0 for the first day), next order day, and first order day."""
-    days = (orders[["customer_id"]].assign(day=pd.to_datetime(orders["day"]).dt.normalize())
-            .drop_duplicates().sort_values(["customer_id", "day"], ignore_index=True))
+    days = (
+        orders[["customer_id"]]
+        .assign(day=pd.to_datetime(orders["day"]).dt.normalize())
+        .drop_duplicates()
+        .sort_values(["customer_id", "day"], ignore_index=True)
+    )
     group = days.groupby("customer_id").day
     return days.assign(x=group.cumcount(), next_day=group.shift(-1), first_day=group.transform("min"))
 
@@ -158,8 +174,9 @@ def _usual_gap(days: pd.DataFrame) -> pd.Series:
     return gap.groupby(days.customer_id).expanding().median().reset_index(level=0, drop=True).sort_index()
 
 
-def event_days(rule: Rule, orders: pd.DataFrame, start: dt.date, end: dt.date,
-               bgnbd: Sequence[float] | None = None) -> pd.DataFrame:
+def event_days(
+    rule: Rule, orders: pd.DataFrame, start: dt.date, end: dt.date, bgnbd: Sequence[float] | None = None
+) -> pd.DataFrame:
     """The days (customer_id, event_day) in [start, end] on which ``rule``'s event happens, from
     ``orders`` (customer_id, day[, category]): the whole history, so that gaps reaching into the
     period count. ``bgnbd``: (r, alpha, a, b) for p_alive_below."""
@@ -172,9 +189,11 @@ def event_days(rule: Rule, orders: pd.DataFrame, start: dt.date, end: dt.date,
     elif rule.event == "purchase":
         events = days.day
     else:
-        wait = {"days_since_purchase": lambda: pd.Series(float(rule.params["days"]), index=days.index),
-                "gap_above_usual": lambda: np.maximum(rule.params["min_days"], rule.params["multiple"] * _usual_gap(days)),
-                "p_alive_below": lambda: _days_until_p_alive(days, rule.params["threshold"], bgnbd)}[rule.event]()
+        wait = {
+            "days_since_purchase": lambda: pd.Series(float(rule.params["days"]), index=days.index),
+            "gap_above_usual": lambda: np.maximum(rule.params["min_days"], rule.params["multiple"] * _usual_gap(days)),
+            "p_alive_below": lambda: _days_until_p_alive(days, rule.params["threshold"], bgnbd),
+        }[rule.event]()
         events = days.day + pd.to_timedelta(np.ceil(wait), unit="D")
         events = events.where(days.next_day.isna() | (events < days.next_day))
     found = pd.DataFrame({"customer_id": days.customer_id, "event_day": events}).dropna()
@@ -197,11 +216,15 @@ def _days_until_p_alive(days: pd.DataFrame, threshold: float, bgnbd: Sequence[fl
 
 # ---------------------------------------------------------------- scheduling
 
+
 def uniform_draws(seed: int, salt: int, ids: np.ndarray) -> np.ndarray:
     """A uniform number in [0, 1) per id, fixed by (seed, salt, id): the same customer keeps their
     holdout draw whatever else is in the log (splitmix64 on the three)."""
-    z = (np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-         ^ np.uint64(seed * 0x632BE59BD9B4E019 % 2**64) ^ np.uint64(salt * 0x85EBCA77C2B2AE63 % 2**64))
+    z = (
+        np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        ^ np.uint64(seed * 0x632BE59BD9B4E019 % 2**64)
+        ^ np.uint64(salt * 0x85EBCA77C2B2AE63 % 2**64)
+    )
     with np.errstate(over="ignore"):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -209,18 +232,26 @@ def uniform_draws(seed: int, salt: int, ids: np.ndarray) -> np.ndarray:
     return (z >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
-def schedule(rules: TriggerSet, orders: pd.DataFrame, eligible: pd.DataFrame, start: dt.date, end: dt.date,
-             seed: int, campaign_contacts: pd.DataFrame | None = None, bgnbd: Sequence[float] | None = None,
-             own_maximum: pd.Series | None = None) -> pd.DataFrame:
+def schedule(
+    rules: TriggerSet,
+    orders: pd.DataFrame,
+    eligible: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    seed: int,
+    campaign_contacts: pd.DataFrame | None = None,
+    bgnbd: Sequence[float] | None = None,
+    own_maximum: pd.Series | None = None,
+) -> pd.DataFrame:
     """Every trigger between ``start`` and ``end`` with what became of it.
 
     ``orders``: customer_id, day[, category]; ``eligible``: customers (index) x channels, may the
     channel reach them; ``campaign_contacts``: customer_id, day of planned campaign messages, which
     count toward the shared cap; ``own_maximum``: customer_id -> the most messages the customer
-    allows in 30 days (``consents.own_monthly_maximum``), held on top of the cap. Returns customer_id, rule, event_day, send_day, channel, offer and
-    status: sent, holdout (drawn at random, not sent), capped (the cap was full), no_consent, or
-    cooldown (the rule already wrote to the customer within cooldown_days). Earlier rules in the
-    file go first on the same day."""
+    allows in 30 days (``consents.own_monthly_maximum``), held on top of the cap. Returns
+    customer_id, rule, event_day, send_day, channel, offer and status: sent, holdout (drawn at
+    random, not sent), capped (the cap was full), no_consent, or cooldown (the rule already wrote to
+    the customer within cooldown_days). Earlier rules in the file go first on the same day."""
     frames = []
     for order, rule in enumerate(rules.rules):
         found = event_days(rule, orders, start - dt.timedelta(days=rule.delay_days), end, bgnbd)
@@ -249,7 +280,7 @@ def _cooldown(fires: pd.DataFrame, rules: TriggerSet) -> np.ndarray:
     status = np.full(len(fires), "", dtype=object)
     last: dict[tuple, pd.Timestamp] = {}
     cooldown = [pd.Timedelta(days=r.cooldown_days) for r in rules.rules]
-    for i, (customer, order, day) in enumerate(zip(fires.customer_id, fires.order, fires.send_day)):
+    for i, (customer, order, day) in enumerate(zip(fires.customer_id, fires.order, fires.send_day, strict=True)):
         key = (customer, order)
         if key in last and day < last[key] + cooldown[order]:
             status[i] = "cooldown"
@@ -258,13 +289,14 @@ def _cooldown(fires: pd.DataFrame, rules: TriggerSet) -> np.ndarray:
     return status
 
 
-OWN_MAXIMUM_DAYS = 30      # a customer's own "maximum contacts a month" is held over any 30 days
+OWN_MAXIMUM_DAYS = 30  # a customer's own "maximum contacts a month" is held over any 30 days
 
 
 def _fullest(days: list[int], day: int, window: int) -> int:
     """The most of the sorted ``days`` in any ``window``-day span that contains ``day``."""
-    starts = [day - window + 1] + [y - window + 1 for y in days[bisect.bisect_right(days, day):
-                                                             bisect.bisect_right(days, day + window - 1)]]
+    starts = [day - window + 1] + [
+        y - window + 1 for y in days[bisect.bisect_right(days, day) : bisect.bisect_right(days, day + window - 1)]
+    ]
     return max(bisect.bisect_right(days, s + window - 1) - bisect.bisect_left(days, s) for s in starts)
 
 
@@ -272,18 +304,22 @@ def fits_caps(days: list[int], day: int, cap_contacts: float, cap_days: int, own
     """May one more message go on ``day`` to a customer already written to on ``days`` (sorted
     day numbers)? No span of ``cap_days`` days may hold more than ``cap_contacts`` messages, nor
     any 30 days more than the customer's own maximum."""
-    return (_fullest(days, day, cap_days) + 1 <= cap_contacts
-            and (not np.isfinite(own_maximum) or _fullest(days, day, OWN_MAXIMUM_DAYS) + 1 <= own_maximum))
+    return _fullest(days, day, cap_days) + 1 <= cap_contacts and (
+        not np.isfinite(own_maximum) or _fullest(days, day, OWN_MAXIMUM_DAYS) + 1 <= own_maximum
+    )
 
 
-def _apply_cap(fires: pd.DataFrame, rules: TriggerSet, campaign_contacts: pd.DataFrame | None,
-               own_maximum: pd.Series | None) -> np.ndarray:
+def _apply_cap(
+    fires: pd.DataFrame, rules: TriggerSet, campaign_contacts: pd.DataFrame | None, own_maximum: pd.Series | None
+) -> np.ndarray:
     """Send while no window of ``cap_days`` days holds more than ``cap_contacts`` messages, nor any
     30 days more than the customer's own maximum (campaigns included); otherwise the trigger is
     capped."""
     contacts: dict = {}
     if campaign_contacts is not None and len(campaign_contacts):
-        planned = campaign_contacts.assign(d=pd.to_datetime(campaign_contacts["day"]).values.astype("datetime64[D]").astype(int))
+        planned = campaign_contacts.assign(
+            d=pd.to_datetime(campaign_contacts["day"]).values.astype("datetime64[D]").astype(int)
+        )
         for customer, group in planned.groupby("customer_id").d:
             contacts[customer] = sorted(group.tolist())
     own = own_maximum.to_dict() if own_maximum is not None else {}

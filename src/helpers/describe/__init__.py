@@ -1,11 +1,65 @@
 """Describing the customer base: knowledge (Pareto, KPIs), segmentation, prospects, next category."""
 
 from helpers.describe.knowledge import (
-    kpis, pareto_curve, top_share, cohort_retention, interpurchase_days, orders_per_customer, consent_coverage,
-    journey_funnel, monthly_revenue, campaign_readout)
-from helpers.describe.next_category import transition_matrix, recommend, most_popular, hit_rate, evaluate
+    campaign_readout,
+    cohort_retention,
+    consent_coverage,
+    interpurchase_days,
+    journey_funnel,
+    kpis,
+    monthly_revenue,
+    orders_per_customer,
+    pareto_curve,
+    top_share,
+)
+from helpers.describe.next_category import evaluate, hit_rate, most_popular, recommend, transition_matrix
 from helpers.describe.prospects import (
-    journey_stage_counts, new_customer_value, nurture_arms, nurture_values, assumed_against_true)
+    assumed_against_true,
+    journey_stage_counts,
+    new_customer_value,
+    nurture_arms,
+    nurture_values,
+)
 from helpers.describe.segmentation import (
-    rfm_scores, rfm_segments, segments_as_of, segment_summary, segment_transitions, cluster_matrix, choose_k,
-    cluster_customers, profile_clusters)
+    choose_k,
+    cluster_customers,
+    cluster_matrix,
+    profile_clusters,
+    rfm_scores,
+    rfm_segments,
+    segment_summary,
+    segment_transitions,
+    segments_as_of,
+)
+
+__all__ = [
+    "assumed_against_true",
+    "campaign_readout",
+    "choose_k",
+    "cluster_customers",
+    "cluster_matrix",
+    "cohort_retention",
+    "consent_coverage",
+    "evaluate",
+    "hit_rate",
+    "interpurchase_days",
+    "journey_funnel",
+    "journey_stage_counts",
+    "kpis",
+    "monthly_revenue",
+    "most_popular",
+    "new_customer_value",
+    "nurture_arms",
+    "nurture_values",
+    "orders_per_customer",
+    "pareto_curve",
+    "profile_clusters",
+    "recommend",
+    "rfm_scores",
+    "rfm_segments",
+    "segment_summary",
+    "segment_transitions",
+    "segments_as_of",
+    "top_share",
+    "transition_matrix",
+]

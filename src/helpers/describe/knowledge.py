@@ -18,10 +18,21 @@ def kpis(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
     summary = customer_summary(tx, as_of)
     year_ago = as_of - dt.timedelta(days=365)
     last_year = tx.filter((_.order_date.cast("date") > year_ago) & (_.order_date.cast("date") <= as_of))
-    whole = summary.aggregate(customers=_.count(), orders=_.n_orders.sum(), revenue=money_sum(_.revenue),
-                              repeat_buyers=(_.frequency > 0).sum()).to_pandas().iloc[0]
-    recent = last_year.aggregate(active=_.customer_id.nunique(), orders=_.count(),
-                                 revenue=money_sum(_.amount)).to_pandas().iloc[0]
+    whole = (
+        summary.aggregate(
+            customers=_.count(),
+            orders=_.n_orders.sum(),
+            revenue=money_sum(_.revenue),
+            repeat_buyers=(_.frequency > 0).sum(),
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    recent = (
+        last_year.aggregate(active=_.customer_id.nunique(), orders=_.count(), revenue=money_sum(_.amount))
+        .to_pandas()
+        .iloc[0]
+    )
     rows = [
         ("customers who ever bought", whole.customers),
         ("orders", whole.orders),
@@ -53,7 +64,9 @@ def pareto_curve(tx: ibis.Table, start: dt.date | None = None, end: dt.date | No
     values = np.sort(np.clip(revenue.to_numpy(), 0, None))[::-1]
     cum = np.concatenate([[0.0], np.cumsum(values)]) / max(values.sum(), 1e-12)
     share = np.linspace(0, 1, 101)
-    return pd.DataFrame({"customer_share": share, "revenue_share": np.interp(share * len(values), np.arange(len(cum)), cum)})
+    return pd.DataFrame(
+        {"customer_share": share, "revenue_share": np.interp(share * len(values), np.arange(len(cum)), cum)}
+    )
 
 
 def top_share(curve: pd.DataFrame, customer_share: float = 0.2) -> float:
@@ -68,16 +81,20 @@ def cohort_retention(tx: ibis.Table, as_of: dt.date, max_quarters: int = 8) -> p
     values: share of the cohort with at least one order in that quarter (NaN where not yet observed).
     """
     orders = tx.filter(_.order_date.cast("date") <= as_of).mutate(
-        q=_.order_date.year() * 4 + (_.order_date.month() - 1) // 3)
+        q=_.order_date.year() * 4 + (_.order_date.month() - 1) // 3
+    )
     first = orders.group_by("customer_id").aggregate(cohort_q=_.q.min())
     active = orders.join(first, "customer_id").mutate(age=_.q - _.cohort_q).filter(_.age <= max_quarters)
     counts = active.group_by(["cohort_q", "age"]).aggregate(buyers=_.customer_id.nunique()).to_pandas()
     size = counts[counts.age == 0].set_index("cohort_q").buyers
     counts["share"] = counts.buyers / counts.cohort_q.map(size)
-    table = (counts.pivot(index="cohort_q", columns="age", values="share").sort_index()
-             .reindex(columns=range(max_quarters + 1)))
+    table = (
+        counts.pivot(index="cohort_q", columns="age", values="share")
+        .sort_index()
+        .reindex(columns=range(max_quarters + 1))
+    )
     last_q = as_of.year * 4 + (as_of.month - 1) // 3
-    for cohort in table.index:                      # hide quarters not fully observed yet
+    for cohort in table.index:  # hide quarters not fully observed yet
         table.loc[cohort, [a for a in table.columns if cohort + a >= last_q]] = np.nan
     table.index = [f"{q // 4}Q{q % 4 + 1}" for q in table.index]
     table.index.name, table.columns.name = "cohort", "quarters since first order"
@@ -107,8 +124,9 @@ def consent_coverage(consents: pd.DataFrame, customers: pd.DataFrame | None = No
     ``customers`` has ``is_prospect``, else everyone counts as a customer."""
     who = "customers"
     if customers is not None and "is_prospect" in customers:
-        who = consents.customer_id.map(customers.set_index("customer_id").is_prospect
-                                       .map({False: "customers", True: "prospects"})).fillna("customers")
+        who = consents.customer_id.map(
+            customers.set_index("customer_id").is_prospect.map({False: "customers", True: "prospects"})
+        ).fillna("customers")
     df = consents.assign(who=who)
     table = df.groupby(["who", "channel", "status"]).size().unstack("status", fill_value=0)
     table = table.div(table.sum(axis=1), axis=0).round(3)
@@ -120,14 +138,22 @@ def journey_funnel(customers: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
     prospects = customers[customers.is_prospect]
     counts = prospects.journey_stage.value_counts().reindex(stages, fill_value=0)
     at_or_beyond = counts[::-1].cumsum()[::-1]
-    return pd.DataFrame({"stage": stages, "prospects": counts.to_numpy(),
-                         "share_at_or_beyond": (at_or_beyond / max(len(prospects), 1)).round(3).to_numpy()})
+    return pd.DataFrame(
+        {
+            "stage": stages,
+            "prospects": counts.to_numpy(),
+            "share_at_or_beyond": (at_or_beyond / max(len(prospects), 1)).round(3).to_numpy(),
+        }
+    )
 
 
 def monthly_revenue(tx: ibis.Table) -> pd.DataFrame:
     """Net revenue and orders per calendar month (columns month, orders, revenue in EUR)."""
-    per = tx.mutate(month=_.order_date.truncate("M").cast("date")).group_by("month").aggregate(
-        orders=_.count(), revenue=money_sum(_.amount))
+    per = (
+        tx.mutate(month=_.order_date.truncate("M").cast("date"))
+        .group_by("month")
+        .aggregate(orders=_.count(), revenue=money_sum(_.amount))
+    )
     out = per.to_pandas().sort_values("month", ignore_index=True)
     out["month"] = pd.to_datetime(out.month)
     return out
@@ -137,8 +163,12 @@ def campaign_readout(contacts: pd.DataFrame, campaigns: pd.DataFrame) -> pd.Data
     """Share of each group buying in the response window, per channel and offer, and the
     difference in points (treatment - control): the measured incremental response. A missing
     group shows as NaN."""
-    readout = (contacts.merge(campaigns[["campaign_id", "channel", "offer"]], on="campaign_id")
-               .groupby(["channel", "offer", "group"]).responded.mean().unstack("group")
-               .reindex(columns=["control", "treatment"]))
+    readout = (
+        contacts.merge(campaigns[["campaign_id", "channel", "offer"]], on="campaign_id")
+        .groupby(["channel", "offer", "group"])
+        .responded.mean()
+        .unstack("group")
+        .reindex(columns=["control", "treatment"])
+    )
     readout["difference (points)"] = (readout.treatment - readout.control) * 100
     return readout.round(4).sort_index()

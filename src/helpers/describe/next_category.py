@@ -22,11 +22,12 @@ def transition_matrix(transitions: pd.DataFrame, smoothing: float = 1.0) -> pd.D
     return counts.div(counts.sum(axis=1), axis=0)
 
 
-OWN_WEIGHT = 0.3     # chosen on the default world's split at 2024-12-31 (0.3, 0.5, 0.7 and 0 tried)
+OWN_WEIGHT = 0.3  # chosen on the default world's split at 2024-12-31 (0.3, 0.5, 0.7 and 0 tried)
 
 
-def recommend(shares: pd.DataFrame, transitions: pd.DataFrame, popularity: pd.Series, k: int = 3,
-              own_weight: float = OWN_WEIGHT) -> pd.DataFrame:
+def recommend(
+    shares: pd.DataFrame, transitions: pd.DataFrame, popularity: pd.Series, k: int = 3, own_weight: float = OWN_WEIGHT
+) -> pd.DataFrame:
     """Top ``k`` next categories per customer. Score = ``own_weight`` x the customer's own category
     shares (they buy again what they bought) + the rest x their shares through the transition matrix
     (what follows what they buy, for customers like them); ties go to the more popular category.
@@ -62,5 +63,9 @@ def evaluate(tx: ibis.Table, split: dt.date, until: dt.date, k: int = 3) -> dict
     actual = actual[actual.index.isin(shares.index)]
     model = recommend(shares, transitions, popularity, k)
     baseline = most_popular(popularity, shares.index, k)
-    return {"customers_scored": int(len(actual)), "k": k, "hit_rate_model": hit_rate(model, actual),
-            "hit_rate_most_popular": hit_rate(baseline, actual)}
+    return {
+        "customers_scored": int(len(actual)),
+        "k": k,
+        "hit_rate_model": hit_rate(model, actual),
+        "hit_rate_most_popular": hit_rate(baseline, actual),
+    }

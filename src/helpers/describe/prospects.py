@@ -14,7 +14,7 @@ from helpers.data.contract import JOURNEY_STAGES
 from helpers.features import money_sum
 from helpers.world.truth import nurture_column
 
-NURTURE = "nurture"        # the arm's offer: a sequence of informative contacts, no discount
+NURTURE = "nurture"  # the arm's offer: a sequence of informative contacts, no discount
 
 
 def journey_stage_counts(customers: pd.DataFrame) -> pd.DataFrame:
@@ -43,31 +43,45 @@ def new_customer_value(tx: ibis.Table, as_of: dt.date, years: int = 3) -> tuple[
 def nurture_arms(cost_per_contact: dict[str, float], touches: int) -> pd.DataFrame:
     """One arm per channel: a sequence of ``touches`` contacts; cost_per_contact is the sequence's
     cost (EUR), as the contact-plan optimiser counts it."""
-    return pd.DataFrame({"arm": [f"{c} · {NURTURE}" for c in cost_per_contact], "channel": list(cost_per_contact),
-                         "offer": NURTURE, "cost_per_contact": [v * touches for v in cost_per_contact.values()]})
+    return pd.DataFrame(
+        {
+            "arm": [f"{c} · {NURTURE}" for c in cost_per_contact],
+            "channel": list(cost_per_contact),
+            "offer": NURTURE,
+            "cost_per_contact": [v * touches for v in cost_per_contact.values()],
+        }
+    )
 
 
-def nurture_values(prospects: pd.DataFrame, assumed_lift: dict[str, dict[str, float]], value_eur: float,
-                   arms: pd.DataFrame) -> pd.DataFrame:
+def nurture_values(
+    prospects: pd.DataFrame, assumed_lift: dict[str, dict[str, float]], value_eur: float, arms: pd.DataFrame
+) -> pd.DataFrame:
     """Prospects (index customer_id) x arms: assumed extra chance of a first purchase from the
     sequence (by stage, ``assumed_lift[stage][channel]``) x the value of a new customer (EUR,
     before the sequence's cost). Prospects at an unknown stage get the mean over stages."""
     stage = prospects.set_index("customer_id").journey_stage.astype("string")
     columns = {}
-    for arm, channel in zip(arms.arm, arms.channel):
+    for arm, channel in zip(arms.arm, arms.channel, strict=True):
         by_stage = {s: assumed_lift.get(s, {}).get(channel, 0.0) for s in JOURNEY_STAGES}
         columns[arm] = stage.map(by_stage).astype(float).fillna(float(np.mean(list(by_stage.values())))) * value_eur
     return pd.DataFrame(columns)
 
 
-def assumed_against_true(prospects: pd.DataFrame, truth: pd.DataFrame, assumed_lift: dict[str, dict[str, float]],
-                         channels: list[str]) -> pd.DataFrame:
+def assumed_against_true(
+    prospects: pd.DataFrame, truth: pd.DataFrame, assumed_lift: dict[str, dict[str, float]], channels: list[str]
+) -> pd.DataFrame:
     """Per stage and channel: the lift assumed for planning beside the mean true lift (points)."""
     true = truth.set_index("customer_id").loc[prospects.customer_id]
     stage = prospects.journey_stage.astype(str).to_numpy()
     rows = []
     for s in JOURNEY_STAGES:
         for c in channels:
-            rows.append({"stage": s, "channel": c, "assumed_points": 100 * assumed_lift.get(s, {}).get(c, 0.0),
-                         "true_points": 100 * float(true[nurture_column(c)].to_numpy()[stage == s].mean())})
+            rows.append(
+                {
+                    "stage": s,
+                    "channel": c,
+                    "assumed_points": 100 * assumed_lift.get(s, {}).get(c, 0.0),
+                    "true_points": 100 * float(true[nurture_column(c)].to_numpy()[stage == s].mean()),
+                }
+            )
     return pd.DataFrame(rows).round(2)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, roots_jacobi
 
 from helpers.errors import ModelInputError
+from helpers.models.likelihood import Fit, maximise
 
 # Reductions over customers use numpy's own sums, never BLAS (np.dot, @): OpenBLAS splits long
 # dot products across threads, and the order of the partial sums, hence the last bits, then
@@ -30,28 +30,8 @@ WEEKS_PER_MONTH = 52.0 / 12
 QUADRATURE_POINTS = 48
 
 
-@dataclass
-class Fit:
-    """A fitted model: parameters, standard errors (delta method), log-likelihood, convergence."""
-
-    params: dict[str, float]
-    std_errors: dict[str, float]
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    message: str
-
-    def table(self) -> pd.DataFrame:
-        """Parameters with standard errors, one row each."""
-        return pd.DataFrame({"parameter": list(self.params), "estimate": list(self.params.values()),
-                             "std_error": [self.std_errors[k] for k in self.params]})
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        return tuple(self.params.values())
-
-
 # ---------------------------------------------------------------- BG/NBD
+
 
 def bgnbd_log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood at ``params`` = (r, alpha, a, b)."""
@@ -66,8 +46,9 @@ def _bgnbd_loglik(params, x, t_x, T, unique_x, inverse) -> np.ndarray:
     lead = (gammaln(r + unique_x) - gammaln(r))[inverse] + r * np.log(alpha)
     alive = (betaln(a, b + unique_x) - betaln(a, b))[inverse] - (r + x) * np.log(alpha + T)
     with np.errstate(divide="ignore", invalid="ignore"):
-        died = np.where(unique_x > 0, betaln(a + 1, np.maximum(b + unique_x - 1, 1e-12)) - betaln(a, b),
-                        -np.inf)[inverse] - (r + x) * np.log(alpha + t_x)
+        died = np.where(unique_x > 0, betaln(a + 1, np.maximum(b + unique_x - 1, 1e-12)) - betaln(a, b), -np.inf)[
+            inverse
+        ] - (r + x) * np.log(alpha + t_x)
     return lead + np.logaddexp(alive, died)
 
 
@@ -77,12 +58,13 @@ def _check_bgnbd(x, t_x, T) -> None:
     if np.any(x < 0) or np.any(t_x < 0) or np.any(T < t_x - 1e-9):
         raise ModelInputError("BG/NBD needs frequency >= 0 and 0 <= recency <= T for every customer.")
     if not np.any(x > 0):
-        raise ModelInputError("Every customer bought only once: BG/NBD cannot separate purchase rate from "
-                              "drop-out. Use a longer history or a later as_of date.")
+        raise ModelInputError(
+            "Every customer bought only once: BG/NBD cannot separate purchase rate from "
+            "drop-out. Use a longer history or a later as_of date."
+        )
 
 
-def fit_bgnbd(summary: pd.DataFrame, frequency: str = "frequency", recency: str = "recency",
-              age: str = "T") -> Fit:
+def fit_bgnbd(summary: pd.DataFrame, frequency: str = "frequency", recency: str = "recency", age: str = "T") -> Fit:
     """Maximum-likelihood BG/NBD on a customer summary (see ``features.customer_summary``).
 
     Identical (x, t_x, T) rows are pooled with weights; the search runs on log parameters from a
@@ -91,67 +73,21 @@ def fit_bgnbd(summary: pd.DataFrame, frequency: str = "frequency", recency: str 
     """
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in (frequency, recency, age))
     _check_bgnbd(x, t_x, T)
-    pooled = (pd.DataFrame({"x": x, "t": t_x, "T": T}).value_counts().reset_index(name="w")
-              .sort_values(["x", "t", "T"], ignore_index=True))     # the same sums whatever the row order
+    pooled = (
+        pd.DataFrame({"x": x, "t": t_x, "T": T})
+        .value_counts()
+        .reset_index(name="w")
+        .sort_values(["x", "t", "T"], ignore_index=True)
+    )  # the same sums whatever the row order
     px, pt, pT, w = (pooled[c].to_numpy(dtype=float) for c in ("x", "t", "T", "w"))
     unique_x, inverse = np.unique(px, return_inverse=True)
 
     def negll(theta):
         return -np.sum(w * _bgnbd_loglik(np.exp(theta), px, pt, pT, unique_x, inverse)) / w.sum()
 
-    mean_T, mean_x = np.sum(w * pT) / w.sum(), np.sum(w * px) / w.sum()      # from the sorted, pooled rows
+    mean_T, mean_x = np.sum(w * pT) / w.sum(), np.sum(w * px) / w.sum()  # from the sorted, pooled rows
     start = np.log([1.0, max(mean_T / max(mean_x, 1e-3), 1e-2), 1.0, 3.0])
-    return _maximise(negll, start, BGNBD_PARAMS, w.sum(), len(x))
-
-
-def _maximise(negll, start, names, n_weight: float, n_customers: int) -> Fit:
-    res = minimize(negll, start, method="L-BFGS-B", bounds=[(-12, 12)] * len(start),
-                   options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000})
-    if not res.success:
-        res = minimize(negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})
-    theta = _polish(negll, res.x)
-    hess = _numerical_hessian(negll, theta) * n_weight
-    try:
-        se = np.exp(theta) * np.sqrt(np.clip(np.diag(np.linalg.inv(hess)), 0, None))
-    except np.linalg.LinAlgError:
-        se = np.full(len(start), np.nan)
-    return Fit(dict(zip(names, np.exp(theta).tolist())), dict(zip(names, se.tolist())), float(-negll(theta) * n_weight),
-               int(n_customers), bool(res.success), str(res.message))
-
-
-def _polish(f, theta, steps: int = 8) -> np.ndarray:
-    """Newton steps from the optimiser's point, on central differences, kept while they lower
-    ``f``. L-BFGS-B stops within about 1e-6 of the optimum, and where exactly depends on the
-    machine's BLAS kernels (parameters moved in the 6th digit between OpenBLAS's Haswell and
-    Sandybridge kernels); the polished optimum agrees to about 1e-10 on any of them."""
-    best = f(theta)
-    for _ in range(steps):
-        try:
-            step = np.linalg.solve(_numerical_hessian(f, theta), _central_gradient(f, theta))
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)) or f(theta - step) > best:
-            break
-        theta, best = theta - step, f(theta - step)
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return theta
-
-
-def _central_gradient(f, theta, step: float = 1e-5) -> np.ndarray:
-    return np.array([(f(theta + e) - f(theta - e)) / (2 * step) for e in np.eye(len(theta)) * step])
-
-
-def _numerical_hessian(f, theta, step: float = 1e-4) -> np.ndarray:
-    """Central-difference Hessian of ``f`` at ``theta``."""
-    k = len(theta)
-    hess = np.zeros((k, k))
-    for i in range(k):
-        for j in range(i, k):
-            ei, ej = np.eye(k)[i] * step, np.eye(k)[j] * step
-            hess[i, j] = hess[j, i] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej)
-                                       + f(theta - ei - ej)) / (4 * step**2)
-    return hess
+    return maximise(negll, start, BGNBD_PARAMS, w.sum(), len(x))
 
 
 def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
@@ -159,7 +95,9 @@ def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike)
     r, alpha, a, b = params
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-12)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        log_ratio = (
+            np.log(a) - np.log(np.maximum(b + x - 1, 1e-12)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        )
     return np.where(x > 0, expit(-log_ratio), 1.0)
 
 
@@ -172,7 +110,7 @@ def expected_purchases_if_alive(params: Sequence[float], x: ArrayLike, T: ArrayL
     out = np.empty(x.shape)
     for value in np.unique(x):
         rows = x == value
-        nodes, weights = roots_jacobi(QUADRATURE_POINTS, b + value - 1, a - 1)   # weight (1-u)^(b+x-1)(1+u)^(a-1)
+        nodes, weights = roots_jacobi(QUADRATURE_POINTS, b + value - 1, a - 1)  # weight (1-u)^(b+x-1)(1+u)^(a-1)
         p = (1 + nodes) / 2
         weights = weights / weights.sum()
         scale = (alpha + T[rows])[:, None]
@@ -188,13 +126,21 @@ def expected_purchases(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T:
 
 # ---------------------------------------------------------------- Gamma-Gamma
 
+
 def gamma_gamma_log_likelihood(params: Sequence[float], n: ArrayLike, mean: ArrayLike) -> np.ndarray:
     """Per-customer log-likelihood of the mean order value ``mean`` over ``n`` orders, at
     ``params`` = (p, q, gamma): orders ~ Gamma(p, nu), nu ~ Gamma(q, gamma)."""
     p, q, gamma = params
     n, mean = np.asarray(n, dtype=float), np.asarray(mean, dtype=float)
-    return (gammaln(p * n + q) - gammaln(p * n) - gammaln(q) + q * np.log(gamma) + (p * n - 1) * np.log(mean)
-            + p * n * np.log(n) - (p * n + q) * np.log(gamma + n * mean))
+    return (
+        gammaln(p * n + q)
+        - gammaln(p * n)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (p * n - 1) * np.log(mean)
+        + p * n * np.log(n)
+        - (p * n + q) * np.log(gamma + n * mean)
+    )
 
 
 def gamma_gamma_sample(summary: pd.DataFrame) -> pd.DataFrame:
@@ -205,17 +151,19 @@ def gamma_gamma_sample(summary: pd.DataFrame) -> pd.DataFrame:
 
 def fit_gamma_gamma(summary: pd.DataFrame) -> Fit:
     """Maximum-likelihood Gamma-Gamma on repeat buyers (columns n_orders, monetary in EUR)."""
-    sample = gamma_gamma_sample(summary).sort_values(["n_orders", "monetary"])   # row order never changes the fit
+    sample = gamma_gamma_sample(summary).sort_values(["n_orders", "monetary"])  # row order never changes the fit
     if len(sample) < 10:
-        raise ModelInputError(f"Gamma-Gamma needs repeat buyers with a positive mean order value; this data has "
-                              f"{len(sample)}. Use a longer history.")
+        raise ModelInputError(
+            f"Gamma-Gamma needs repeat buyers with a positive mean order value; this data has "
+            f"{len(sample)}. Use a longer history."
+        )
     n, mean = sample.n_orders.to_numpy(dtype=float), sample.monetary.to_numpy(dtype=float)
 
     def negll(theta):
         return -np.mean(gamma_gamma_log_likelihood(np.exp(theta), n, mean))
 
     start = np.log([2.0, 3.0, 2.0 * np.mean(mean)])
-    return _maximise(negll, start, GAMMA_GAMMA_PARAMS, len(n), len(n))
+    return maximise(negll, start, GAMMA_GAMMA_PARAMS, len(n), len(n))
 
 
 def expected_order_value(params: Sequence[float], n: ArrayLike, mean: ArrayLike) -> np.ndarray:
@@ -231,27 +179,43 @@ def expected_order_value(params: Sequence[float], n: ArrayLike, mean: ArrayLike)
 
 # ---------------------------------------------------------------- lifetime value
 
-def customer_value(summary: pd.DataFrame, bgnbd: Fit, gamma_gamma: Fit, months: int = 12,
-                   annual_discount_rate: float = 0.10) -> pd.DataFrame:
+
+def customer_value(
+    summary: pd.DataFrame, bgnbd: Fit, gamma_gamma: Fit, months: int = 12, annual_discount_rate: float = 0.10
+) -> pd.DataFrame:
     """Per customer: p_alive, expected purchases over ``months``, expected order value (EUR) and
     CLV (EUR of revenue, each month's expected purchases discounted at ``annual_discount_rate``).
     Columns: customer_id, p_alive, expected_purchases, expected_order_value, clv."""
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     alive = p_alive(bgnbd.values, x, t_x, T)
-    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([x, T]))     # customers sharing (x, T) share values
+    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([x, T]))  # customers sharing (x, T) share values
     ux, uT = pairs.get_level_values(0).to_numpy(), pairs.get_level_values(1).to_numpy()
-    cumulative = [np.zeros(len(x))] + [alive * expected_purchases_if_alive(bgnbd.values, ux, uT, m * WEEKS_PER_MONTH)[codes]
-                                       for m in range(1, months + 1)]
+    cumulative = [np.zeros(len(x))] + [
+        alive * expected_purchases_if_alive(bgnbd.values, ux, uT, m * WEEKS_PER_MONTH)[codes]
+        for m in range(1, months + 1)
+    ]
     discount = (1 + annual_discount_rate) ** (-np.arange(1, months + 1) / 12)
-    per_month = np.diff(np.array(cumulative), axis=0)              # months x customers
+    per_month = np.diff(np.array(cumulative), axis=0)  # months x customers
     order_value = expected_order_value(gamma_gamma.values, summary.n_orders, summary.monetary)
-    return pd.DataFrame({"customer_id": summary.customer_id.to_numpy(), "p_alive": alive,
-                         "expected_purchases": cumulative[-1], "expected_order_value": order_value,
-                         "clv": np.sum(per_month * discount[:, None], axis=0) * order_value})
+    return pd.DataFrame(
+        {
+            "customer_id": summary.customer_id.to_numpy(),
+            "p_alive": alive,
+            "expected_purchases": cumulative[-1],
+            "expected_order_value": order_value,
+            "clv": np.sum(per_month * discount[:, None], axis=0) * order_value,
+        }
+    )
 
 
-def value_at_risk(value: pd.DataFrame, summary: pd.DataFrame, top_share: float = 0.2, min_p_alive: float = 0.05,
-                  max_p_alive: float = 0.5, n: int = 20) -> pd.DataFrame:
+def value_at_risk(
+    value: pd.DataFrame,
+    summary: pd.DataFrame,
+    top_share: float = 0.2,
+    min_p_alive: float = 0.05,
+    max_p_alive: float = 0.5,
+    n: int = 20,
+) -> pd.DataFrame:
     """Reactivation targets: among the top ``top_share`` of customers by yearly revenue so far (net
     revenue over their years as customers, at least one), those whose probability of still being
     active lies in [min_p_alive, max_p_alive): valuable, slipping, not yet gone. Largest yearly
@@ -259,27 +223,39 @@ def value_at_risk(value: pd.DataFrame, summary: pd.DataFrame, top_share: float =
     table = summary[["customer_id", "n_orders", "revenue", "last_order", "T"]].merge(value, on="customer_id")
     table["yearly_revenue"] = table.revenue / np.maximum(table["T"] / 52.0, 1.0)
     threshold = table.yearly_revenue.quantile(1 - top_share)
-    risky = table[(table.yearly_revenue >= threshold) & table.p_alive.between(min_p_alive, max_p_alive, inclusive="left")]
+    risky = table[
+        (table.yearly_revenue >= threshold) & table.p_alive.between(min_p_alive, max_p_alive, inclusive="left")
+    ]
     columns = ["customer_id", "n_orders", "revenue", "yearly_revenue", "last_order", "p_alive", "clv"]
-    return risky.sort_values(["yearly_revenue", "customer_id"], ascending=[False, True]).head(n)[columns].reset_index(drop=True)
+    return (
+        risky.sort_values(["yearly_revenue", "customer_id"], ascending=[False, True])
+        .head(n)[columns]
+        .reset_index(drop=True)
+    )
 
 
 # ---------------------------------------------------------------- holdout checks
+
 
 def holdout_by_frequency(holdout: pd.DataFrame, bgnbd: Fit, holdout_weeks: float, top: int = 7) -> pd.DataFrame:
     """Actual against predicted mean repeat purchases in the holdout, by calibration frequency
     (the last row groups ``top`` or more). ``holdout``: calibration summary + holdout_purchases."""
     predicted = expected_purchases(bgnbd.values, holdout.frequency, holdout.recency, holdout["T"], holdout_weeks)
-    table = pd.DataFrame({"frequency": np.minimum(holdout.frequency, top), "actual": holdout.holdout_purchases,
-                          "predicted": predicted})
-    out = table.groupby("frequency").agg(customers=("actual", "size"), actual=("actual", "mean"),
-                                         predicted=("predicted", "mean")).reset_index()
+    table = pd.DataFrame(
+        {"frequency": np.minimum(holdout.frequency, top), "actual": holdout.holdout_purchases, "predicted": predicted}
+    )
+    out = (
+        table.groupby("frequency")
+        .agg(customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
+        .reset_index()
+    )
     out["frequency"] = out.frequency.astype(int).astype(str).where(out.frequency < top, f"{top}+")
     return out
 
 
-def tracking(first_days: pd.Series, repeat_days: pd.Series, bgnbd: Fit, start: pd.Timestamp,
-             end: pd.Timestamp) -> pd.DataFrame:
+def tracking(
+    first_days: pd.Series, repeat_days: pd.Series, bgnbd: Fit, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     """Cumulative repeat purchases of a cohort week by week, actual against predicted.
 
     ``first_days``: each customer's first purchase date; ``repeat_days``: dates of their repeat
@@ -289,10 +265,18 @@ def tracking(first_days: pd.Series, repeat_days: pd.Series, bgnbd: Fit, start: p
     weeks = pd.date_range(start, end, freq="7D")[1:]
     births = (pd.to_datetime(first_days) - start).dt.days.value_counts()
     offsets = np.arange(0, (end - start).days + 8)
-    curve = expected_purchases_if_alive(bgnbd.values, 0.0, 0.0, offsets / 7.0)       # E[X(t)] by day offset
+    curve = expected_purchases_if_alive(bgnbd.values, 0.0, 0.0, offsets / 7.0)  # E[X(t)] by day offset
     horizon = np.array([(w - start).days for w in weeks])
-    predicted = [float(np.sum(births.to_numpy() * curve[np.clip(h - births.index.to_numpy(), 0, None)]
-                              * (births.index.to_numpy() <= h))) for h in horizon]
+    predicted = [
+        float(
+            np.sum(
+                births.to_numpy()
+                * curve[np.clip(h - births.index.to_numpy(), 0, None)]
+                * (births.index.to_numpy() <= h)
+            )
+        )
+        for h in horizon
+    ]
     repeat = np.sort((pd.to_datetime(repeat_days) - start).dt.days.to_numpy())
     actual = np.searchsorted(repeat, horizon, side="right")
     return pd.DataFrame({"week": weeks, "actual": actual, "predicted": np.round(predicted, 1)})
@@ -320,8 +304,10 @@ def fit_models(summary: pd.DataFrame) -> Models:
     except ModelInputError as exc:
         return Models(None, None, f"Models not fitted: {exc}")
     excluded = len(summary) - len(gamma_sample := gamma_gamma_sample(summary))
-    notes = [f"BG/NBD on {bgnbd.n_customers:,} customers ({'converged' if bgnbd.converged else 'NOT converged'}); "
-             f"Gamma-Gamma on {len(gamma_sample):,} repeat buyers with a positive mean order value "
-             f"({'converged' if gamma_gamma.converged else 'NOT converged'})",
-             f"{excluded:,} customers (one-time buyers, or only returns) get the population's mean order value"]
+    notes = [
+        f"BG/NBD on {bgnbd.n_customers:,} customers ({'converged' if bgnbd.converged else 'NOT converged'}); "
+        f"Gamma-Gamma on {len(gamma_sample):,} repeat buyers with a positive mean order value "
+        f"({'converged' if gamma_gamma.converged else 'NOT converged'})",
+        f"{excluded:,} customers (one-time buyers, or only returns) get the population's mean order value",
+    ]
     return Models(bgnbd, gamma_gamma, "; ".join(notes) + ".")

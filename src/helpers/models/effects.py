@@ -17,9 +17,9 @@ class MeanDifference:
     """mean(treated) - mean(control) in the outcome's unit (EUR, or a share for 1/0 outcomes)."""
 
     estimate: float
-    se: float             # Welch standard error
-    half_width: float     # of the normal interval at the level asked for
-    treated: int          # customers in each group
+    se: float  # Welch standard error
+    half_width: float  # of the normal interval at the level asked for
+    treated: int  # customers in each group
     control: int
 
     @property

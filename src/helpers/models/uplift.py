@@ -32,6 +32,7 @@ class UpliftInputError(ModelInputError):
 
 # ---------------------------------------------------------------- metrics
 
+
 def qini_curve(y: ArrayLike, w: ArrayLike, score: ArrayLike, points: int = 101) -> pd.DataFrame:
     """Qini curve (Radcliffe 2007): for the top share of customers by score, the incremental
     outcome Q = Y_T - Y_C * N_T / N_C (treated outcome minus the control outcome scaled to the
@@ -88,14 +89,23 @@ def average_effect(y: ArrayLike, w: ArrayLike, level: float = 0.95) -> dict:
     y, w = np.asarray(y, dtype=float), np.asarray(w, dtype=float)
     treated, control = y[w == 1], y[w == 0]
     if len(treated) < 2 or len(control) < 2:
-        raise UpliftInputError(f"an average effect needs at least two treated and two control customers; got "
-                               f"{len(treated)} and {len(control)}.")
+        raise UpliftInputError(
+            f"an average effect needs at least two treated and two control customers; got "
+            f"{len(treated)} and {len(control)}."
+        )
     effect = difference_in_means(treated, control, level)
-    return {"ate": effect.estimate, "se": effect.se, "low": effect.low, "high": effect.high,
-            "treated": effect.treated, "control": effect.control}
+    return {
+        "ate": effect.estimate,
+        "se": effect.se,
+        "low": effect.low,
+        "high": effect.high,
+        "treated": effect.treated,
+        "control": effect.control,
+    }
 
 
 # ---------------------------------------------------------------- randomisation check
+
 
 def balance_check(features: pd.DataFrame, w: ArrayLike) -> dict:
     """Do treatment and control differ on pre-treatment features more than chance allows?
@@ -115,16 +125,27 @@ def balance_check(features: pd.DataFrame, w: ArrayLike) -> dict:
     ll_full = np.sum(w * np.log(p) + (1 - w) * np.log(1 - p))
     ll_null = len(w) * (base * np.log(base) + (1 - base) * np.log(1 - base))
     lr = max(2 * (ll_full - ll_null), 0.0)
-    return {"p_value": float(stats.chi2.sf(lr, X.shape[1])), "lr": float(lr), "max_abs_smd": float(np.max(np.abs(smd))),
-            "smd": dict(zip(features.columns, np.round(smd, 4).tolist()))}
+    return {
+        "p_value": float(stats.chi2.sf(lr, X.shape[1])),
+        "lr": float(lr),
+        "max_abs_smd": float(np.max(np.abs(smd))),
+        "smd": dict(zip(features.columns, np.round(smd, 4).tolist(), strict=True)),
+    }
 
 
 # ---------------------------------------------------------------- meta-learners
 
+
 def default_estimator(seed: int) -> HistGradientBoostingRegressor:
     """The base learner: gradient-boosted trees, shallow and regularised (uplift is a small signal)."""
-    return HistGradientBoostingRegressor(max_iter=120, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=80,
-                                         l2_regularization=1.0, random_state=seed)
+    return HistGradientBoostingRegressor(
+        max_iter=120,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=80,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
 
 
 class TLearner:
@@ -192,9 +213,9 @@ class ArmModel:
     outcome: str
     learner: TLearner | TransformedOutcome
     qini: dict[str, float]
-    average: float        # the arm's average effect (treated - control) on all rows
-    centre: float         # the learner's mean prediction on all rows
-    slope: float          # held-out calibration slope, in [0, 1]
+    average: float  # the arm's average effect (treated - control) on all rows
+    centre: float  # the learner's mean prediction on all rows
+    slope: float  # held-out calibration slope, in [0, 1]
     holdout: pd.DataFrame  # held-out rows: y, w and the chosen learner's score (for honest curves)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -215,13 +236,22 @@ def calibration_slope(y: ArrayLike, w: ArrayLike, raw: ArrayLike) -> float:
     return float(np.clip(np.cov(target, raw, bias=True)[0, 1] / spread, 0.0, 1.0)) if spread > 0 else 0.0
 
 
-def fit_arm(X: np.ndarray, y: np.ndarray, w: np.ndarray, arm: str, outcome: str, seed: int | np.random.Generator,
-            test_share: float = 0.3) -> ArmModel:
+def fit_arm(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    arm: str,
+    outcome: str,
+    seed: int | np.random.Generator,
+    test_share: float = 0.3,
+) -> ArmModel:
     """Fit every learner on a random (1 - test_share) of the rows, keep the one with the best Qini
     on the rest and its calibration slope there, then refit it on all rows."""
     if w.sum() < 10 or (1 - w).sum() < 10:
-        raise UpliftInputError(f"arm {arm}: {int(w.sum())} treated and {int((1 - w).sum())} control customers; an "
-                               "uplift model needs a randomised control group of at least 10.")
+        raise UpliftInputError(
+            f"arm {arm}: {int(w.sum())} treated and {int((1 - w).sum())} control customers; an "
+            "uplift model needs a randomised control group of at least 10."
+        )
     rng = np.random.default_rng(seed)
     test = rng.random(len(y)) < test_share
     learner_seed = int(rng.integers(2**31))
@@ -232,6 +262,13 @@ def fit_arm(X: np.ndarray, y: np.ndarray, w: np.ndarray, arm: str, outcome: str,
         slopes[learner.name] = calibration_slope(y[test], w[test], raws[learner.name])
     name = max(scores, key=lambda learner_name: scores[learner_name])
     final = next(learner for learner in LEARNERS if learner.name == name)(default_estimator(learner_seed)).fit(X, y, w)
-    return ArmModel(arm, outcome, final, {k: round(v, 6) for k, v in scores.items()},
-                    average=average_effect(y, w)["ate"], centre=float(final.predict(X).mean()), slope=slopes[name],
-                    holdout=pd.DataFrame({"y": y[test], "w": w[test], "score": raws[name]}))
+    return ArmModel(
+        arm,
+        outcome,
+        final,
+        {k: round(v, 6) for k, v in scores.items()},
+        average=average_effect(y, w)["ate"],
+        centre=float(final.predict(X).mean()),
+        slope=slopes[name],
+        holdout=pd.DataFrame({"y": y[test], "w": w[test], "score": raws[name]}),
+    )

@@ -1,14 +1,81 @@
 """Where a run becomes a report: playbooks, runs and their manifests, the report, the CLI."""
 
 from helpers.run.execute import notebooks, refresh
-from helpers.run.headlines import HeadlineError, headline, lookup, check_keys, render, compose
+from helpers.run.headlines import HeadlineError, check_keys, compose, headline, lookup, render
 from helpers.run.memory import PeakMemory, tree_peak
-from helpers.run.notebook import write_metrics, versions, world_data, open_data, analysis_date
+from helpers.run.notebook import analysis_date, open_data, versions, world_data, write_metrics
 from helpers.run.parameter_domains import Domain
 from helpers.run.playbook import (
-    PlaybookError, Step, Playbook, available, known_notebooks, notebook_parameters, load, check, with_settings,
-    describe)
-from helpers.run.report import executive_summary, notebook_section, render_html, chromium, print_pdf
-from helpers.run.runs import (
-    RunFailed, ManifestError, RunInterrupted, run_folder_forms, sha256, data_sources, execute, run, read_manifest,
-    check_run_folder, reproduce)
+    Playbook,
+    PlaybookError,
+    Step,
+    available,
+    check,
+    describe,
+    known_notebooks,
+    load,
+    notebook_parameters,
+    with_settings,
+)
+from helpers.run.provenance import (
+    ManifestError,
+    data_files,
+    data_sources,
+    git_commit,
+    installed_packages,
+    read_manifest,
+    run_folder_forms,
+    sha256,
+    write_manifest,
+)
+from helpers.run.report import chromium, executive_summary, notebook_section, print_pdf, render_html
+from helpers.run.runs import RunFailed, RunInterrupted, check_run_folder, execute, reproduce, run
+
+__all__ = [
+    "Domain",
+    "HeadlineError",
+    "ManifestError",
+    "PeakMemory",
+    "Playbook",
+    "PlaybookError",
+    "RunFailed",
+    "RunInterrupted",
+    "Step",
+    "analysis_date",
+    "available",
+    "check",
+    "check_keys",
+    "check_run_folder",
+    "chromium",
+    "compose",
+    "data_files",
+    "data_sources",
+    "describe",
+    "execute",
+    "executive_summary",
+    "git_commit",
+    "headline",
+    "installed_packages",
+    "known_notebooks",
+    "load",
+    "lookup",
+    "notebook_parameters",
+    "notebook_section",
+    "notebooks",
+    "open_data",
+    "print_pdf",
+    "read_manifest",
+    "refresh",
+    "render",
+    "render_html",
+    "reproduce",
+    "run",
+    "run_folder_forms",
+    "sha256",
+    "tree_peak",
+    "versions",
+    "with_settings",
+    "world_data",
+    "write_manifest",
+    "write_metrics",
+]

@@ -22,12 +22,31 @@ from helpers.run import playbook as recipes
 from helpers.run.execute import notebooks, refresh
 from helpers.run.runs import RunInterrupted, reproduce, run
 
-INTERRUPTED_STATUS = 130   # 128 + SIGINT, what a shell reports for Ctrl-C
+INTERRUPTED_STATUS = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="playbook", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Run the command in ``argv`` (default: the process's arguments); returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        _run_command(args)
+    except RunInterrupted as exc:
+        print(f"playbook {args.command}: {exc}", file=sys.stderr)
+        return INTERRUPTED_STATUS
+    except PlaybooksError as exc:  # any input fault or failed run, as one line
+        print(f"playbook {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"playbook {args.command}: interrupted before any notebook ran", file=sys.stderr)
+        return INTERRUPTED_STATUS
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: list, describe, run, reproduce and refresh, with their options."""
+    parser = argparse.ArgumentParser(
+        prog="playbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the playbooks and the question each answers")
     describe = commands.add_parser("describe", help="a playbook's data, notebooks and parameters")
@@ -35,46 +54,55 @@ def main(argv: list[str] | None = None) -> int:
     execute = commands.add_parser("run", help="run a playbook into reports/<playbook>/<run-id>/")
     execute.add_argument("name", help="a playbook name (see `playbook list`) or a .yml file")
     execute.add_argument("--data", metavar="DIR", help="folder of your own exports instead of the synthetic world")
-    execute.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="settings",
-                         help="a parameter: NAME (every notebook), NOTEBOOK.NAME or report.NAME; repeatable")
-    execute.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the run (default reports/<playbook>/)")
+    execute.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="settings",
+        help="a parameter: NAME (every notebook), NOTEBOOK.NAME or report.NAME; repeatable",
+    )
+    execute.add_argument(
+        "--out", metavar="DIR", type=Path, help="parent folder of the run (default reports/<playbook>/)"
+    )
     execute.add_argument("--no-pdf", action="store_true", help="skip report.pdf (no Chromium needed)")
     again = commands.add_parser("reproduce", help="rerun a run from its manifest.json and compare every output hash")
     again.add_argument("manifest", type=Path)
     again.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the rerun (default: beside the run)")
     again.add_argument("--no-pdf", action="store_true")
-    stored = commands.add_parser("refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)")
+    stored = commands.add_parser(
+        "refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)"
+    )
     stored.add_argument("notebooks", nargs="*", type=Path, help="only these notebooks (default: all)")
-    args = parser.parse_args(argv)
+    return parser
 
-    try:
-        if args.command == "list":
-            for name in recipes.available():
-                book = recipes.load(name)
-                print(f"{name:<20} {book.question}")
-        elif args.command == "describe":
-            print(recipes.describe(recipes.load(args.name)))
-        elif args.command == "run":
-            book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
-            command = shlex.join(["playbook", "run", args.name, *(["--data", args.data] if args.data else []),
-                                  *(f"--set={s}" for s in args.settings)])
-            run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
-        elif args.command == "refresh":
-            for path in args.notebooks or notebooks():
-                _say(f"refreshing {path.name}")
-                refresh(path)
-        else:
-            reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
-    except RunInterrupted as exc:
-        print(f"playbook {args.command}: {exc}", file=sys.stderr)
-        return INTERRUPTED_STATUS
-    except PlaybooksError as exc:       # any input fault or failed run, as one line
-        print(f"playbook {args.command}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"playbook {args.command}: interrupted before any notebook ran", file=sys.stderr)
-        return INTERRUPTED_STATUS
-    return 0
+
+def _run_command(args: argparse.Namespace) -> None:
+    """Do what the parsed command line asks."""
+    if args.command == "list":
+        for name in recipes.available():
+            book = recipes.load(name)
+            print(f"{name:<20} {book.question}")
+    elif args.command == "describe":
+        print(recipes.describe(recipes.load(args.name)))
+    elif args.command == "run":
+        book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
+        command = shlex.join(
+            [
+                "playbook",
+                "run",
+                args.name,
+                *(["--data", args.data] if args.data else []),
+                *(f"--set={s}" for s in args.settings),
+            ]
+        )
+        run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
+    elif args.command == "refresh":
+        for path in args.notebooks or notebooks():
+            _say(f"refreshing {path.name}")
+            refresh(path)
+    else:
+        reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
 
 
 def _say(message: str) -> None:

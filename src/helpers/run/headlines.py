@@ -37,15 +37,25 @@ def headline(id: str, text: str, **figures: tuple[str | tuple[str, ...], str]) -
     holds a slash."""
     wanted = {name for _, name, _, _ in string.Formatter().parse(text) if name}
     if wanted != set(figures):
-        raise HeadlineError(f"headline {id!r}: the template quotes {sorted(wanted)} but the figures given are "
-                            f"{sorted(figures)}; give each placeholder one (key, format).")
+        raise HeadlineError(
+            f"headline {id!r}: the template quotes {sorted(wanted)} but the figures given are "
+            f"{sorted(figures)}; give each placeholder one (key, format)."
+        )
     figures = {name: (figure, "text") if isinstance(figure, str) else figure for name, figure in figures.items()}
     for name, (_, spec) in figures.items():
         if not FORMAT.fullmatch(spec):
-            raise HeadlineError(f"headline {id!r}: figure {name!r} has the unknown format {spec!r}; formats are "
-                                f"[+]kind[.decimals] with kind one of {', '.join(KINDS)}.")
-    return {"id": id, "text": text, "figures": {name: {"key": key.split("/") if isinstance(key, str) else list(key),
-                                                       "format": spec} for name, (key, spec) in figures.items()}}
+            raise HeadlineError(
+                f"headline {id!r}: figure {name!r} has the unknown format {spec!r}; formats are "
+                f"[+]kind[.decimals] with kind one of {', '.join(KINDS)}."
+            )
+    return {
+        "id": id,
+        "text": text,
+        "figures": {
+            name: {"key": key.split("/") if isinstance(key, str) else list(key), "format": spec}
+            for name, (key, spec) in figures.items()
+        },
+    }
 
 
 def lookup(metrics: dict, key: list[str]) -> Any:
@@ -69,8 +79,10 @@ def check_keys(headlines: list[dict], metrics: dict) -> None:
                 if value is None or (depth == 0 and part not in value):
                     break
                 if not isinstance(value, dict) or part not in value:
-                    raise HeadlineError(f"headline {item['id']!r}: figure {name!r} quotes {figure['key']}, but "
-                                        f"{part!r} is not among {sorted(value) if isinstance(value, dict) else value}.")
+                    raise HeadlineError(
+                        f"headline {item['id']!r}: figure {name!r} quotes {figure['key']}, but "
+                        f"{part!r} is not among {sorted(value) if isinstance(value, dict) else value}."
+                    )
                 value = value[part]
 
 
@@ -100,5 +112,6 @@ def compose(item: dict, metrics: dict, currency: str = "EUR") -> str | None:
     values = {name: lookup(metrics, figure["key"]) for name, figure in item["figures"].items()}
     if any(value is None for value in values.values()):
         return None
-    return item["text"].format(**{name: render(values[name], figure["format"], currency)
-                                  for name, figure in item["figures"].items()})
+    return item["text"].format(
+        **{name: render(values[name], figure["format"], currency) for name, figure in item["figures"].items()}
+    )

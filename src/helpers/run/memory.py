@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-GONE = (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError)     # ended while being read
+GONE = (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError)  # ended while being read
 
 
 class PeakMemory:
@@ -48,7 +48,7 @@ class PeakMemory:
                 total += process.memory_info().rss
                 self.peak = max(self.peak, _high_water_mark(process))
             except GONE:
-                continue    # the process ended between listing and reading: its memory is gone
+                continue  # the process ended between listing and reading: its memory is gone
         self.peak = max(self.peak, total)
 
 

@@ -45,11 +45,11 @@ class Domain:
         return f"{kind} in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
 
 
-SHARE = Domain(0, 1)                                      # a share or rate, 0 and 1 included
+SHARE = Domain(0, 1)  # a share or rate, 0 and 1 included
 PROBABILITY = Domain(0, 1, low_open=True, high_open=True)  # strictly between 0 and 1
 POSITIVE = Domain(0, low_open=True)
 NON_NEGATIVE = Domain(0)
-COUNT = Domain(0, whole=True)                             # 0 allowed: none
+COUNT = Domain(0, whole=True)  # 0 allowed: none
 AT_LEAST_ONE = Domain(1, whole=True)
 
 DOMAINS: dict[str, Domain] = {
@@ -59,34 +59,34 @@ DOMAINS: dict[str, Domain] = {
     "seed": COUNT,
     # 20 segmentation
     "compare_months": AT_LEAST_ONE,
-    "k_max": Domain(2, whole=True),          # clusters are tried from 2 up to k_max
+    "k_max": Domain(2, whole=True),  # clusters are tried from 2 up to k_max
     # 21 customer lifetime value
     "horizon_months": AT_LEAST_ONE,
     "annual_discount_rate": SHARE,
     # money and margins (30, 35, 40, 50)
     "margin_rate": SHARE,
-    "offer_discounts": SHARE,                # every discount rate of the mapping
+    "offer_discounts": SHARE,  # every discount rate of the mapping
     "budget_eur": NON_NEGATIVE,
-    "cost_per_contact": NON_NEGATIVE,        # EUR, every channel of the mapping
+    "cost_per_contact": NON_NEGATIVE,  # EUR, every channel of the mapping
     "new_customer_value_eur": NON_NEGATIVE,  # 0: computed from the transaction log
     # 30 next best offer
     "play_weeks": AT_LEAST_ONE,
     # 35 prospects
     "touches": AT_LEAST_ONE,
-    "assumed_lift": SHARE,                   # every extra first-purchase chance of the mapping
+    "assumed_lift": SHARE,  # every extra first-purchase chance of the mapping
     "value_years": AT_LEAST_ONE,
     # 40 channel mix
     "phone_agents": COUNT,
     "calls_per_hour": NON_NEGATIVE,
     "print_run": COUNT,
-    "pressure_cap": AT_LEAST_ONE,            # 0 would allow no contact: notebook 40 would have nothing to plan
-    "min_reach_cant_lose": COUNT,            # 0: no promise
+    "pressure_cap": AT_LEAST_ONE,  # 0 would allow no contact: notebook 40 would have nothing to plan
+    "min_reach_cant_lose": COUNT,  # 0: no promise
     "months": AT_LEAST_ONE,
     # 45 triggered scenarios
     "weeks": AT_LEAST_ONE,
     "newsletter_every_weeks": AT_LEAST_ONE,
-    "win_back_days": AT_LEAST_ONE,           # every threshold of the list
-    "fading_thresholds": PROBABILITY,        # every threshold of the list
+    "win_back_days": AT_LEAST_ONE,  # every threshold of the list
+    "fading_thresholds": PROBABILITY,  # every threshold of the list
     "split_months": AT_LEAST_ONE,
     # 50 test design
     "alpha": PROBABILITY,

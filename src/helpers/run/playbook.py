@@ -29,17 +29,17 @@ from pathlib import Path
 import yaml
 
 from helpers.errors import RunInputError
-from helpers.run.parameter_domains import DOMAINS
 from helpers.paths import NOTEBOOKS_DIR, PLAYBOOKS_DIR, REPO_ROOT
 from helpers.run.execute import notebooks
+from helpers.run.parameter_domains import DOMAINS
 from helpers.world.scenario import WorldParameterError, world_parameters
 
 WORLD_KEYS = ("scenario", "n_customers", "n_prospects", "start", "end", "seed", "locale")
 DATA_KEYS = (*WORLD_KEYS, "data_dir", "mapping", "as_of", "engine")
 REPORT_KEYS = ("title", "client", "author", "currency", "date")
-RESERVED = ("output_dir",)          # set by the run itself
-DATE_PARAMETERS = ("start", "end", "as_of", "plan_date", "calibration_end")   # ISO dates, or empty
-FILE_PARAMETERS = ("mapping", "values_file", "rules_file")                    # files the notebooks read
+RESERVED = ("output_dir",)  # set by the run itself
+DATE_PARAMETERS = ("start", "end", "as_of", "plan_date", "calibration_end")  # ISO dates, or empty
+FILE_PARAMETERS = ("mapping", "values_file", "rules_file")  # files the notebooks read
 SECTIONS = ("title", "question", "data", "parameters", "notebooks", "report")
 
 
@@ -50,7 +50,7 @@ class PlaybookError(RunInputError):
 
 @dataclass(frozen=True)
 class Step:
-    notebook: str                   # stem, e.g. "20_segment_customers"
+    notebook: str  # stem, e.g. "20_segment_customers"
     parameters: dict = field(default_factory=dict)
 
 
@@ -60,7 +60,7 @@ class Playbook:
     path: Path
     title: str
     question: str
-    shared: dict                    # data and shared parameters, for every notebook declaring them
+    shared: dict  # data and shared parameters, for every notebook declaring them
     steps: tuple[Step, ...]
     report: dict
 
@@ -82,6 +82,7 @@ def known_notebooks() -> list[str]:
 @functools.cache
 def _inspect(path: Path, mtime: float) -> dict:
     import papermill as pm
+
     return pm.inspect_notebook(str(path))
 
 
@@ -90,8 +91,10 @@ def notebook_parameters(stem: str) -> dict[str, dict]:
     path = NOTEBOOKS_DIR / f"{stem}.ipynb"
     if not path.exists():
         raise PlaybookError(f"unknown notebook {stem!r}; known notebooks: {', '.join(known_notebooks())}.")
-    return {name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
-            for name, p in _inspect(path, path.stat().st_mtime).items()}
+    return {
+        name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
+        for name, p in _inspect(path, path.stat().st_mtime).items()
+    }
 
 
 def load(name: str | Path) -> Playbook:
@@ -115,9 +118,15 @@ def load(name: str | Path) -> Playbook:
     _no_unknown(f"{where} report", report, REPORT_KEYS, "report option")
     if not isinstance(spec["notebooks"], list):
         raise PlaybookError(f"{where} notebooks must be a list of notebook names.")
-    playbook = Playbook(path.stem, path, str(spec["title"]), str(spec["question"]), {**shared, **data},
-                        tuple(_step(where, entry) for entry in spec["notebooks"]),
-                        {"title": str(spec["title"]), "currency": "EUR", **{k: str(v) for k, v in report.items()}})
+    playbook = Playbook(
+        path.stem,
+        path,
+        str(spec["title"]),
+        str(spec["question"]),
+        {**shared, **data},
+        tuple(_step(where, entry) for entry in spec["notebooks"]),
+        {"title": str(spec["title"]), "currency": "EUR", **{k: str(v) for k, v in report.items()}},
+    )
     return check(playbook)
 
 
@@ -138,8 +147,9 @@ def _step(where: str, entry) -> Step:
     if isinstance(entry, str):
         entry = {"notebook": entry}
     if not isinstance(entry, dict) or "notebook" not in entry:
-        raise PlaybookError(f"{where}: each notebook entry is a name or {{notebook: NAME, parameters: {{...}}}}, "
-                            f"got {entry!r}.")
+        raise PlaybookError(
+            f"{where}: each notebook entry is a name or {{notebook: NAME, parameters: {{...}}}}, got {entry!r}."
+        )
     _no_unknown(f"{where} notebook {entry['notebook']}", entry, ("notebook", "parameters"), "key")
     stem = str(entry["notebook"]).removesuffix(".ipynb")
     notebook_parameters(stem)
@@ -156,17 +166,24 @@ def check(playbook: Playbook) -> Playbook:
         if name in RESERVED or name not in declared_anywhere:
             raise PlaybookError(f"{where}: unknown parameter {name!r}: no notebook of this playbook declares it.")
         owners = [s.notebook for s in playbook.steps if name in notebook_parameters(s.notebook)]
-        shared[name] = _typed(f"{where}: {name} (for {', '.join(owners)})", name, value,
-                              notebook_parameters(owners[0])[name])
+        shared[name] = _typed(
+            f"{where}: {name} (for {', '.join(owners)})", name, value, notebook_parameters(owners[0])[name]
+        )
     steps = []
     for step in playbook.steps:
         declared = notebook_parameters(step.notebook)
         for name in step.parameters:
             if name in RESERVED or name not in declared:
-                raise PlaybookError(f"{where}: notebook {step.notebook} has no parameter {name!r}; "
-                                    f"its parameters: {', '.join(n for n in declared if n not in RESERVED)}.")
-        steps.append(Step(step.notebook, {n: _typed(f"{where}: {step.notebook}.{n}", n, v, declared[n])
-                                          for n, v in step.parameters.items()}))
+                raise PlaybookError(
+                    f"{where}: notebook {step.notebook} has no parameter {name!r}; "
+                    f"its parameters: {', '.join(n for n in declared if n not in RESERVED)}."
+                )
+        steps.append(
+            Step(
+                step.notebook,
+                {n: _typed(f"{where}: {step.notebook}.{n}", n, v, declared[n]) for n, v in step.parameters.items()},
+            )
+        )
     for paths in [shared, *(s.parameters for s in steps)]:
         _check_data(where, paths)
     return replace(playbook, shared=shared, steps=tuple(steps))
@@ -178,13 +195,19 @@ def _typed(where: str, name: str, value, declared: dict):
     kind = declared["type"]
     if isinstance(value, dt.date) and kind == "str":
         return value.isoformat()
-    ok = {"int": isinstance(value, int) and not isinstance(value, bool),
-          "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-          "str": isinstance(value, str), "bool": isinstance(value, bool), "dict": isinstance(value, dict),
-          "list": isinstance(value, list)}.get(kind, True)
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+        "bool": isinstance(value, bool),
+        "dict": isinstance(value, dict),
+        "list": isinstance(value, list),
+    }.get(kind, True)
     if not ok:
-        raise PlaybookError(f"{where} must be {_TYPE_WORDS.get(kind, kind)} (default {declared['default']}: "
-                            f"{declared['help']}), got {value!r}.")
+        raise PlaybookError(
+            f"{where} must be {_TYPE_WORDS.get(kind, kind)} (default {declared['default']}: "
+            f"{declared['help']}), got {value!r}."
+        )
     if name in DATE_PARAMETERS and value:
         try:
             dt.date.fromisoformat(value)
@@ -194,13 +217,20 @@ def _typed(where: str, name: str, value, declared: dict):
     if domain and not domain.admits(value):
         if isinstance(value, (dict, list)):
             raise PlaybookError(f"every value in {where} must be {domain} ({declared['help']}), got {value!r}.")
-        raise PlaybookError(f"{where} must be {domain} ({declared['help']}; default {declared['default']}), "
-                            f"got {value!r}.")
+        raise PlaybookError(
+            f"{where} must be {domain} ({declared['help']}; default {declared['default']}), got {value!r}."
+        )
     return float(value) if kind == "float" else value
 
 
-_TYPE_WORDS = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false",
-               "dict": "a mapping like {key: value}", "list": "a list"}
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "str": "text",
+    "bool": "true or false",
+    "dict": "a mapping like {key: value}",
+    "list": "a list",
+}
 
 
 def _check_data(where: str, values: dict) -> None:
@@ -215,10 +245,13 @@ def _check_data(where: str, values: dict) -> None:
                 raise PlaybookError(f"{where}: {key} {values[key]!r}: no such {kind} ({path}).")
             unreadable = _unreadable(path)
             if unreadable:
-                names = ", ".join(str(p) for p in unreadable[:3]) + (f" and {len(unreadable) - 3} more"
-                                                                     if len(unreadable) > 3 else "")
-                raise PlaybookError(f"{where}: {key} {values[key]!r}: cannot read {names} (permission denied); "
-                                    f"make it readable (chmod -R u+rX) or copy it to a folder of yours.")
+                names = ", ".join(str(p) for p in unreadable[:3]) + (
+                    f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else ""
+                )
+                raise PlaybookError(
+                    f"{where}: {key} {values[key]!r}: cannot read {names} (permission denied); "
+                    f"make it readable (chmod -R u+rX) or copy it to a folder of yours."
+                )
             values[key] = str(path)
     world = {k: values[k] for k in WORLD_KEYS if k in values}
     if world and not values.get("data_dir"):
@@ -255,17 +288,24 @@ def with_settings(playbook: Playbook, settings: Sequence[str] = (), data_dir: st
         scope, dot, name = key.rpartition(".")
         if scope == "report":
             if name not in REPORT_KEYS:
-                raise PlaybookError(f"--set {setting}: unknown report option {name!r}; known: {', '.join(REPORT_KEYS)}.")
+                raise PlaybookError(
+                    f"--set {setting}: unknown report option {name!r}; known: {', '.join(REPORT_KEYS)}."
+                )
             report[name] = raw
             continue
-        targets = [_step_named(playbook, scope, setting)] if dot else [s for s in steps
-                                                                       if name in notebook_parameters(s)]
+        targets = (
+            [_step_named(playbook, scope, setting)] if dot else [s for s in steps if name in notebook_parameters(s)]
+        )
         if not targets or name in RESERVED:
-            raise PlaybookError(f"--set {setting}: unknown parameter {name!r}; see `playbook describe {playbook.name}`.")
+            raise PlaybookError(
+                f"--set {setting}: unknown parameter {name!r}; see `playbook describe {playbook.name}`."
+            )
         declared = notebook_parameters(targets[0])
         if name not in declared:
-            raise PlaybookError(f"--set {setting}: notebook {targets[0]} has no parameter {name!r}; "
-                                f"see `playbook describe {playbook.name}`.")
+            raise PlaybookError(
+                f"--set {setting}: notebook {targets[0]} has no parameter {name!r}; "
+                f"see `playbook describe {playbook.name}`."
+            )
         value = raw if declared[name]["type"] == "str" else _parse(setting, raw)
         if name in ("data_dir", *FILE_PARAMETERS) and value:
             value = str(Path(value).resolve())
@@ -273,12 +313,13 @@ def with_settings(playbook: Playbook, settings: Sequence[str] = (), data_dir: st
             steps[targets[0]][name] = value
         else:
             shared[name] = value
-            for stem in targets:            # the command line wins over the recipe's per-notebook values
+            for stem in targets:  # the command line wins over the recipe's per-notebook values
                 steps[stem].pop(name, None)
     if "data_dir" in shared and shared["data_dir"]:
         shared = {k: v for k, v in shared.items() if k not in WORLD_KEYS or k == "seed"}
-    settled = replace(playbook, shared=shared, report=report,
-                      steps=tuple(Step(s.notebook, steps[s.notebook]) for s in playbook.steps))
+    settled = replace(
+        playbook, shared=shared, report=report, steps=tuple(Step(s.notebook, steps[s.notebook]) for s in playbook.steps)
+    )
     try:
         return check(settled)
     except PlaybookError as exc:
@@ -289,8 +330,10 @@ def _step_named(playbook: Playbook, scope: str, setting: str) -> str:
     for step in playbook.steps:
         if scope in (step.notebook, step.notebook.split("_", 1)[0]):
             return step.notebook
-    raise PlaybookError(f"--set {setting}: this playbook has no notebook {scope!r}; "
-                        f"its notebooks: {', '.join(s.notebook for s in playbook.steps)}.")
+    raise PlaybookError(
+        f"--set {setting}: this playbook has no notebook {scope!r}; "
+        f"its notebooks: {', '.join(s.notebook for s in playbook.steps)}."
+    )
 
 
 def _parse(setting: str, raw: str):
@@ -303,9 +346,12 @@ def _parse(setting: str, raw: str):
 def describe(playbook: Playbook) -> str:
     """The playbook in words: question, data, and every parameter with its value and help, read
     from the notebooks' parameters cells."""
-    lines = [f"{playbook.name}: {playbook.title}", f"  question: {playbook.question}",
-             "  report: " + ", ".join(f"{k}={v}" for k, v in playbook.report.items()),
-             "  data and shared parameters (--set NAME=VALUE):"]
+    lines = [
+        f"{playbook.name}: {playbook.title}",
+        f"  question: {playbook.question}",
+        "  report: " + ", ".join(f"{k}={v}" for k, v in playbook.report.items()),
+        "  data and shared parameters (--set NAME=VALUE):",
+    ]
     shown = set()
     for step in playbook.steps:
         for name, p in notebook_parameters(step.notebook).items():
@@ -315,8 +361,11 @@ def describe(playbook: Playbook) -> str:
     for step in playbook.steps:
         lines.append(f"  {step.notebook} (--set {step.notebook.split('_', 1)[0]}.NAME=VALUE):")
         values = playbook.parameters_for(step)
-        lines += [_parameter_line(name, values.get(name, p["default"]), p)
-                  for name, p in notebook_parameters(step.notebook).items() if name not in (*DATA_KEYS, *RESERVED)]
+        lines += [
+            _parameter_line(name, values.get(name, p["default"]), p)
+            for name, p in notebook_parameters(step.notebook).items()
+            if name not in (*DATA_KEYS, *RESERVED)
+        ]
     return "\n".join(lines)
 
 

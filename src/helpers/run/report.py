@@ -15,17 +15,27 @@ import nbformat
 
 from helpers.run.headlines import compose
 
-OMITTED_HEADINGS = ("## Parameters", "## Versions")      # the appendix holds both
-METRICS_TAG = "metrics"                                   # the cell that ends with write_metrics
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update", "--no-pdf-header-footer")
+OMITTED_HEADINGS = ("## Parameters", "## Versions")  # the appendix holds both
+METRICS_TAG = "metrics"  # the cell that ends with write_metrics
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-pdf-header-footer",
+)
 
 
 def executive_summary(metrics: dict[str, dict], currency: str = "EUR") -> dict[str, list[str]]:
     """Per notebook, the sentences of the headlines its metrics.json holds, composed from its figures
     (a headline whose figures are missing on own data is left out, never invented)."""
-    return {stem: [s for s in (compose(item, m, currency) for item in m.get("headlines", [])) if s]
-            for stem, m in metrics.items()}
+    return {
+        stem: [s for s in (compose(item, m, currency) for item in m.get("headlines", [])) if s]
+        for stem, m in metrics.items()
+    }
 
 
 def _title(nb) -> str:
@@ -41,7 +51,9 @@ def _outputs(cell) -> list[str]:
     """A code cell's outputs as HTML; in the cell tagged "metrics", the last line printed (the path
     write_metrics prints) is left out."""
     parts = []
-    printed = [i for i, out in enumerate(cell.get("outputs", [])) if out.output_type == "stream" and out.name == "stdout"]
+    printed = [
+        i for i, out in enumerate(cell.get("outputs", [])) if out.output_type == "stream" and out.name == "stdout"
+    ]
     for i, out in enumerate(cell.get("outputs", [])):
         if out.output_type == "stream" and out.name == "stdout":
             last = METRICS_TAG in cell.metadata.get("tags", []) and i == printed[-1]
@@ -64,6 +76,7 @@ def _outputs(cell) -> list[str]:
 def notebook_section(nb: nbformat.NotebookNode) -> str:
     """A notebook as report prose: markdown and outputs, no code, no parameters or versions cells."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
     parts = []
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
@@ -78,7 +91,8 @@ def notebook_section(nb: nbformat.NotebookNode) -> str:
 
 
 STYLE = """
-body { font: 15px/1.5 "DejaVu Sans", Arial, sans-serif; color: #222; max-width: 62rem; margin: 0 auto; padding: 1.5rem; }
+body { font: 15px/1.5 "DejaVu Sans", Arial, sans-serif; color: #222; max-width: 62rem; margin: 0 auto;
+       padding: 1.5rem; }
 h1 { font-size: 1.6rem; border-bottom: 2px solid #2b5d8a; padding-bottom: .3rem; }
 h2 { font-size: 1.25rem; color: #2b5d8a; } h3 { font-size: 1.05rem; }
 .title-page { padding: 4rem 0 2rem; }
@@ -89,7 +103,8 @@ figure { margin: 1rem 0; break-inside: avoid; } img { max-width: 100%; height: a
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }
 pre.output { background: #f6f6f6; padding: .5rem; white-space: pre-wrap; font-size: .85rem; }
-code { background: #f2f2f2; padding: 0 .2rem; } .anchor-link { display: none; } .appendix td, .appendix th { text-align: left; }
+code { background: #f2f2f2; padding: 0 .2rem; } .anchor-link { display: none; }
+.appendix td, .appendix th { text-align: left; }
 """
 
 
@@ -99,8 +114,13 @@ def _table(rows: list[tuple], header: tuple) -> str:
     return f'<table class="appendix"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def render_html(title_page: dict, question: str, summary: dict[str, list[str]], notebooks: dict[str, nbformat.NotebookNode],
-                appendix: dict) -> str:
+def render_html(
+    title_page: dict,
+    question: str,
+    summary: dict[str, list[str]],
+    notebooks: dict[str, nbformat.NotebookNode],
+    appendix: dict,
+) -> str:
     """The whole report. ``title_page``: title, client, author, date; ``notebooks``: stem -> executed
     notebook; ``appendix``: command, playbook, parameters (stem -> dict), data (path -> sha256),
     git, packages (name -> version)."""
@@ -109,24 +129,27 @@ def render_html(title_page: dict, question: str, summary: dict[str, list[str]], 
     meta = " · ".join(esc(str(title_page[k])) for k in ("client", "author", "date") if title_page.get(k))
     summary_html = "".join(
         f"<h3>{esc(titles[stem])}</h3><ul>" + "".join(f"<li>{esc(s)}</li>" for s in sentences) + "</ul>"
-        for stem, sentences in summary.items() if sentences)
+        for stem, sentences in summary.items()
+        if sentences
+    )
     sections = "".join(f'<section id="{esc(stem)}">{notebook_section(nb)}</section>' for stem, nb in notebooks.items())
-    parameters = [(stem, name, value) for stem, values in appendix["parameters"].items()
-                  for name, value in values.items()]
+    parameters = [
+        (stem, name, value) for stem, values in appendix["parameters"].items() for name, value in values.items()
+    ]
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(title_page['title'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title_page["title"])}</title>
 <style>{STYLE}</style></head><body>
-<div class="title-page"><h1>{esc(title_page['title'])}</h1><p class="question">{esc(question)}</p>
+<div class="title-page"><h1>{esc(title_page["title"])}</h1><p class="question">{esc(question)}</p>
 <p class="meta">{meta}</p></div>
 <section id="summary"><h1>Executive summary</h1>{summary_html}</section>
 {sections}
 <section id="appendix"><h1>Reproducibility appendix</h1>
-<p>Produced by <code>{esc(appendix['command'])}</code> from the playbook <code>{esc(appendix['playbook'])}</code>
-at commit <code>{esc(appendix['git'])}</code>. To rerun it and check every output's sha256:
+<p>Produced by <code>{esc(appendix["command"])}</code> from the playbook <code>{esc(appendix["playbook"])}</code>
+at commit <code>{esc(appendix["git"])}</code>. To rerun it and check every output's sha256:
 <code>playbook reproduce manifest.json</code> with the manifest delivered beside this report.</p>
 <h2>Parameters</h2>{_table(parameters, ("notebook", "parameter", "value"))}
-<h2>Data</h2>{_table(sorted(appendix['data'].items()), ("file", "sha256"))}
-<h2>Versions</h2>{_table(sorted(appendix['packages'].items()), ("package", "version"))}
+<h2>Data</h2>{_table(sorted(appendix["data"].items()), ("file", "sha256"))}
+<h2>Versions</h2>{_table(sorted(appendix["packages"].items()), ("package", "version"))}
 </section></body></html>
 """
 
@@ -140,12 +163,22 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout_s: float = 120) -> None:
     """Print ``html_path`` to ``pdf_path`` with headless Chromium (A4, no header or footer)."""
     browser = chromium()
     if browser is None:
-        raise RuntimeError("report.pdf needs headless Chromium and none was found: install Debian's "
-                           "`chromium` (make browser), or pass --no-pdf.")
+        raise RuntimeError(
+            "report.pdf needs headless Chromium and none was found: install Debian's "
+            "`chromium` (make browser), or pass --no-pdf."
+        )
     with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()],
-                              capture_output=True, text=True, timeout=timeout_s)
+        done = subprocess.run(
+            [
+                browser,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--print-to-pdf={pdf_path}",
+                html_path.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
     if done.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
-        raise RuntimeError(f"Chromium could not print {html_path.name} (exit {done.returncode}): "
-                           f"{done.stderr[-1500:]}")
+        raise RuntimeError(f"Chromium could not print {html_path.name} (exit {done.returncode}): {done.stderr[-1500:]}")

@@ -10,36 +10,36 @@ saying which notebooks finished.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import hashlib
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from importlib.metadata import distributions
 from pathlib import Path
 
 import nbformat
 import yaml
 
-from helpers.errors import Failure, RunInputError
+from helpers.errors import Failure
+from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
+from helpers.run.execute import KERNEL
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
-from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
-from helpers.run.playbook import WORLD_KEYS, Playbook, PlaybookError, Step, check, notebook_parameters
-from helpers.run.execute import KERNEL
-from helpers.world import sha256_file
+from helpers.run.playbook import Playbook, PlaybookError, Step, check
+from helpers.run.provenance import (
+    data_files,
+    data_sources,
+    git_commit,
+    installed_packages,
+    read_manifest,
+    run_folder_forms,
+    sha256,
+    write_manifest,
+)
 
-RUN_PLACEHOLDER = "{run}"
-NOT_COMPARED = {"report.pdf": "Chromium stamps the PDF with its creation time"}
-MANIFEST_SECTIONS = {"playbook": dict, "command": str, "git": str, "packages": dict, "data": dict, "outputs": dict}
-PLAYBOOK_FIELDS = ("name", "file", "title", "question", "shared", "report", "steps")
 INTERRUPTED = "INTERRUPTED"
 
 
@@ -47,76 +47,17 @@ class RunFailed(Failure):
     """A notebook failed, or a run could not be reproduced; the message names the notebook or file."""
 
 
-class ManifestError(RunInputError):
-    """A file given to ``reproduce`` that is not a run's manifest.json; the message names it."""
-
-
 class RunInterrupted(Failure):
     """Ctrl-C stopped a run; the message names the run folder and its INTERRUPTED file."""
-
-
-def run_folder_forms(run_dir: Path) -> dict[str, str]:
-    """How executed notebooks write ``run_dir``: its absolute path, and as shown to a reader."""
-    return {"path": str(Path(run_dir).resolve()), "shown_as": relative_to_repo(run_dir)}
-
-
-def sha256(path: Path, run_folder: list[str] | tuple[str, ...] = ()) -> str:
-    """sha256 of a file; for an executed notebook, with each way of writing its run folder
-    (``run_folder``: e.g. where it was run and where it is now) replaced by ``{run}``, the only text
-    that differs between two runs of the same playbook."""
-    if path.suffix == ".ipynb" and run_folder:
-        text = path.read_text(encoding="utf-8")
-        for form in sorted(set(run_folder), key=len, reverse=True):    # a path before its own tail
-            text = text.replace(form, RUN_PLACEHOLDER)
-        return hashlib.sha256(text.encode()).hexdigest()
-    return sha256_file(path)
-
-
-def _defaults(stem: str) -> dict:
-    return {name: ast.literal_eval(p["default"]) for name, p in notebook_parameters(stem).items()}
-
-
-def data_sources(playbook: Playbook) -> list[dict]:
-    """The distinct data sets the notebooks read: {"data_dir", "mapping"} or {"world": parameters}."""
-    sources = []
-    for step in playbook.steps:
-        values = {**_defaults(step.notebook), **playbook.parameters_for(step)}
-        if values.get("data_dir"):
-            source = {"data_dir": values["data_dir"], "mapping": values.get("mapping", "")}
-        else:
-            source = {"world": {k: values[k] for k in WORLD_KEYS if k in values}}
-        if source not in sources:
-            sources.append(source)
-    return sources
-
-
-def _data_files(source: dict, root: Path | None = None) -> dict[str, Path]:
-    """Display name -> file, for every file of a data source (a world is looked up in ``root``)."""
-    if "world" in source:
-        from helpers.world import SYNTHETIC_DIR, ensure_world
-        world = ensure_world(root=root or SYNTHETIC_DIR, **source["world"])
-        files = world.path.rglob("*")
-        return {f"{world.path.name}/{p.relative_to(world.path)}": p for p in sorted(files) if p.is_file()}
-    folder = Path(source["data_dir"])
-    named = {relative_to_repo(p): p for p in sorted(folder.rglob("*")) if p.is_file()}
-    if source["mapping"]:
-        named[relative_to_repo(Path(source["mapping"]))] = Path(source["mapping"])
-    return named
-
-
-def _git() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
-    commit = git("rev-parse", "HEAD") or "unknown (not a git checkout)"
-    return commit + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def _clean_notebook(path: Path) -> None:
     """Drop what papermill records about time and paths and the random id it gives the cell it
     injects, and join split prints, so two runs differ only in the run folder."""
     nb = nbformat.read(path, as_version=4)
-    nb.metadata["papermill"] = {k: v for k, v in nb.metadata.get("papermill", {}).items()
-                                if k in ("parameters", "default_parameters")}
+    nb.metadata["papermill"] = {
+        k: v for k, v in nb.metadata.get("papermill", {}).items() if k in ("parameters", "default_parameters")
+    }
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
@@ -132,7 +73,12 @@ def _coalesce_streams(outputs: list) -> list:
     at random times, which must not change the notebook's bytes."""
     merged: list = []
     for out in outputs:
-        if merged and out.output_type == "stream" and merged[-1].output_type == "stream" and out.name == merged[-1].name:
+        if (
+            merged
+            and out.output_type == "stream"
+            and merged[-1].output_type == "stream"
+            and out.name == merged[-1].name
+        ):
             merged[-1].text += out.text
         else:
             merged.append(out)
@@ -145,15 +91,17 @@ def _check_out(parent: Path) -> None:
     resolved = parent.resolve()
     existing = next(p for p in (resolved, *resolved.parents) if p.exists())
     if not existing.is_dir():
-        raise PlaybookError(f"--out {parent}: {existing} is a file, not a folder; give a folder (it is created "
-                            "if missing).")
+        raise PlaybookError(
+            f"--out {parent}: {existing} is a file, not a folder; give a folder (it is created if missing)."
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise PlaybookError(f"--out {parent}: cannot write in {existing} (read-only or not yours); give a folder "
-                            "you may write to.")
+        raise PlaybookError(
+            f"--out {parent}: cannot write in {existing} (read-only or not yours); give a folder you may write to."
+        )
 
 
 def _new_run_dir(parent: Path) -> Path:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     for n in range(1, 1000):
         candidate = parent / (stamp if n == 1 else f"{stamp}-{n}")
         try:
@@ -178,30 +126,49 @@ def execute(playbook: Playbook, run_dir: Path, progress: Callable[[str], None] =
         parameters = {**playbook.parameters_for(step), "output_dir": str(run_dir / step.notebook)}
         try:
             with PeakMemory() as memory:
-                pm.execute_notebook(str(NOTEBOOKS_DIR / f"{step.notebook}.ipynb"), str(target), parameters=parameters,
-                                    kernel_name=KERNEL, cwd=str(REPO_ROOT), progress_bar=False)
+                pm.execute_notebook(
+                    str(NOTEBOOKS_DIR / f"{step.notebook}.ipynb"),
+                    str(target),
+                    parameters=parameters,
+                    kernel_name=KERNEL,
+                    cwd=str(REPO_ROOT),
+                    progress_bar=False,
+                )
         except PapermillExecutionError as exc:
-            error = " ".join(exc.evalue.split())            # one line, whatever the notebook raised
-            raise RunFailed(f"{step.notebook} failed at cell {exc.exec_count}: {exc.ename}: {error} "
-                            f"(the partly executed notebook is kept at {relative_to_repo(target)})") from exc
+            error = " ".join(exc.evalue.split())  # one line, whatever the notebook raised
+            raise RunFailed(
+                f"{step.notebook} failed at cell {exc.exec_count}: {exc.ename}: {error} "
+                f"(the partly executed notebook is kept at {relative_to_repo(target)})"
+            ) from exc
         _clean_notebook(target)
         if not (run_dir / step.notebook / "metrics.json").exists():
-            raise RunFailed(f"{step.notebook} ran but wrote no metrics.json to {relative_to_repo(run_dir / step.notebook)}.")
+            raise RunFailed(
+                f"{step.notebook} ran but wrote no metrics.json to {relative_to_repo(run_dir / step.notebook)}."
+            )
         yield step.notebook
-        progress(f"[{number}/{len(playbook.steps)}] {step.notebook} done in {time.perf_counter() - started:.1f} s, "
-                 f"peak memory {memory.peak // 2**20:,} MB")
+        progress(
+            f"[{number}/{len(playbook.steps)}] {step.notebook} done in {time.perf_counter() - started:.1f} s, "
+            f"peak memory {memory.peak // 2**20:,} MB"
+        )
 
 
-def run(playbook: Playbook, out: Path | None = None, pdf: bool = True, command: str = "",
-        progress: Callable[[str], None] = print) -> Path:
+def run(
+    playbook: Playbook,
+    out: Path | None = None,
+    pdf: bool = True,
+    command: str = "",
+    progress: Callable[[str], None] = print,
+) -> Path:
     """Run ``playbook`` into a new folder under ``out`` (default ``reports/<playbook>/``): notebooks,
     metrics, report.html, report.pdf and manifest.json. Returns the run folder. Ctrl-C leaves an
     INTERRUPTED file instead of the manifest and raises RunInterrupted."""
     parent = Path(out) if out else REPORTS_DIR / playbook.name
     _check_out(parent)
     if pdf and report.chromium() is None:
-        raise RunFailed("report.pdf needs headless Chromium and none was found: install Debian's `chromium` "
-                        "(make browser), or pass --no-pdf.")
+        raise RunFailed(
+            "report.pdf needs headless Chromium and none was found: install Debian's `chromium` "
+            "(make browser), or pass --no-pdf."
+        )
     playbook = replace(playbook, report={"date": dt.date.today().isoformat(), **playbook.report})
     run_dir = _new_run_dir(parent)
     progress(f"{playbook.name}: {playbook.question}\nrun folder: {relative_to_repo(run_dir)}")
@@ -218,44 +185,31 @@ def run(playbook: Playbook, out: Path | None = None, pdf: bool = True, command: 
 
 def _write_report_and_manifest(playbook: Playbook, run_dir: Path, pdf: bool, command: str) -> None:
     """The combined metrics.json, report.html (and .pdf) and, last, manifest.json of ``run_dir``."""
+    command = command or f"playbook run {playbook.name}"
     metrics = {s.notebook: json.loads((run_dir / s.notebook / "metrics.json").read_text()) for s in playbook.steps}
     summary = report.executive_summary(metrics, playbook.report["currency"])
-    (run_dir / "metrics.json").write_text(json.dumps({"playbook": playbook.name, "summary": summary,
-                                                      "notebooks": metrics}, indent=2, sort_keys=True) + "\n")
-    data = {name: sha256(path) for source in data_sources(playbook) for name, path in _data_files(source).items()}
-    git = _git()
-    installed = {d.metadata["Name"].lower(): d.version for d in distributions()}
+    (run_dir / "metrics.json").write_text(
+        json.dumps({"playbook": playbook.name, "summary": summary, "notebooks": metrics}, indent=2, sort_keys=True)
+        + "\n"
+    )
+    data = {name: sha256(path) for source in data_sources(playbook) for name, path in data_files(source).items()}
+    git = git_commit()
+    installed = installed_packages()
     notebooks = {s.notebook: nbformat.read(run_dir / f"{s.notebook}.ipynb", as_version=4) for s in playbook.steps}
-    appendix = {"command": command or f"playbook run {playbook.name}", "playbook": relative_to_repo(playbook.path),
-                "git": git, "data": data, "packages": {p: installed.get(p, "?") for p in KEY_PACKAGES},
-                "parameters": {s.notebook: playbook.parameters_for(s) for s in playbook.steps}}
-    (run_dir / "report.html").write_text(report.render_html(playbook.report, playbook.question, summary, notebooks,
-                                                            appendix), encoding="utf-8")
+    appendix = {
+        "command": command,
+        "playbook": relative_to_repo(playbook.path),
+        "git": git,
+        "data": data,
+        "packages": {p: installed.get(p, "?") for p in KEY_PACKAGES},
+        "parameters": {s.notebook: playbook.parameters_for(s) for s in playbook.steps},
+    }
+    (run_dir / "report.html").write_text(
+        report.render_html(playbook.report, playbook.question, summary, notebooks, appendix), encoding="utf-8"
+    )
     if pdf:
         report.print_pdf(run_dir / "report.html", run_dir / "report.pdf")
-
-    outputs = sorted(p for p in run_dir.rglob("*") if p.is_file() and p.name not in NOT_COMPARED)
-    forms = run_folder_forms(run_dir)
-    manifest = {
-        "playbook": {"name": playbook.name, "file": relative_to_repo(playbook.path), "title": playbook.title,
-                     "question": playbook.question, "shared": playbook.shared, "report": playbook.report,
-                     "steps": [{"notebook": s.notebook, "parameters": s.parameters} for s in playbook.steps]},
-        "command": appendix["command"], "run_id": run_dir.name,
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "seed": playbook.shared.get("seed", _defaults(playbook.steps[0].notebook).get("seed")),
-        "git": git, "python": sys.version.split()[0], "packages": dict(sorted(installed.items())),
-        "inputs": {relative_to_repo(playbook.path): sha256(playbook.path),
-                   **{f"notebooks/{s.notebook}.ipynb": sha256(NOTEBOOKS_DIR / f"{s.notebook}.ipynb")
-                      for s in playbook.steps}},
-        "data": data,
-        "run_folder": forms,
-        "outputs": {str(p.relative_to(run_dir)): sha256(p, list(forms.values())) for p in outputs},
-        "not_compared": {name: {"sha256": sha256(run_dir / name), "why": why}
-                         for name, why in NOT_COMPARED.items() if (run_dir / name).exists()},
-        "notebook_hashes": f"executed notebooks are hashed with the run folder (run_folder, or wherever the "
-                           f"folder is now) written as {RUN_PLACEHOLDER}",
-    }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_manifest(playbook, run_dir, command, data, git, installed)
 
 
 def _interrupted(playbook: Playbook, run_dir: Path, finished: list[str], command: str) -> RunInterrupted:
@@ -265,14 +219,23 @@ def _interrupted(playbook: Playbook, run_dir: Path, finished: list[str], command
     running = unfinished[0] if unfinished else "the report and manifest"
     if unfinished and (run_dir / f"{running}.ipynb").exists():
         _mark_unrun_cells(run_dir / f"{running}.ipynb")
-    when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    record = {"interrupted_utc": when, "command": command or f"playbook run {playbook.name}",
-              "finished": finished, "running": running, "not_started": unfinished[1:]}
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    record = {
+        "interrupted_utc": when,
+        "command": command or f"playbook run {playbook.name}",
+        "finished": finished,
+        "running": running,
+        "not_started": unfinished[1:],
+    }
     (run_dir / INTERRUPTED).write_text(
         "# Ctrl-C stopped this run: it has no manifest and cannot be reproduced; run the command again.\n"
-        + yaml.safe_dump(record, sort_keys=False, width=1000), encoding="utf-8")
-    return RunInterrupted(f"interrupted while running {running} ({len(finished)} of {len(playbook.steps)} "
-                          f"notebooks finished); see {relative_to_repo(run_dir / INTERRUPTED)}")
+        + yaml.safe_dump(record, sort_keys=False, width=1000),
+        encoding="utf-8",
+    )
+    return RunInterrupted(
+        f"interrupted while running {running} ({len(finished)} of {len(playbook.steps)} "
+        f"notebooks finished); see {relative_to_repo(run_dir / INTERRUPTED)}"
+    )
 
 
 def _mark_unrun_cells(path: Path) -> None:
@@ -280,8 +243,16 @@ def _mark_unrun_cells(path: Path) -> None:
     running (the first code cell the kernel did not finish) ``interrupted`` and the ones after it
     ``pending``, with no end time."""
     nb = nbformat.read(path, as_version=4)
-    stop = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "papermill" in c.metadata
-                 and "iopub.status.idle" not in c.metadata.get("execution", {})), len(nb.cells))
+    stop = next(
+        (
+            i
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "code"
+            and "papermill" in c.metadata
+            and "iopub.status.idle" not in c.metadata.get("execution", {})
+        ),
+        len(nb.cells),
+    )
     for i, cell in enumerate(nb.cells[stop:], stop):
         meta = cell.metadata.setdefault("papermill", {})
         started = i == stop and meta.get("start_time") is not None
@@ -297,45 +268,29 @@ def _differences(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
     return [n for n in sorted(expected) if actual.get(n) != expected[n]] + sorted(set(actual) - set(expected))
 
 
-def read_manifest(path: Path) -> dict:
-    """The manifest.json a run wrote; raises ManifestError naming the file and what is wrong."""
-    fix = "give the manifest.json of a run folder, e.g. reports/<playbook>/<run-id>/manifest.json"
-    try:
-        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ManifestError(f"no manifest at {path}: {fix}.") from None
-    except IsADirectoryError:
-        raise ManifestError(f"{path} is a folder: {fix}.") from None
-    except OSError as exc:
-        raise ManifestError(f"cannot read {path} ({exc.strerror}): {fix}.") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"{path} is not JSON ({exc}): {fix}.") from None
-    fields = manifest if isinstance(manifest, dict) else {}
-    lacking = [k for k, kind in MANIFEST_SECTIONS.items() if not isinstance(fields.get(k), kind)]
-    lacking = lacking or [f"playbook.{k}" for k in PLAYBOOK_FIELDS if k not in fields["playbook"]]
-    if lacking:
-        raise ManifestError(f"{path} is not a run manifest (it lacks {', '.join(lacking)}): {fix}.")
-    return manifest
-
-
 def check_run_folder(manifest_path: Path, manifest: dict) -> None:
     """Every output the manifest lists is in the folder beside it, unchanged. The folder may have
     been moved or copied since the run. Raises RunFailed naming each missing or altered file."""
     run_dir = Path(manifest_path).parent
-    recorded = manifest.get("run_folder", {})          # absent from manifests written before it was recorded
+    recorded = manifest.get("run_folder", {})  # absent from manifests written before it was recorded
     forms = [*recorded.values(), *run_folder_forms(run_dir).values()]
     missing = sorted(n for n in manifest["outputs"] if not (run_dir / n).is_file())
-    altered = sorted(n for n, digest in manifest["outputs"].items()
-                     if n not in missing and sha256(run_dir / n, forms) != digest)
+    altered = sorted(
+        n for n, digest in manifest["outputs"].items() if n not in missing and sha256(run_dir / n, forms) != digest
+    )
     faults = ([f"missing {', '.join(missing)}"] if missing else []) + (
-        [f"changed after the run: {', '.join(altered)}"] if altered else [])
+        [f"changed after the run: {', '.join(altered)}"] if altered else []
+    )
     if faults:
-        raise RunFailed(f"{relative_to_repo(run_dir)} no longer matches its manifest ({'; '.join(faults)}): "
-                        "reproduce needs the whole run folder as the run left it.")
+        raise RunFailed(
+            f"{relative_to_repo(run_dir)} no longer matches its manifest ({'; '.join(faults)}): "
+            "reproduce needs the whole run folder as the run left it."
+        )
 
 
-def reproduce(manifest_path: Path, out: Path | None = None, pdf: bool = True,
-              progress: Callable[[str], None] = print) -> Path:
+def reproduce(
+    manifest_path: Path, out: Path | None = None, pdf: bool = True, progress: Callable[[str], None] = print
+) -> Path:
     """Check a run folder against its manifest, regenerate its data, rerun it and compare every
     output hash. Raises ManifestError for a file that is not a manifest, RunFailed naming each
     file that differs; returns the new run folder."""
@@ -343,26 +298,38 @@ def reproduce(manifest_path: Path, out: Path | None = None, pdf: bool = True,
     manifest = read_manifest(manifest_path)
     check_run_folder(manifest_path, manifest)
     spec = manifest["playbook"]
-    playbook = check(Playbook(spec["name"], REPO_ROOT / spec["file"], spec["title"], spec["question"], spec["shared"],
-                              tuple(Step(s["notebook"], s["parameters"]) for s in spec["steps"]), spec["report"]))
+    playbook = check(
+        Playbook(
+            spec["name"],
+            REPO_ROOT / spec["file"],
+            spec["title"],
+            spec["question"],
+            spec["shared"],
+            tuple(Step(s["notebook"], s["parameters"]) for s in spec["steps"]),
+            spec["report"],
+        )
+    )
     for note in _drift(manifest):
         progress(f"note: {note}")
 
     with tempfile.TemporaryDirectory(prefix="regenerated-") as scratch:
-        regenerated = {name: sha256(path) for source in data_sources(playbook)
-                       for name, path in _data_files(source, Path(scratch)).items()}
+        regenerated = {
+            name: sha256(path)
+            for source in data_sources(playbook)
+            for name, path in data_files(source, Path(scratch)).items()
+        }
     problems = _differences(manifest["data"], regenerated)
     if problems:
-        raise RunFailed(f"the data cannot be reproduced: {', '.join(problems)} differ from the data of the run "
-                        "(or are new).")
+        raise RunFailed(
+            f"the data cannot be reproduced: {', '.join(problems)} differ from the data of the run (or are new)."
+        )
     progress(f"data: {len(regenerated)} files regenerated or re-read with identical sha256")
 
     rerun = run(playbook, out or manifest_path.parent.parent, pdf=pdf, command=manifest["command"], progress=progress)
     again = json.loads((rerun / "manifest.json").read_text())
     problems = _differences(manifest["outputs"], again["outputs"])
     if problems:
-        raise RunFailed(f"the rerun {relative_to_repo(rerun)} differs from the original run in "
-                        f"{', '.join(problems)}.")
+        raise RunFailed(f"the rerun {relative_to_repo(rerun)} differs from the original run in {', '.join(problems)}.")
     progress(f"reproduced: all {len(again['outputs'])} outputs identical to {relative_to_repo(manifest_path)}")
     return rerun
 
@@ -370,11 +337,13 @@ def reproduce(manifest_path: Path, out: Path | None = None, pdf: bool = True,
 def _drift(manifest: dict) -> list[str]:
     """What changed since the run (code commit, packages): reported, since it may explain a difference."""
     notes = []
-    if manifest["git"] != _git():
-        notes.append(f"the run was made at commit {manifest['git']}; this checkout is {_git()}")
-    installed = {d.metadata["Name"].lower(): d.version for d in distributions()}
+    if manifest["git"] != git_commit():
+        notes.append(f"the run was made at commit {manifest['git']}; this checkout is {git_commit()}")
+    installed = installed_packages()
     changed = sorted(p for p, v in manifest["packages"].items() if installed.get(p) != v)
     if changed:
-        notes.append("package versions differ from the run's: " + ", ".join(
-            f"{p} {manifest['packages'][p]} -> {installed.get(p, 'absent')}" for p in changed))
+        notes.append(
+            "package versions differ from the run's: "
+            + ", ".join(f"{p} {manifest['packages'][p]} -> {installed.get(p, 'absent')}" for p in changed)
+        )
     return notes

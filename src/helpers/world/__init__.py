@@ -27,8 +27,13 @@ import pyarrow.parquet as pq
 
 from helpers.data.contract import LOAD_ORDER
 from helpers.paths import SYNTHETIC_DIR, relative_to_repo
-from helpers.world.scenario import (GENERATOR_VERSION, WorldParameterError, WorldParameters, load_scenario,
-                                    world_parameters)
+from helpers.world.scenario import (
+    GENERATOR_VERSION,
+    WorldParameterError,
+    WorldParameters,
+    load_scenario,
+    world_parameters,
+)
 
 if TYPE_CHECKING:
     from helpers.world.play import PlayResult
@@ -100,16 +105,19 @@ class World:
         """Customers (rows) x channels: True where the channel may legally reach them at the end of
         the history and respects their preference centre; see ``helpers.world.play.playable_channels``."""
         from helpers.world.play import playable_channels
+
         return playable_channels(self, list(self.spec["channels"])).copy()
 
     def play(self, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
         """Play a contact plan forward against the truth; see ``helpers.world.play.play``."""
         from helpers.world.play import play
+
         return play(self, plan, weeks, seed)
 
     def play_nurture(self, plan: pd.DataFrame, seed: int, touches: int = 3) -> PlayResult:
         """Play a nurturing plan for prospects; see ``helpers.world.nurture.play_nurture``."""
         from helpers.world.nurture import play_nurture
+
         return play_nurture(self, plan, seed, touches)
 
 
@@ -146,7 +154,7 @@ def _generate(spec: dict, params: WorldParameters, target: Path) -> World:
         shutil.rmtree(leftover, ignore_errors=True)
     try:
         manifest = _write_world(spec, params, tmp)
-        if target.exists():            # moved aside, not deleted under a reader, until the new one is in place
+        if target.exists():  # moved aside, not deleted under a reader, until the new one is in place
             target.rename(old)
         tmp.rename(target)
     finally:
@@ -175,17 +183,28 @@ def _write_world(spec: dict, params: WorldParameters, folder: Path) -> dict:
     def write(name: str) -> None:
         pq.write_table(tables[name], folder / _file_of(name), compression="zstd")
 
-    with ThreadPoolExecutor(max_workers=2) as pool:     # Arrow writes outside the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes outside the GIL
         list(pool.map(write, tables))
     names = ("transactions", *tables)
-    files = {_file_of(name): {"sha256": sha256_file(folder / _file_of(name)),
-                              "rows": pq.ParquetFile(folder / _file_of(name)).metadata.num_rows} for name in names}
+    files = {
+        _file_of(name): {
+            "sha256": sha256_file(folder / _file_of(name)),
+            "rows": pq.ParquetFile(folder / _file_of(name)).metadata.num_rows,
+        }
+        for name in names
+    }
     schemas = {name: pq.read_schema(folder / _file_of(name)) for name in names}
-    manifest = {"scenario": params.scenario, "generator_version": GENERATOR_VERSION,
-                "parameters": params.as_dict(), "key": params.key(spec),
-                "true_parameters": {"bgnbd": {k: spec["purchases"][k] for k in ("r", "alpha", "a", "b")},
-                                    "gamma_gamma": dict(spec["spend"])},
-                "files": files}
+    manifest = {
+        "scenario": params.scenario,
+        "generator_version": GENERATOR_VERSION,
+        "parameters": params.as_dict(),
+        "key": params.key(spec),
+        "true_parameters": {
+            "bgnbd": {k: spec["purchases"][k] for k in ("r", "alpha", "a", "b")},
+            "gamma_gamma": dict(spec["spend"]),
+        },
+        "files": files,
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     (folder / "scenario.json").write_text(json.dumps(spec, indent=2, default=str) + "\n")  # keeps the YAML order
     (folder / "README.md").write_text(data_card(manifest, spec, schemas))
@@ -212,6 +231,6 @@ def ensure_world(scenario: str | Path = "retail_fr", root: Path = SYNTHETIC_DIR,
     target = world_dir(params, spec, root)
     if not (target / "manifest.json").exists():
         with _generation_lock(target):
-            if not (target / "manifest.json").exists():     # not made by another process while we waited
+            if not (target / "manifest.json").exists():  # not made by another process while we waited
                 return _generate(spec, params, target)
     return load_world(target)

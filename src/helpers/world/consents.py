@@ -25,11 +25,11 @@ class ConsentState:
     """Consent status per customer (rows) and channel (columns), plus phone and preference data."""
 
     channels: list[str]
-    status: np.ndarray           # (n, n_channels) int8 codes
-    updated_day: np.ndarray      # (n, n_channels) day index of the last change
-    bloctel: np.ndarray          # (n,) phone number listed on Bloctel
-    preferred: np.ndarray        # (n,) preferred channel index, -1 if none
-    max_per_month: np.ndarray    # (n,) own maximum contacts a month, 0 if none
+    status: np.ndarray  # (n, n_channels) int8 codes
+    updated_day: np.ndarray  # (n, n_channels) day index of the last change
+    bloctel: np.ndarray  # (n,) phone number listed on Bloctel
+    preferred: np.ndarray  # (n,) preferred channel index, -1 if none
+    max_per_month: np.ndarray  # (n,) own maximum contacts a month, 0 if none
 
 
 @cache
@@ -40,8 +40,14 @@ def channels_needing(need: str, rules: Path = REFERENCE_DIR / "channel_rules_fr.
         return frozenset(row["channel"] for row in csv.DictReader(file) if row["needs"] == need)
 
 
-def draw_consents(rng: np.random.Generator, spec: dict, is_prospect: np.ndarray, has_phone: np.ndarray,
-                  has_app: np.ndarray, signup_day: np.ndarray) -> ConsentState:
+def draw_consents(
+    rng: np.random.Generator,
+    spec: dict,
+    is_prospect: np.ndarray,
+    has_phone: np.ndarray,
+    has_app: np.ndarray,
+    signup_day: np.ndarray,
+) -> ConsentState:
     """Initial consents at signup, following each channel's regime and the scenario's rates."""
     channels = list(spec["channels"])
     n = len(is_prospect)
@@ -68,13 +74,14 @@ def draw_consents(rng: np.random.Generator, spec: dict, is_prospect: np.ndarray,
     return ConsentState(channels, status, updated, bloctel, preferred, max_per_month)
 
 
-def contact_allowed(spec: dict, consents: ConsentState, channel: str, has_phone: np.ndarray,
-                    has_app: np.ndarray) -> np.ndarray:
+def contact_allowed(
+    spec: dict, consents: ConsentState, channel: str, has_phone: np.ndarray, has_app: np.ndarray
+) -> np.ndarray:
     """Boolean per customer: may ``channel`` legally reach them, and does it respect their choice?
 
     opt_in regime: status must be opt_in. opt_out regime: status must not be opt_out. A channel
-    whose rules need a phone (SMS, phone): a number; phone: off Bloctel. Push: the app installed. A customer who chose a channel in the preference
-    centre is reached on that channel only.
+    whose rules need a phone (SMS, phone): a number; phone: off Bloctel. Push: the app installed. A
+    customer who chose a channel in the preference centre is reached on that channel only.
     """
     j = consents.channels.index(channel)
     rule = spec["channels"][channel]

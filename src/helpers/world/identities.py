@@ -33,7 +33,7 @@ def faker_pools(rng: np.random.Generator, locale: str) -> dict[str, list[str]]:
     for kind, size in POOL_SIZES.items():
         maker = getattr(fake, kind)
         seen = dict.fromkeys(maker() for _ in range(size * 3))
-        pools[kind] = sorted(seen)[: size]
+        pools[kind] = sorted(seen)[:size]
     return pools
 
 
@@ -51,8 +51,9 @@ def _text(values: np.ndarray, width: int = 0) -> pa.Array:
 
 def _join(*parts) -> pa.Array:
     """Row-wise concatenation of string arrays (numpy or Arrow) and literal strings."""
-    return pc.binary_join_element_wise(*[p if isinstance(p, (str, pa.Array)) else pa.array(p, pa.string())
-                                         for p in parts], "")
+    return pc.binary_join_element_wise(
+        *[p if isinstance(p, (str, pa.Array)) else pa.array(p, pa.string()) for p in parts], ""
+    )
 
 
 def _pick(rng: np.random.Generator, options: dict, n: int) -> np.ndarray:
@@ -62,8 +63,9 @@ def _pick(rng: np.random.Generator, options: dict, n: int) -> np.ndarray:
     return keys[rng.choice(len(keys), size=n, p=w / w.sum())]
 
 
-def draw_identities(rng: np.random.Generator, customer_id: np.ndarray, spec: dict, locale: str,
-                    phone_share: float) -> pa.Table:
+def draw_identities(
+    rng: np.random.Generator, customer_id: np.ndarray, spec: dict, locale: str, phone_share: float
+) -> pa.Table:
     """Identity columns for each id: first/last name, unique email, phone, postcode, city, region."""
     n = len(customer_id)
     pools = faker_pools(rng, locale)
@@ -83,8 +85,11 @@ def draw_identities(rng: np.random.Generator, customer_id: np.ndarray, spec: dic
     digits = rng.integers(0, 100, size=(n, 4))
     mobile = rng.choice(["06", "07"], size=n)
     pairs = [_text(digits[:, j], width=2) for j in range(4)]
-    phone = pc.if_else(pa.array(has_phone), _join(mobile, " ", pairs[0], " ", pairs[1], " ", pairs[2], " ", pairs[3]),
-                       pa.scalar(None, pa.string()))
+    phone = pc.if_else(
+        pa.array(has_phone),
+        _join(mobile, " ", pairs[0], " ", pairs[1], " ", pairs[2], " ", pairs[3]),
+        pa.scalar(None, pa.string()),
+    )
 
     deps = departements()
     idx = rng.choice(len(deps), size=n, p=(deps.population_k / deps.population_k.sum()).to_numpy())
@@ -93,16 +98,19 @@ def draw_identities(rng: np.random.Generator, customer_id: np.ndarray, spec: dic
     # Corsica's 2A/2B post under 20; overseas codes (971...) take two more digits, others three.
     corsica, overseas = np.isin(code, ["2A", "2B"]), np.char.str_len(code.astype(str)) == 3
     prefix = np.where(corsica, "20", code)
-    postcode = pc.if_else(pa.array(overseas), _join(prefix, _text((tens % 10) * 10, width=2)),
-                          _join(prefix, _text(tens * 10, width=3)))
+    postcode = pc.if_else(
+        pa.array(overseas), _join(prefix, _text((tens % 10) * 10, width=2)), _join(prefix, _text(tens * 10, width=3))
+    )
     city = labels(rng.integers(len(pools["city"]), size=n), pools["city"])
-    return pa.table({
-        "first_name": first,
-        "last_name": last,
-        "email": email,
-        "phone": phone,
-        "postcode": postcode,
-        "city": city,
-        "departement": labels(idx, deps.name),
-        "region": labels(idx, deps.region),
-    })
+    return pa.table(
+        {
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phone": phone,
+            "postcode": postcode,
+            "city": city,
+            "departement": labels(idx, deps.name),
+            "region": labels(idx, deps.region),
+        }
+    )

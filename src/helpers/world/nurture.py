@@ -30,7 +30,7 @@ def play_nurture(world: World, plan: pd.DataFrame, seed: int, touches: int = 3) 
     rng = np.random.default_rng(seed)
     n = len(truth)
     u_buy, u_opt = rng.random(n), rng.random(n)
-    nu = rng.gamma(spec["spend"]["q"], 1.0 / spec["spend"]["gamma"], n)      # first-order spend, Gamma-Gamma
+    nu = rng.gamma(spec["spend"]["q"], 1.0 / spec["spend"]["gamma"], n)  # first-order spend, Gamma-Gamma
     value = rng.gamma(spec["spend"]["p"], 1.0 / nu)
     base = truth.conversion_90d.to_numpy()
     lift = np.zeros(n)
@@ -46,13 +46,24 @@ def play_nurture(world: World, plan: pd.DataFrame, seed: int, touches: int = 3) 
     opted_out = u_opt < 1 - (1 - hazard) ** touches
     categories = spec["catalogue"]["categories"].values()
     margin_rate = sum(c["share"] * c["margin_rate"] for c in categories) / sum(c["share"] for c in categories)
-    out = pd.DataFrame({"customer_id": truth.customer_id, "channel": channel, "buys_without_plan": without,
-                        "buys_with_plan": with_plan, "first_order_eur": value.round(2), "cost": cost})
+    out = pd.DataFrame(
+        {
+            "customer_id": truth.customer_id,
+            "channel": channel,
+            "buys_without_plan": without,
+            "buys_with_plan": with_plan,
+            "first_order_eur": value.round(2),
+            "cost": cost,
+        }
+    )
     extra = with_plan & ~without
     mean_value = spec["spend"]["p"] * spec["spend"]["gamma"] / (spec["spend"]["q"] - 1)
     summary = {
-        "prospects_contacted": int(len(plan)), "contacts": int(len(plan) * touches), "cost": round(float(cost.sum()), 2),
-        "first_purchases_without_plan": int(without.sum()), "first_purchases_with_plan": int(with_plan.sum()),
+        "prospects_contacted": int(len(plan)),
+        "contacts": int(len(plan) * touches),
+        "cost": round(float(cost.sum()), 2),
+        "first_purchases_without_plan": int(without.sum()),
+        "first_purchases_with_plan": int(with_plan.sum()),
         "incremental_first_purchases": int(extra.sum()),
         "expected_incremental_first_purchases": round(float(lift.sum()), 2),
         "incremental_revenue": round(float(value[extra].sum()), 2),
@@ -71,25 +82,35 @@ def _playable_nurture_plan(world: World, plan: pd.DataFrame, truth: pd.DataFrame
     spec = world.spec
     missing = {"customer_id", "channel"} - set(plan.columns)
     if missing:
-        raise UnplayablePlanError(f"the nurturing plan lacks column(s) {sorted(missing)}; it needs customer_id and "
-                                  "channel.")
+        raise UnplayablePlanError(
+            f"the nurturing plan lacks column(s) {sorted(missing)}; it needs customer_id and channel."
+        )
     if touches < 1:
         raise UnplayablePlanError(f"touches must be at least 1, got {touches}.")
     row = pd.Index(truth.customer_id).get_indexer(plan.customer_id)
     if (row < 0).any():
-        raise UnplayablePlanError(f"{int((row < 0).sum())} row(s) name customers who are not prospects, e.g. "
-                                  f"{plan.customer_id[row < 0].head(5).tolist()}; nurturing is for prospects (play "
-                                  "covers buyers).")
+        raise UnplayablePlanError(
+            f"{int((row < 0).sum())} row(s) name customers who are not prospects, e.g. "
+            f"{plan.customer_id[row < 0].head(5).tolist()}; nurturing is for prospects (play "
+            "covers buyers)."
+        )
     if plan.customer_id.duplicated().any():
-        raise UnplayablePlanError("one nurturing sequence per prospect: "
-                                  f"{plan.customer_id[plan.customer_id.duplicated()].head(5).tolist()} appear twice.")
+        raise UnplayablePlanError(
+            "one nurturing sequence per prospect: "
+            f"{plan.customer_id[plan.customer_id.duplicated()].head(5).tolist()} appear twice."
+        )
     unknown = sorted(set(plan.channel) - set(spec["prospects"]["nurture_lift"]))
     if unknown:
-        raise UnplayablePlanError(f"unknown channel(s) {unknown} in the nurturing plan; known: "
-                                  f"{list(spec['prospects']['nurture_lift'])}.")
+        raise UnplayablePlanError(
+            f"unknown channel(s) {unknown} in the nurturing plan; known: {list(spec['prospects']['nurture_lift'])}."
+        )
     allowed = playable_channels(world, list(spec["channels"]))
-    ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id), [list(spec["channels"]).index(c) for c in plan.channel]]
+    ok = allowed.to_numpy()[
+        allowed.index.get_indexer(plan.customer_id), [list(spec["channels"]).index(c) for c in plan.channel]
+    ]
     if not ok.all():
-        raise UnplayablePlanError(f"{int((~ok).sum())} prospect(s) would be reached without consent or legal basis, e.g. "
-                                  f"{plan[~ok][['customer_id', 'channel']].head(5).to_dict('records')}.")
+        raise UnplayablePlanError(
+            f"{int((~ok).sum())} prospect(s) would be reached without consent or legal basis, e.g. "
+            f"{plan[~ok][['customer_id', 'channel']].head(5).to_dict('records')}."
+        )
     return row

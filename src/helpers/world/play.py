@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from helpers.errors import WorldInputError
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
+from helpers.errors import WorldInputError
 from helpers.world.calendar import operational_clock, seasonal_intensity
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance
@@ -55,17 +55,24 @@ def _playable_channels(world: World, channels: list[str]) -> pd.DataFrame:
     resolved = resolve_consents(world.table("consents"))
     cust = world.table("customers", ["customer_id", "phone", "has_app"])
     codes = {name: code for code, name in enumerate(STATUS)}
-    status = resolved.channels.pivot(index="customer_id", columns="channel", values="status").loc[cust.customer_id,
-                                                                                                   channels]
-    choices = {c: i for i, c in enumerate(channels)} | {CONFLICTING_CHOICES: len(channels)}   # matches no channel
-    preferred = (resolved.preferences.preferred_channel.reindex(cust.customer_id).map(choices).fillna(-1)
-                 .to_numpy(int))
+    status = resolved.channels.pivot(index="customer_id", columns="channel", values="status").loc[
+        cust.customer_id, channels
+    ]
+    choices = {c: i for i, c in enumerate(channels)} | {CONFLICTING_CHOICES: len(channels)}  # matches no channel
+    preferred = resolved.preferences.preferred_channel.reindex(cust.customer_id).map(choices).fillna(-1).to_numpy(int)
     phone_rows = resolved.channels[resolved.channels.channel == "phone"].set_index("customer_id").loc[cust.customer_id]
-    state = ConsentState(channels, status.replace(codes).to_numpy(dtype=np.int8), np.zeros(status.shape, int),
-                         phone_rows.bloctel.fillna(False).to_numpy(bool), preferred, np.zeros(len(cust), int))
+    state = ConsentState(
+        channels,
+        status.replace(codes).to_numpy(dtype=np.int8),
+        np.zeros(status.shape, int),
+        phone_rows.bloctel.fillna(False).to_numpy(bool),
+        preferred,
+        np.zeros(len(cust), int),
+    )
     has_phone, has_app = cust.phone.notna().to_numpy(), cust.has_app.to_numpy(bool)
-    return pd.DataFrame({c: contact_allowed(world.spec, state, c, has_phone, has_app) for c in channels},
-                        index=cust.customer_id)
+    return pd.DataFrame(
+        {c: contact_allowed(world.spec, state, c, has_phone, has_app) for c in channels}, index=cust.customer_id
+    )
 
 
 def playable_plan(world: World, plan: pd.DataFrame) -> pd.DataFrame:
@@ -73,30 +80,38 @@ def playable_plan(world: World, plan: pd.DataFrame) -> pd.DataFrame:
     spec = world.spec
     missing = {"customer_id", "channel", "offer"} - set(plan.columns)
     if missing:
-        raise UnplayablePlanError(f"the plan lacks column(s) {sorted(missing)}; it needs customer_id, channel, offer "
-                                  "and optionally week (0 = first week).")
+        raise UnplayablePlanError(
+            f"the plan lacks column(s) {sorted(missing)}; it needs customer_id, channel, offer "
+            "and optionally week (0 = first week)."
+        )
     plan = plan.assign(week=plan["week"] if "week" in plan else 0).reset_index(drop=True)
     for col, known in (("channel", spec["channels"]), ("offer", spec["offers"])):
         bad = plan[~plan[col].isin(list(known))]
         if len(bad):
-            raise UnplayablePlanError(f"unknown {col} {sorted(bad[col].astype(str).unique())[:5]} in the plan; "
-                                      f"known: {list(known)}.")
+            raise UnplayablePlanError(
+                f"unknown {col} {sorted(bad[col].astype(str).unique())[:5]} in the plan; known: {list(known)}."
+            )
     allowed = playable_channels(world, list(spec["channels"]))
     unknown = plan[~plan.customer_id.isin(allowed.index)]
     if len(unknown):
-        raise UnplayablePlanError(f"{len(unknown)} contact(s) name unknown customers, e.g. "
-                                  f"{unknown.customer_id.head(5).tolist()}.")
+        raise UnplayablePlanError(
+            f"{len(unknown)} contact(s) name unknown customers, e.g. {unknown.customer_id.head(5).tolist()}."
+        )
     prospects = set(world.table("customers", ["customer_id", "is_prospect"]).query("is_prospect").customer_id)
     named = plan[plan.customer_id.isin(prospects)]
     if len(named):
-        raise UnplayablePlanError(f"{len(named)} contact(s) name prospects, e.g. {named.customer_id.head(5).tolist()}; "
-                                  "play covers customers (prospects' conversion chances are in the truth's "
-                                  "conversion_90d).")
+        raise UnplayablePlanError(
+            f"{len(named)} contact(s) name prospects, e.g. {named.customer_id.head(5).tolist()}; "
+            "play covers customers (prospects' conversion chances are in the truth's "
+            "conversion_90d)."
+        )
     ok = allowed.to_numpy()[allowed.index.get_indexer(plan.customer_id), allowed.columns.get_indexer(plan.channel)]
     if not ok.all():
         bad = plan[~ok]
-        raise UnplayablePlanError(f"{len(bad)} contact(s) reach customers without consent or legal basis on that "
-                                  f"channel, e.g. {bad[['customer_id', 'channel']].head(5).to_dict('records')}.")
+        raise UnplayablePlanError(
+            f"{len(bad)} contact(s) reach customers without consent or legal basis on that "
+            f"channel, e.g. {bad[['customer_id', 'channel']].head(5).to_dict('records')}."
+        )
     return plan
 
 
@@ -134,8 +149,14 @@ def _baseline(world: World, weeks: int, seed: int) -> tuple[_Baseline, np.random
         n = len(truth)
         end = pd.Timestamp(world.parameters["end"]).date()
         n_days = weeks * 7
-        clock = np.concatenate([[0.0], operational_clock(seasonal_intensity(
-            end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"]))])
+        clock = np.concatenate(
+            [
+                [0.0],
+                operational_clock(
+                    seasonal_intensity(end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"])
+                ),
+            ]
+        )
         lam = truth.purchase_rate_per_week.to_numpy()
         p_drop = truth.dropout_probability.to_numpy()
         alive = truth.alive_at_end.to_numpy()
@@ -145,16 +166,17 @@ def _baseline(world: World, weeks: int, seed: int) -> tuple[_Baseline, np.random
         times /= np.maximum(lam, 1e-12)[:, None]
         np.cumsum(times, axis=1, out=times)
         drops = rng.random((n, cap)) < p_drop[:, None]
-        first_drop = np.where(drops.any(axis=1), drops.argmax(axis=1), cap)       # purchases after it never happen
+        first_drop = np.where(drops.any(axis=1), drops.argmax(axis=1), cap)  # purchases after it never happen
         happens = (times <= clock[-1]) & (np.arange(cap) <= first_drop[:, None]) & alive[:, None]
-        day = np.zeros((n, cap), np.int16)                                        # only read where a purchase happens
+        day = np.zeros((n, cap), np.int16)  # only read where a purchase happens
         day[happens] = np.minimum(np.searchsorted(clock, times[happens], side="right") - 1, n_days - 1)
         value = rng.gamma(spec["spend"]["p"], 1.0 / nu[:, None], (n, cap))
         thin_u = rng.random((n, cap))
         for shared in (happens, day, value, thin_u):
             shared.flags.writeable = False
-        return _Baseline(truth, n_days, clock, lam, truth.mean_order_value.to_numpy(), alive, nu, happens, day, value,
-                         thin_u), rng
+        return _Baseline(
+            truth, n_days, clock, lam, truth.mean_order_value.to_numpy(), alive, nu, happens, day, value, thin_u
+        ), rng
 
     base, rng = world.kept("baseline", (weeks, seed), draw)
     return base, copy.deepcopy(rng)
@@ -167,9 +189,13 @@ def future_purchases(world: World, weeks: int, seed: int) -> pd.DataFrame:
     base, _ = _baseline(world, weeks, seed)
     rows, slots = np.nonzero(base.happens)
     first = pd.Timestamp(world.parameters["end"]) + pd.Timedelta(days=1)
-    return pd.DataFrame({"customer_id": base.truth.customer_id.to_numpy()[rows],
-                         "day": first + pd.to_timedelta(base.day[rows, slots].astype(np.int64), unit="D"),
-                         "value": base.value[rows, slots].round(2)}).sort_values(["customer_id", "day"], ignore_index=True)
+    return pd.DataFrame(
+        {
+            "customer_id": base.truth.customer_id.to_numpy()[rows],
+            "day": first + pd.to_timedelta(base.day[rows, slots].astype(np.int64), unit="D"),
+            "value": base.value[rows, slots].round(2),
+        }
+    ).sort_values(["customer_id", "day"], ignore_index=True)
 
 
 def play(world: World, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
@@ -190,18 +216,22 @@ def play(world: World, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     out, per, expected, opted_out = _played_revenue(rng, world.spec, base, contact)
     margin_rate = base.truth.margin_rate.to_numpy()
     summary = {
-        "weeks": weeks, "contacts": int(len(plan)), "customers_contacted": int((out.contacts > 0).sum()),
+        "weeks": weeks,
+        "contacts": int(len(plan)),
+        "customers_contacted": int((out.contacts > 0).sum()),
         "cost": round(float(contact.cost.sum()), 2),
         "revenue_without_plan": round(float(out.revenue_without_plan.sum()), 2),
         "revenue_with_plan": round(float(out.revenue_with_plan.sum()), 2),
         "incremental_revenue": round(float(out.incremental_revenue.sum()), 2),
         "expected_incremental_revenue": round(float(expected.sum()), 2),
         "incremental_margin": round(float((out.incremental_revenue * margin_rate).sum() - contact.cost.sum()), 2),
-        "opt_outs": int(opted_out.sum()), "intrusive_contacts": int(contact.intrusive.sum()),
+        "opt_outs": int(opted_out.sum()),
+        "intrusive_contacts": int(contact.intrusive.sum()),
         "customers_over_tolerance": int((per.intrusive > 0).sum()),
     }
-    contacts = plan.drop(columns="row").assign(expected_incremental_revenue=expected, cost=contact.cost,
-                                               opted_out=opted_out, intrusive=contact.intrusive)
+    contacts = plan.drop(columns="row").assign(
+        expected_incremental_revenue=expected, cost=contact.cost, opted_out=opted_out, intrusive=contact.intrusive
+    )
     return PlayResult(out, summary, contacts)
 
 
@@ -233,19 +263,29 @@ def _planned_contacts(spec: dict, base: _Baseline, plan: pd.DataFrame) -> _Plann
     recent = _recent_contacts(row, wk)
     tau = effects[row, channel * len(offers) + offer] * np.exp(-resp["fatigue_decay"] * recent)
     d0, d1 = wk * 7, wk * 7 + resp["window_days"]
-    p0 = np.where(base.alive[row], baseline_chance(base.lam[row], base.clock[np.minimum(d1, base.n_days)]
-                                                   - base.clock[d0]), 0.0)
+    p0 = np.where(
+        base.alive[row], baseline_chance(base.lam[row], base.clock[np.minimum(d1, base.n_days)] - base.clock[d0]), 0.0
+    )
     tolerance = base.truth.fatigue_tolerance.to_numpy()[row]
     hazard = np.array([spec["channels"][c]["unsubscribe"] for c in channels])[channel] * (
-        1 + resp["optout_slope"] * np.maximum(0, recent + 1 - tolerance))
-    return _PlannedContacts(row, d0, d1, np.clip(tau, -p0, 1 - p0),
-                            p0, np.array([spec["offers"][o]["discount"] for o in offers])[offer],
-                            np.array([spec["channels"][c]["cost_per_contact"] for c in channels])[channel],
-                            (recent + 1) > tolerance, hazard)
+        1 + resp["optout_slope"] * np.maximum(0, recent + 1 - tolerance)
+    )
+    return _PlannedContacts(
+        row,
+        d0,
+        d1,
+        np.clip(tau, -p0, 1 - p0),
+        p0,
+        np.array([spec["offers"][o]["discount"] for o in offers])[offer],
+        np.array([spec["channels"][c]["cost_per_contact"] for c in channels])[channel],
+        (recent + 1) > tolerance,
+        hazard,
+    )
 
 
-def _played_revenue(rng: np.random.Generator, spec: dict, base: _Baseline,
-                    c: _PlannedContacts) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+def _played_revenue(
+    rng: np.random.Generator, spec: dict, base: _Baseline, c: _PlannedContacts
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
     """The plan's draws (response, opt-out, the value of a gained order, in this order) and what
     they do: per customer revenue without and with the plan (EUR) joined to their contacts, cost,
     opt-outs and intrusive contacts; those per customer row; per contact the expected incremental
@@ -266,22 +306,55 @@ def _played_revenue(rng: np.random.Generator, spec: dict, base: _Baseline,
     np.multiply.at(price, row[paid], np.where(in_window[paid], 1 - discount[paid, None], 1.0))
     # Each intrusive contact thins the customer's later purchases by intrusion_loss.
     later = day[row[c.intrusive]] >= d0[c.intrusive, None]
-    np.logical_and.at(treated_happens, row[c.intrusive],
-                      ~(later & (base.thin_u[row[c.intrusive]] < spec["response"]["intrusion_loss"])))
+    np.logical_and.at(
+        treated_happens,
+        row[c.intrusive],
+        ~(later & (base.thin_u[row[c.intrusive]] < spec["response"]["intrusion_loss"])),
+    )
     treated_rev = np.where(treated_happens, value * price, 0.0).sum(axis=1)
     np.add.at(treated_rev, row[gain], extra_value[gain] * (1 - discount[gain]))
-    mean_order, lam, clock = base.mean_order[row], base.lam[row], base.clock
-    expected = (tau * mean_order * (1 - discount)
-                - discount * lam * (clock[np.minimum(d1, base.n_days)] - clock[d0]) * mean_order
-                * (1 - np.clip(-tau, 0, None) / np.maximum(p0, 1e-12)) * alive[row])
-    out = pd.DataFrame({"customer_id": base.truth.customer_id,
-                        "revenue_without_plan": np.where(happens, value, 0.0).sum(axis=1).round(2),
-                        "revenue_with_plan": treated_rev.round(2)})
+    expected = _expected_incremental_revenue(base, c)
+    out = pd.DataFrame(
+        {
+            "customer_id": base.truth.customer_id,
+            "revenue_without_plan": np.where(happens, value, 0.0).sum(axis=1).round(2),
+            "revenue_with_plan": treated_rev.round(2),
+        }
+    )
     out["incremental_revenue"] = (out.revenue_with_plan - out.revenue_without_plan).round(2)
-    per = pd.DataFrame({"row": row, "contacts": 1, "cost": c.cost, "opt_outs": opted_out, "intrusive": c.intrusive,
-                        "expected_incremental_revenue": expected}).groupby("row").sum()
+    per = (
+        pd.DataFrame(
+            {
+                "row": row,
+                "contacts": 1,
+                "cost": c.cost,
+                "opt_outs": opted_out,
+                "intrusive": c.intrusive,
+                "expected_incremental_revenue": expected,
+            }
+        )
+        .groupby("row")
+        .sum()
+    )
     out = out.join(per.set_axis(base.truth.customer_id.to_numpy()[per.index]), on="customer_id").fillna(0)
     return out, per, expected, opted_out
+
+
+def _expected_incremental_revenue(base: _Baseline, c: _PlannedContacts) -> np.ndarray:
+    """Per contact, the incremental revenue (EUR) expected before any draw: the effect's extra
+    orders at the discounted price, less the discount given on the orders the customer would have
+    placed in the window anyway (those a sleeping-dog effect removes excepted)."""
+    row, d0, d1, tau, p0, discount = c.row, c.d0, c.d1, c.tau, c.p0, c.discount
+    mean_order, lam, clock = base.mean_order[row], base.lam[row], base.clock
+    return (
+        tau * mean_order * (1 - discount)
+        - discount
+        * lam
+        * (clock[np.minimum(d1, base.n_days)] - clock[d0])
+        * mean_order
+        * (1 - np.clip(-tau, 0, None) / np.maximum(p0, 1e-12))
+        * base.alive[row]
+    )
 
 
 def _recent_contacts(row: np.ndarray, wk: np.ndarray) -> np.ndarray:

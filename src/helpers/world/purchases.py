@@ -18,9 +18,9 @@ from helpers.world.calendar import day_of_operational_time
 class CustomerTraits:
     """Hidden per-customer parameters (arrays of length n)."""
 
-    lam: np.ndarray        # purchase rate, per week
-    p_drop: np.ndarray     # drop-out probability after each repeat purchase
-    nu: np.ndarray         # Gamma-Gamma rate of order value (mean order value = spend_p / nu), per EUR
+    lam: np.ndarray  # purchase rate, per week
+    p_drop: np.ndarray  # drop-out probability after each repeat purchase
+    nu: np.ndarray  # Gamma-Gamma rate of order value (mean order value = spend_p / nu), per EUR
     preferences: np.ndarray  # (n, n_categories) category preferences, rows sum to 1
 
 
@@ -39,14 +39,15 @@ def draw_traits(rng: np.random.Generator, n: int, spec: dict) -> CustomerTraits:
 class PurchaseHistory:
     """Baseline purchases (no campaign effects yet), sorted by customer then day."""
 
-    customer: np.ndarray   # row index of the customer (0..n-1), int64
-    day: np.ndarray        # day index from the history start, int64
+    customer: np.ndarray  # row index of the customer (0..n-1), int64
+    day: np.ndarray  # day index from the history start, int64
     dropout_day: np.ndarray  # per customer: day of drop-out, or -1 if alive at the end
-    n_repeat: np.ndarray   # per customer: number of repeat purchases in the history
+    n_repeat: np.ndarray  # per customer: number of repeat purchases in the history
 
 
-def simulate_purchases(rng: np.random.Generator, traits: CustomerTraits, signup_day: np.ndarray,
-                       clock: np.ndarray) -> PurchaseHistory:
+def simulate_purchases(
+    rng: np.random.Generator, traits: CustomerTraits, signup_day: np.ndarray, clock: np.ndarray
+) -> PurchaseHistory:
     """Simulate each customer's purchase days between signup and the last day of ``clock``.
 
     The repeat-purchase times of a Poisson process with P events on [0, L] are P sorted uniforms,
@@ -61,18 +62,18 @@ def simulate_purchases(rng: np.random.Generator, traits: CustomerTraits, signup_
     k_drop = rng.geometric(traits.p_drop)
     n_repeat = np.minimum(n_events, k_drop)
 
-    seg = n_events + 1                       # exponential spacings per customer
+    seg = n_events + 1  # exponential spacings per customer
     ends = np.cumsum(seg)
     starts = ends - seg
     spacings = rng.standard_exponential(int(ends[-1]) if n else 0)
     np.cumsum(spacings, out=spacings)
     offset = np.concatenate(([0.0], spacings))[starts]
-    total = spacings[ends - 1] - offset      # sum of the P+1 spacings: the normaliser
+    total = spacings[ends - 1] - offset  # sum of the P+1 spacings: the normaliser
 
-    block = n_repeat + 1                     # output rows per customer: first purchase, then repeats
+    block = n_repeat + 1  # output rows per customer: first purchase, then repeats
     first_row = np.cumsum(block) - block
     owner = np.repeat(np.arange(n), n_repeat)
-    rank = np.arange(len(owner)) - np.repeat(first_row - np.arange(n), n_repeat)   # 0-based repeat rank
+    rank = np.arange(len(owner)) - np.repeat(first_row - np.arange(n), n_repeat)  # 0-based repeat rank
     u = u0[owner] + (spacings[np.repeat(starts, n_repeat) + rank] - offset[owner]) / total[owner] * length[owner]
     del spacings
     day = np.empty(n + len(owner), dtype=np.int64)

@@ -26,14 +26,15 @@ class ResponseProfile:
 
     channels: list[str]
     sleeping_dog: np.ndarray
-    age_factor: np.ndarray      # (n, n_channels)
-    noise: np.ndarray           # (n, n_channels), mean 1
+    age_factor: np.ndarray  # (n, n_channels)
+    noise: np.ndarray  # (n, n_channels), mean 1
     affinity: dict[str, np.ndarray]  # per offer, (n,)
-    tolerance: np.ndarray       # contacts per 30 days before contact turns intrusive
+    tolerance: np.ndarray  # contacts per 30 days before contact turns intrusive
 
 
-def draw_profile(rng: np.random.Generator, spec: dict, age: np.ndarray, value: np.ndarray,
-                 preferences: np.ndarray) -> ResponseProfile:
+def draw_profile(
+    rng: np.random.Generator, spec: dict, age: np.ndarray, value: np.ndarray, preferences: np.ndarray
+) -> ResponseProfile:
     """Draw the response traits; ``value`` is the expected spend per week (EUR)."""
     resp, channels = spec["response"], list(spec["channels"])
     n = len(age)
@@ -51,8 +52,9 @@ def draw_profile(rng: np.random.Generator, spec: dict, age: np.ndarray, value: n
     affinity = {}
     for offer, o in spec["offers"].items():
         cat = o.get("affinity_category")
-        affinity[offer] = (np.sqrt(preferences[:, categories.index(cat)] / shares[categories.index(cat)])
-                           if cat else np.ones(n))
+        affinity[offer] = (
+            np.sqrt(preferences[:, categories.index(cat)] / shares[categories.index(cat)]) if cat else np.ones(n)
+        )
     tolerance = 1 + rng.poisson(spec["customers"]["fatigue_tolerance_mean"] - 1, n)
     return ResponseProfile(channels, sleeping_dog, age_factor, noise, affinity, tolerance)
 
@@ -62,16 +64,29 @@ def baseline_chance(lam: np.ndarray, window_weeks: np.ndarray | float) -> np.nda
     return 1 - np.exp(-lam * window_weeks)
 
 
-def incremental_effect(spec: dict, profile: ResponseProfile, rows: np.ndarray, channel: str, offer: str,
-                       p0: np.ndarray, recency_weeks: np.ndarray, recent_contacts: np.ndarray) -> np.ndarray:
+def incremental_effect(
+    spec: dict,
+    profile: ResponseProfile,
+    rows: np.ndarray,
+    channel: str,
+    offer: str,
+    p0: np.ndarray,
+    recency_weeks: np.ndarray,
+    recent_contacts: np.ndarray,
+) -> np.ndarray:
     """True tau (change in purchase chance in the window) for customers ``rows`` contacted now."""
     resp = spec["response"]
     j = profile.channels.index(channel)
-    magnitude = (spec["channels"][channel]["lift"] * spec["offers"][offer]["multiplier"]
-                 * profile.age_factor[rows, j] * profile.noise[rows, j] * profile.affinity[offer][rows]
-                 * (1 + resp["recency_boost"] * np.minimum(recency_weeks / 26, 2))
-                 / (1 + resp["sure_thing_damping"] * p0)
-                 * np.exp(-resp["fatigue_decay"] * recent_contacts))
+    magnitude = (
+        spec["channels"][channel]["lift"]
+        * spec["offers"][offer]["multiplier"]
+        * profile.age_factor[rows, j]
+        * profile.noise[rows, j]
+        * profile.affinity[offer][rows]
+        * (1 + resp["recency_boost"] * np.minimum(recency_weeks / 26, 2))
+        / (1 + resp["sure_thing_damping"] * p0)
+        * np.exp(-resp["fatigue_decay"] * recent_contacts)
+    )
     tau = np.where(profile.sleeping_dog[rows], -magnitude, magnitude)
     return np.clip(tau, -p0, 1 - p0)
 
@@ -88,10 +103,13 @@ def nurture_effects(spec: dict, stage: list[str], age: np.ndarray) -> dict[str, 
     return effects
 
 
-def uplift_type(alive: np.ndarray, p0: np.ndarray, mean_tau: np.ndarray, sure_thing_baseline: float,
-                persuadable_effect: float) -> np.ndarray:
+def uplift_type(
+    alive: np.ndarray, p0: np.ndarray, mean_tau: np.ndarray, sure_thing_baseline: float, persuadable_effect: float
+) -> np.ndarray:
     """Label each customer: sleeping_dog (mean effect < 0), persuadable (mean effect >= threshold),
     sure_thing (buys anyway: p0 >= threshold), else lost_cause (also every customer no longer alive)."""
     return np.select(
         [~alive, mean_tau < 0, mean_tau >= persuadable_effect, p0 >= sure_thing_baseline],
-        ["lost_cause", "sleeping_dog", "persuadable", "sure_thing"], default="lost_cause")
+        ["lost_cause", "sleeping_dog", "persuadable", "sure_thing"],
+        default="lost_cause",
+    )

@@ -16,10 +16,20 @@ from helpers.paths import SCENARIOS_DIR
 # Bump when the same parameters would give different files; it is part of every world's cache key.
 GENERATOR_VERSION = 3
 SUPPORTED_LOCALES = ("fr_FR",)
-MAX_HISTORY_DAYS = 80 * 365   # day indices are sorted as 16-bit integers
+MAX_HISTORY_DAYS = 80 * 365  # day indices are sorted as 16-bit integers
 CHANNELS = ("email", "sms", "postal", "phone", "push")
-REQUIRED_SECTIONS = ("defaults", "purchases", "spend", "catalogue", "customers", "channels",
-                     "offers", "response", "campaigns", "prospects")
+REQUIRED_SECTIONS = (
+    "defaults",
+    "purchases",
+    "spend",
+    "catalogue",
+    "customers",
+    "channels",
+    "offers",
+    "response",
+    "campaigns",
+    "prospects",
+)
 
 
 class WorldParameterError(WorldInputError):
@@ -41,8 +51,11 @@ class WorldParameters:
     def key(self, scenario_spec: dict) -> str:
         """Short hash of these parameters, the scenario's content and the generator version: the
         world's cache key."""
-        blob = json.dumps({"params": asdict(self), "scenario": scenario_spec, "generator": GENERATOR_VERSION},
-                          sort_keys=True, default=str)
+        blob = json.dumps(
+            {"params": asdict(self), "scenario": scenario_spec, "generator": GENERATOR_VERSION},
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
     def as_dict(self) -> dict:
@@ -81,19 +94,26 @@ def load_scenario(scenario: str | Path) -> dict:
         raise WorldParameterError(f"scenario: {path.name} spend.q must exceed 1 for the mean order value to exist.")
     unknown = sorted(set(spec["channels"]) - set(CHANNELS))
     if unknown:
-        raise WorldParameterError(f"scenario: {path.name} channels has unknown channel(s) {unknown}; known: {CHANNELS}.")
+        raise WorldParameterError(
+            f"scenario: {path.name} channels has unknown channel(s) {unknown}; known: {CHANNELS}."
+        )
     for i, step in enumerate(spec["campaigns"].get("plan", [])):
         if step.get("channel") not in spec["channels"] or step.get("offer") not in spec["offers"]:
             raise WorldParameterError(
                 f"scenario: {path.name} campaigns.plan[{i}] names channel {step.get('channel')!r} / offer "
-                f"{step.get('offer')!r}, which are not both defined in channels and offers.")
+                f"{step.get('offer')!r}, which are not both defined in channels and offers."
+            )
     nurture = spec["prospects"].get("nurture_lift", {})
     for channel, by_stage in nurture.items():
-        if channel not in spec["channels"] or set(by_stage) != set(spec["prospects"]["stages"]) or not all(
-                isinstance(v, (int, float)) and 0 <= v < 1 for v in by_stage.values()):
+        if (
+            channel not in spec["channels"]
+            or set(by_stage) != set(spec["prospects"]["stages"])
+            or not all(isinstance(v, (int, float)) and 0 <= v < 1 for v in by_stage.values())
+        ):
             raise WorldParameterError(
                 f"scenario: {path.name} prospects.nurture_lift.{channel} needs a known channel and a lift in [0, 1) "
-                f"for each stage {list(spec['prospects']['stages'])}, got {by_stage!r}.")
+                f"for each stage {list(spec['prospects']['stages'])}, got {by_stage!r}."
+            )
     spec["prospects"].setdefault("nurture_lift", {})
     spec["name"] = spec.get("name", path.stem)
     return spec
@@ -115,8 +135,11 @@ def world_parameters(scenario: str | Path = "retail_fr", spec: dict | None = Non
     unknown = sorted(set(overrides) - {"n_customers", "n_prospects", "start", "end", "seed", "locale"})
     if unknown:
         raise WorldParameterError(f"unknown world parameter(s) {unknown}.")
-    values = {**spec["defaults"], "locale": spec.get("locale", "fr_FR"),
-              **{k: v for k, v in overrides.items() if v is not None}}
+    values = {
+        **spec["defaults"],
+        "locale": spec.get("locale", "fr_FR"),
+        **{k: v for k, v in overrides.items() if v is not None},
+    }
     n_customers = _int_param("n_customers", values["n_customers"], minimum=1)
     n_prospects = _int_param("n_prospects", values["n_prospects"], minimum=0)
     seed = _int_param("seed", values["seed"], minimum=0)
@@ -126,8 +149,9 @@ def world_parameters(scenario: str | Path = "retail_fr", spec: dict | None = Non
     if (end - start).days < 365:
         raise WorldParameterError(f"the history from start {start} to end {end} must cover at least a year.")
     if (end - start).days > MAX_HISTORY_DAYS:
-        raise WorldParameterError(f"the history from start {start} to end {end} must cover at most "
-                                  f"{MAX_HISTORY_DAYS // 365} years.")
+        raise WorldParameterError(
+            f"the history from start {start} to end {end} must cover at most {MAX_HISTORY_DAYS // 365} years."
+        )
     if values["locale"] not in SUPPORTED_LOCALES:
         raise WorldParameterError(f"locale: {values['locale']!r} is not supported; supported: {SUPPORTED_LOCALES}.")
     return WorldParameters(spec["name"], n_customers, n_prospects, start, end, seed, values["locale"])

@@ -11,8 +11,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import spearmanr
 
-EFFECT_COLUMN = "uplift_{channel}_{offer}"     # true change in the chance of buying in the response window (0-1)
-NURTURE_COLUMN = "nurture_{channel}"           # prospects: true extra chance of a first purchase from a sequence (0-1)
+EFFECT_COLUMN = "uplift_{channel}_{offer}"  # true change in the chance of buying in the response window (0-1)
+NURTURE_COLUMN = "nurture_{channel}"  # prospects: true extra chance of a first purchase from a sequence (0-1)
 SPELLED_OUT = re.compile("[\"']({})[{{\"']".format("|".join(t.split("{")[0] for t in (EFFECT_COLUMN, NURTURE_COLUMN))))
 """A literal that builds or matches these names ("uplift_{...}", "nurture_"): code that spells them itself."""
 
@@ -33,11 +33,21 @@ def nurture_column(channel: str) -> str:
     return NURTURE_COLUMN.format(channel=channel)
 
 
-def compare_parameters(estimated: dict[str, float], std_errors: dict[str, float], true: dict[str, float]) -> pd.DataFrame:
+def compare_parameters(
+    estimated: dict[str, float], std_errors: dict[str, float], true: dict[str, float]
+) -> pd.DataFrame:
     """Estimated against true parameters: columns parameter, true, estimate, std_error, z (how many
     standard errors apart)."""
-    rows = [{"parameter": k, "true": float(true[k]), "estimate": v, "std_error": std_errors[k],
-             "z": (v - float(true[k])) / std_errors[k] if std_errors[k] else np.nan} for k, v in estimated.items()]
+    rows = [
+        {
+            "parameter": k,
+            "true": float(true[k]),
+            "estimate": v,
+            "std_error": std_errors[k],
+            "z": (v - float(true[k])) / std_errors[k] if std_errors[k] else np.nan,
+        }
+        for k, v in estimated.items()
+    ]
     return pd.DataFrame(rows).round({"estimate": 4, "std_error": 4, "z": 2})
 
 
@@ -46,8 +56,9 @@ def decile_calibration(predicted: ArrayLike, actual: ArrayLike, bins: int = 10) 
     in each (a calibrated model has the two close, and both rising)."""
     df = pd.DataFrame({"predicted": np.asarray(predicted, dtype=float), "actual": np.asarray(actual, dtype=float)})
     df["decile"] = pd.qcut(df.predicted.rank(method="first"), bins, labels=range(1, bins + 1)).astype(int)
-    out = df.groupby("decile").agg(customers=("actual", "size"), mean_predicted=("predicted", "mean"),
-                                   mean_true=("actual", "mean"))
+    out = df.groupby("decile").agg(
+        customers=("actual", "size"), mean_predicted=("predicted", "mean"), mean_true=("actual", "mean")
+    )
     return out.round(4).reset_index()
 
 
@@ -67,14 +78,29 @@ def by_group(groups: pd.Series, truth: pd.DataFrame, columns: dict[str, str]) ->
 def effect_ranking(predicted: pd.DataFrame, truth: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
     """Per arm of ``arm_table`` (arm, channel, offer): the rank correlation of the predicted uplift
     (``predicted``, one column per arm) with the true effect in ``truth`` (same rows)."""
-    return pd.DataFrame([{"arm": row.arm, "rank correlation with the true effect":
-                          round(rank_correlation(predicted[row.arm], truth[effect_column(row.channel, row.offer)]), 3)}
-                         for row in arm_table.itertuples()])
+    return pd.DataFrame(
+        [
+            {
+                "arm": row.arm,
+                "rank correlation with the true effect": round(
+                    rank_correlation(predicted[row.arm], truth[effect_column(row.channel, row.offer)]), 3
+                ),
+            }
+            for row in arm_table.itertuples()
+        ]
+    )
 
 
-def true_nurture_values(truth: pd.DataFrame, prospects: pd.DataFrame, arms: pd.DataFrame, value_eur: float) -> pd.DataFrame:
+def true_nurture_values(
+    truth: pd.DataFrame, prospects: pd.DataFrame, arms: pd.DataFrame, value_eur: float
+) -> pd.DataFrame:
     """Prospects x nurturing arms (arm, channel): the true extra first purchases of each arm's sequence
     times ``value_eur`` (EUR of margin per new customer), indexed by customer_id."""
     hidden = truth.set_index("customer_id").loc[prospects.customer_id]
-    return pd.DataFrame({arm: hidden[nurture_column(channel)].to_numpy() * value_eur
-                         for arm, channel in zip(arms.arm, arms.channel)}, index=prospects.customer_id)
+    return pd.DataFrame(
+        {
+            arm: hidden[nurture_column(channel)].to_numpy() * value_eur
+            for arm, channel in zip(arms.arm, arms.channel, strict=True)
+        },
+        index=prospects.customer_id,
+    )

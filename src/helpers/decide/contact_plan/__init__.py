@@ -1,11 +1,50 @@
 """The contact plan: who to contact, on which channel, under consent, budget, capacity and caps."""
 
-from helpers.decide.contact_plan.eligibility import (
-    channel_rules, rules_on, eligibility, sent_contacts, recent_contacts)
-from helpers.decide.contact_plan.problem import (
-    PlanInputError, read_values, Problem, build_problem, Diagnostics, PlanBreaksConstraint, check_plan)
+from helpers.decide.contact_plan.eligibility import channel_rules, eligibility, recent_contacts, rules_on, sent_contacts
 from helpers.decide.contact_plan.exact import ExactSolverFailed, SolverPastSafetyLimit, solve_exact
 from helpers.decide.contact_plan.lagrangian import solve_lagrangian
-from helpers.decide.contact_plan.plan import optimise_contact_plan, budget_frontier
+from helpers.decide.contact_plan.plan import budget_frontier, optimise_contact_plan
+from helpers.decide.contact_plan.problem import (
+    Diagnostics,
+    PlanBreaksConstraint,
+    PlanInputError,
+    Problem,
+    build_problem,
+    check_plan,
+    read_values,
+)
 from helpers.decide.contact_plan.strategies import (
-    SEGMENT_CHANNEL, LEGAL_CALL_HOURS_PER_WEEK, best_arm_per_channel, mass_plan, rule_plan, monthly)
+    LEGAL_CALL_HOURS_PER_WEEK,
+    SEGMENT_CHANNEL,
+    best_arm_per_channel,
+    mass_plan,
+    monthly,
+    rule_plan,
+)
+
+__all__ = [
+    "Diagnostics",
+    "ExactSolverFailed",
+    "LEGAL_CALL_HOURS_PER_WEEK",
+    "PlanBreaksConstraint",
+    "PlanInputError",
+    "Problem",
+    "SEGMENT_CHANNEL",
+    "SolverPastSafetyLimit",
+    "best_arm_per_channel",
+    "budget_frontier",
+    "build_problem",
+    "channel_rules",
+    "check_plan",
+    "eligibility",
+    "mass_plan",
+    "monthly",
+    "optimise_contact_plan",
+    "read_values",
+    "recent_contacts",
+    "rule_plan",
+    "rules_on",
+    "sent_contacts",
+    "solve_exact",
+    "solve_lagrangian",
+]

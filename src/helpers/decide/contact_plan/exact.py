@@ -40,7 +40,9 @@ def _candidates(problem: Problem) -> np.ndarray:
     return keep & ~dominated
 
 
-def _milp_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray, list[str]]:
+def _milp_arrays(
+    problem: Problem,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray, list[str]]:
     """Variables: the candidate (customer, arm) pairs; constraints as sparse rows (at most one arm
     per customer who has a candidate, budget, capacities, reach)."""
     rows, arms = np.nonzero(_candidates(problem))
@@ -55,19 +57,25 @@ def _milp_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     upper.append(np.ones(len(people)))
     names += ["customer"] * len(people)
     blocks.append(sparse.csr_matrix(problem.cost[arms][None, :]))
-    lower.append([0.0]); upper.append([problem.budget]); names.append("budget")
+    lower.append([0.0])
+    upper.append([problem.budget])
+    names.append("budget")
     for c, cap in problem.capacity.items():
         blocks.append(sparse.csr_matrix((problem.arm_channel[arms] == c).astype(float)[None, :]))
-        lower.append([0.0]); upper.append([cap]); names.append(f"capacity {problem.channels[c]}")
+        lower.append([0.0])
+        upper.append([cap])
+        names.append(f"capacity {problem.channels[c]}")
     for s, r in problem.reach.items():
         blocks.append(sparse.csr_matrix((problem.segment_codes[rows] == s).astype(float)[None, :]))
-        lower.append([r]); upper.append([np.inf]); names.append(f"reach {problem.segment_names[s]}")
+        lower.append([r])
+        upper.append([np.inf])
+        names.append(f"reach {problem.segment_names[s]}")
     A = sparse.vstack(blocks).tocsr()
     return rows, arms, -problem.net[rows, arms], A, np.concatenate(lower), np.concatenate(upper), names
 
 
-NODE_LIMIT = 1_000      # branch-and-bound nodes: a limit on work, so the same problem stops at the same plan on any machine
-SAFETY_SECONDS = 900    # wall-clock guard on the solver's process: past it the run fails; it never picks a method
+NODE_LIMIT = 1_000  # branch-and-bound nodes: a limit on work, so the same problem stops at the same plan on any machine
+SAFETY_SECONDS = 900  # wall-clock guard on the solver's process: past it the run fails; it never picks a method
 
 
 def _milp(problem: Problem, node_limit: int) -> tuple:
@@ -80,18 +88,28 @@ def _milp(problem: Problem, node_limit: int) -> tuple:
     choice = np.full(len(problem.customer_ids), -1)
     if len(c) == 0:
         return ("ok", choice, 0.0, 0.0, {"budget": 0.0}, True)
-    ub = [i for i, h in enumerate(hi) if np.isfinite(h)]
-    lb = [i for i, l in enumerate(lo) if l > 0]
-    lp = linprog(c, A_ub=sparse.vstack([A[ub], -A[lb]]).tocsr(), b_ub=np.concatenate([hi[ub], -lo[lb]]),
-                 bounds=(0, 1), method="highs")
+    ub = [i for i, high in enumerate(hi) if np.isfinite(high)]
+    lb = [i for i, low in enumerate(lo) if low > 0]
+    lp = linprog(
+        c,
+        A_ub=sparse.vstack([A[ub], -A[lb]]).tocsr(),
+        b_ub=np.concatenate([hi[ub], -lo[lb]]),
+        bounds=(0, 1),
+        method="highs",
+    )
     marginals = lp.ineqlin.marginals[: len(ub)] if lp.status == 0 else np.full(len(ub), np.nan)
-    prices = {names[i]: float(-m) for i, m in zip(ub, marginals) if names[i] != "customer"}
+    prices = {names[i]: float(-m) for i, m in zip(ub, marginals, strict=True) if names[i] != "customer"}
     proven = True
     if lp.status == 0 and np.all(np.minimum(lp.x, 1 - lp.x) < 1e-9):
         x, objective, bound = lp.x, float(-lp.fun), float(-lp.fun)
     else:
-        res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(len(c)), bounds=Bounds(0, 1),
-                   options={"node_limit": node_limit, "mip_rel_gap": 1e-6, "presolve": False})
+        res = milp(
+            c,
+            constraints=LinearConstraint(A, lo, hi),
+            integrality=np.ones(len(c)),
+            bounds=Bounds(0, 1),
+            options={"node_limit": node_limit, "mip_rel_gap": 1e-6, "presolve": False},
+        )
         if res.x is None:
             return ("failed", f"{res.message}; node limit {node_limit:,}")
         x, objective, proven = res.x, float(-res.fun), res.status == 0
@@ -109,8 +127,9 @@ class SolverPastSafetyLimit(Failure):
     """The exact solver's process ran past SAFETY_SECONDS: the run stops rather than switch method."""
 
 
-def solve_exact(problem: Problem, node_limit: int = NODE_LIMIT,
-                safety_seconds: float | None = None) -> tuple[np.ndarray, Diagnostics]:
+def solve_exact(
+    problem: Problem, node_limit: int = NODE_LIMIT, safety_seconds: float | None = None
+) -> tuple[np.ndarray, Diagnostics]:
     """The optimal plan by mixed-integer programming (HiGHS), run in a separate process. The search
     stops at ``node_limit`` nodes (work, not time: the same plan on a fast or a slow machine) and
     the diagnostics give the certified gap. Raises ExactSolverFailed when the process crashed or
@@ -122,13 +141,26 @@ def solve_exact(problem: Problem, node_limit: int = NODE_LIMIT,
         source, target = Path(tmp) / "problem.pkl", Path(tmp) / "result.pkl"
         source.write_bytes(pickle.dumps(problem))
         try:
-            subprocess.run([sys.executable, "-m", "helpers.decide.contact_plan._exact_process", str(source), str(target),
-                            str(node_limit)], check=True, timeout=safety_seconds, capture_output=True, text=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "helpers.decide.contact_plan._exact_process",
+                    str(source),
+                    str(target),
+                    str(node_limit),
+                ],
+                check=True,
+                timeout=safety_seconds,
+                capture_output=True,
+                text=True,
+            )
         except subprocess.TimeoutExpired as exc:
             raise SolverPastSafetyLimit(
                 f"the exact solver was still running after {safety_seconds:.0f} s, its safety limit; the run stops "
                 "rather than let the machine's speed choose the plan. Plan with method='lagrangian', or fewer "
-                "customers.") from exc
+                "customers."
+            ) from exc
         except subprocess.CalledProcessError as exc:
             last = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else f"exit code {exc.returncode}"
             raise ExactSolverFailed(f"The exact solver's process failed ({last})") from exc
@@ -141,7 +173,15 @@ def solve_exact(problem: Problem, node_limit: int = NODE_LIMIT,
     capacity = {n.removeprefix("capacity "): p for n, p in prices.items() if n.startswith("capacity ")}
     bound = max(bound, objective)
     method = "exact (HiGHS mixed-integer)" + ("" if proven else f", stopped at its limit of {node_limit:,} nodes")
-    diag = Diagnostics(method, objective, bound, _gap(objective, bound),
-                       {"budget": prices.get("budget", 0.0), "capacity": capacity}, _binding(problem, choice),
-                       int((choice >= 0).sum()), spent, time.perf_counter() - start)
+    diag = Diagnostics(
+        method,
+        objective,
+        bound,
+        _gap(objective, bound),
+        {"budget": prices.get("budget", 0.0), "capacity": capacity},
+        _binding(problem, choice),
+        int((choice >= 0).sum()),
+        spent,
+        time.perf_counter() - start,
+    )
     return choice, diag

@@ -16,9 +16,12 @@ def _best_response(net_t: np.ndarray, problem: Problem, lam: float, mu: np.ndarr
     """Each customer's best arm under prices (or none, -1), and the Lagrangian value of the choice.
     ``net_t`` is arms x customers (one contiguous row per arm: a running maximum over a few rows
     is much faster than argmax along a short axis)."""
-    bonus = (np.where(problem.segment >= 0, nu[np.maximum(problem.segment, 0)], 0.0).astype(net_t.dtype)
-             if problem.segment is not None and len(nu) and nu.any() else None)
-    best = np.zeros(net_t.shape[1], dtype=net_t.dtype)         # 'no contact' is worth 0
+    bonus = (
+        np.where(problem.segment >= 0, nu[np.maximum(problem.segment, 0)], 0.0).astype(net_t.dtype)
+        if problem.segment is not None and len(nu) and nu.any()
+        else None
+    )
+    best = np.zeros(net_t.shape[1], dtype=net_t.dtype)  # 'no contact' is worth 0
     choice = np.full(net_t.shape[1], -1)
     for a in range(net_t.shape[0]):
         score = net_t[a] - net_t.dtype.type(lam * problem.cost[a] + mu[problem.arm_channel[a]])
@@ -37,7 +40,7 @@ def _dual_value(net, problem, lam, mu, nu) -> tuple[float, np.ndarray]:
     return value + lam * problem.budget + float(mu @ caps) - float(nu @ reach), choice
 
 
-WARM_START_ABOVE = 200_000     # customers: above this, prices start from a 10% sample's
+WARM_START_ABOVE = 200_000  # customers: above this, prices start from a 10% sample's
 
 
 def solve_lagrangian(problem: Problem, seed: int | np.random.Generator = 0) -> tuple[np.ndarray, Diagnostics]:
@@ -49,8 +52,8 @@ def solve_lagrangian(problem: Problem, seed: int | np.random.Generator = 0) -> t
     above, so the reported gap is certified whatever the search reached."""
     start = time.perf_counter()
     net = problem.net
-    search = np.ascontiguousarray(net.T, dtype=np.float32)   # arms x customers, half the memory traffic
-    net_t = np.ascontiguousarray(net.T)                         # the bound and the plan use float64
+    search = np.ascontiguousarray(net.T, dtype=np.float32)  # arms x customers, half the memory traffic
+    net_t = np.ascontiguousarray(net.T)  # the bound and the plan use float64
     warm = None
     if len(problem.customer_ids) > WARM_START_ABOVE:
         rows = np.sort(np.random.default_rng(seed).choice(len(net), size=len(net) // 10, replace=False))
@@ -62,27 +65,50 @@ def solve_lagrangian(problem: Problem, seed: int | np.random.Generator = 0) -> t
     check_plan(problem, choice)
     objective = float(net[np.flatnonzero(choice >= 0), choice[choice >= 0]].sum())
     spent, _, _ = _usage(problem, choice)
-    diag = Diagnostics("Lagrangian (prices, then repair)", objective, max(bound, objective),
-                       _gap(objective, max(bound, objective)),
-                       {"budget": float(lam), "capacity": {problem.channels[c]: float(mu[c]) for c in problem.capacity}},
-                       _binding(problem, choice), int((choice >= 0).sum()), spent, time.perf_counter() - start)
+    diag = Diagnostics(
+        "Lagrangian (prices, then repair)",
+        objective,
+        max(bound, objective),
+        _gap(objective, max(bound, objective)),
+        {"budget": float(lam), "capacity": {problem.channels[c]: float(mu[c]) for c in problem.capacity}},
+        _binding(problem, choice),
+        int((choice >= 0).sum()),
+        spent,
+        time.perf_counter() - start,
+    )
     return choice, diag
 
 
 def _subproblem(problem: Problem, rows: np.ndarray, share: float) -> Problem:
     """The problem on a sample of customers, with every limit scaled by ``share``."""
-    return Problem(problem.customer_ids[rows], problem.arms, problem.arm_channel, problem.channels,
-                   problem.values[rows], problem.allowed[rows], problem.cost, problem.budget * share,
-                   {c: v * share for c, v in problem.capacity.items()},
-                   problem.segment[rows] if problem.segment is not None else None, problem.segment_names,
-                   {s: r * share for s, r in problem.reach.items()})
+    return Problem(
+        problem.customer_ids[rows],
+        problem.arms,
+        problem.arm_channel,
+        problem.channels,
+        problem.values[rows],
+        problem.allowed[rows],
+        problem.cost,
+        problem.budget * share,
+        {c: v * share for c, v in problem.capacity.items()},
+        problem.segment[rows] if problem.segment is not None else None,
+        problem.segment_names,
+        {s: r * share for s, r in problem.reach.items()},
+    )
 
 
-def _find_prices(problem: Problem, net: np.ndarray, start: dict | None, max_rounds: int = 30, steps: int = 25,
-                 tol: float = 1e-7) -> dict[str, np.ndarray]:
-    prices = ({k: v.copy() for k, v in start.items()} if start else
-              {"budget": np.zeros(1), "capacity": np.zeros(len(problem.channels)),
-               "reach": np.zeros(len(problem.segment_names))})
+def _find_prices(
+    problem: Problem, net: np.ndarray, start: dict | None, max_rounds: int = 30, steps: int = 25, tol: float = 1e-7
+) -> dict[str, np.ndarray]:
+    prices = (
+        {k: v.copy() for k, v in start.items()}
+        if start
+        else {
+            "budget": np.zeros(1),
+            "capacity": np.zeros(len(problem.channels)),
+            "reach": np.zeros(len(problem.segment_names)),
+        }
+    )
     coords = [("budget", 0)] + [("capacity", c) for c in problem.capacity] + [("reach", s) for s in problem.reach]
 
     def slope(kind: str, idx: int) -> float:
@@ -101,7 +127,7 @@ def _find_prices(problem: Problem, net: np.ndarray, start: dict | None, max_roun
             guess = price[idx]
             price[idx] = 0.0
             if slope(kind, idx) >= 0:
-                continue                              # the limit does not bind at price 0
+                continue  # the limit does not bind at price 0
             lo, hi = (guess / 2, guess * 2) if guess > 0 else (0.0, 1.0)
             price[idx] = lo
             if slope(kind, idx) >= 0:
@@ -131,8 +157,9 @@ def _repair(problem: Problem, net: np.ndarray, choice: np.ndarray) -> np.ndarray
 
 def _fits(problem: Problem, spent: float, per_channel: np.ndarray, arm: int) -> bool:
     c = problem.arm_channel[arm]
-    return spent + problem.cost[arm] <= problem.budget + 1e-9 and (c not in problem.capacity
-                                                                  or per_channel[c] + 1 <= problem.capacity[c])
+    return spent + problem.cost[arm] <= problem.budget + 1e-9 and (
+        c not in problem.capacity or per_channel[c] + 1 <= problem.capacity[c]
+    )
 
 
 def _ratio(problem: Problem, net: np.ndarray, rows: np.ndarray, arms: np.ndarray) -> np.ndarray:
@@ -179,7 +206,9 @@ def _meet_reach(problem: Problem, net: np.ndarray, choice: np.ndarray) -> np.nda
             if not _fits(problem, spent, per_channel, arm):
                 for j in np.flatnonzero((choice >= 0) & protected & (choice != cheapest)):
                     saving = problem.cost[choice[j]] - problem.cost[cheapest[j]]
-                    if saving > 0 and _fits(problem, spent - saving - problem.cost[cheapest[j]], per_channel, cheapest[j]):
+                    if saving > 0 and _fits(
+                        problem, spent - saving - problem.cost[cheapest[j]], per_channel, cheapest[j]
+                    ):
                         per_channel[problem.arm_channel[choice[j]]] -= 1
                         per_channel[problem.arm_channel[cheapest[j]]] += 1
                         spent -= saving
@@ -193,9 +222,11 @@ def _meet_reach(problem: Problem, net: np.ndarray, choice: np.ndarray) -> np.nda
             per_channel[problem.arm_channel[arm]] += 1
             per_segment[s] += 1
         if per_segment[s] < r:
-            raise PlanInputError(f"segment {problem.segment_names[s]!r} needs at least {int(r)} contacts, but the "
-                                 "budget and channel capacities leave room for only "
-                                 f"{int(per_segment[s])}: raise them or lower the minimum reach.")
+            raise PlanInputError(
+                f"segment {problem.segment_names[s]!r} needs at least {int(r)} contacts, but the "
+                "budget and channel capacities leave room for only "
+                f"{int(per_segment[s])}: raise them or lower the minimum reach."
+            )
     return choice
 
 

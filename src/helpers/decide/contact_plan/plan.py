@@ -18,13 +18,20 @@ from helpers.decide.contact_plan.exact import NODE_LIMIT, ExactSolverFailed, _ca
 from helpers.decide.contact_plan.lagrangian import solve_lagrangian
 from helpers.decide.contact_plan.problem import Diagnostics, PlanInputError, _plan_frame, build_problem
 
-EXACT_MAX_VARIABLES = 30_000    # candidate pairs (``_candidates``): the default world's plan has 17,566
+EXACT_MAX_VARIABLES = 30_000  # candidate pairs (``_candidates``): the default world's plan has 17,566
 
 
-def optimise_contact_plan(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.DataFrame, budget: float,
-                          capacities: dict[str, float] | None = None, segments: pd.Series | None = None,
-                          min_reach: dict[str, int] | None = None, method: str = "auto",
-                          node_limit: int = NODE_LIMIT) -> tuple[pd.DataFrame, Diagnostics]:
+def optimise_contact_plan(
+    values: pd.DataFrame,
+    arm_table: pd.DataFrame,
+    eligible: pd.DataFrame,
+    budget: float,
+    capacities: dict[str, float] | None = None,
+    segments: pd.Series | None = None,
+    min_reach: dict[str, int] | None = None,
+    method: str = "auto",
+    node_limit: int = NODE_LIMIT,
+) -> tuple[pd.DataFrame, Diagnostics]:
     """The contact plan with the highest expected incremental margin (EUR, after contact costs).
 
     ``values``: customers (index customer_id) x arms, expected incremental margin before the
@@ -58,13 +65,26 @@ def optimise_contact_plan(values: pd.DataFrame, arm_table: pd.DataFrame, eligibl
     return _plan_frame(problem, choice), diag
 
 
-def budget_frontier(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.DataFrame, budgets: Iterable[float],
-                    capacities: dict[str, float] | None = None) -> pd.DataFrame:
+def budget_frontier(
+    values: pd.DataFrame,
+    arm_table: pd.DataFrame,
+    eligible: pd.DataFrame,
+    budgets: Iterable[float],
+    capacities: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """Expected incremental margin (EUR) of the best plan at each budget (Lagrangian, certified)."""
     rows = []
     for budget in budgets:
         problem = build_problem(values, arm_table, eligible, float(budget), capacities)
         choice, diag = solve_lagrangian(problem)
-        rows.append({"budget": float(budget), "incremental_margin": diag.objective, "bound": diag.bound,
-                     "contacts": diag.contacts, "cost": diag.cost, "budget_price": diag.shadow_prices["budget"]})
+        rows.append(
+            {
+                "budget": float(budget),
+                "incremental_margin": diag.objective,
+                "bound": diag.bound,
+                "contacts": diag.contacts,
+                "cost": diag.cost,
+                "budget_price": diag.shadow_prices["budget"],
+            }
+        )
     return pd.DataFrame(rows)

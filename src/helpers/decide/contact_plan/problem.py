@@ -25,15 +25,21 @@ def read_values(path: str | Path, arm_table: pd.DataFrame) -> pd.DataFrame:
     table = pd.read_csv(path)
     missing = sorted({"customer_id", "arm", "expected_incremental_margin"} - set(table.columns))
     if missing:
-        raise PlanInputError(f"{Path(path).name}: column(s) {missing} missing; it needs customer_id, arm and "
-                             "expected_incremental_margin (EUR before the contact cost).")
+        raise PlanInputError(
+            f"{Path(path).name}: column(s) {missing} missing; it needs customer_id, arm and "
+            "expected_incremental_margin (EUR before the contact cost)."
+        )
     unknown = sorted(set(table.arm) - set(arm_table.arm))
     if unknown:
-        raise PlanInputError(f"{Path(path).name}: arm(s) {unknown[:5]} are not in the campaign history; known arms: "
-                             f"{sorted(arm_table.arm)}.")
+        raise PlanInputError(
+            f"{Path(path).name}: arm(s) {unknown[:5]} are not in the campaign history; known arms: "
+            f"{sorted(arm_table.arm)}."
+        )
     if table.duplicated(["customer_id", "arm"]).any():
-        raise PlanInputError(f"{Path(path).name}: a customer_id and arm appear twice, e.g. "
-                             f"{table[table.duplicated(['customer_id', 'arm'])].iloc[0][['customer_id', 'arm']].to_dict()}.")
+        raise PlanInputError(
+            f"{Path(path).name}: a customer_id and arm appear twice, e.g. "
+            f"{table[table.duplicated(['customer_id', 'arm'])].iloc[0][['customer_id', 'arm']].to_dict()}."
+        )
     values = table.pivot(index="customer_id", columns="arm", values="expected_incremental_margin")
     return values.reindex(columns=sorted(arm_table.arm)).fillna(-np.inf).rename_axis(columns=None)
 
@@ -51,10 +57,10 @@ class Problem:
     allowed: np.ndarray
     cost: np.ndarray
     budget: float
-    capacity: dict[int, float]                   # channel index -> maximum contacts
-    segment: np.ndarray | None = None            # segment code per customer (for minimum reach)
+    capacity: dict[int, float]  # channel index -> maximum contacts
+    segment: np.ndarray | None = None  # segment code per customer (for minimum reach)
     segment_names: list[str] = field(default_factory=list)
-    reach: dict[int, float] = field(default_factory=dict)   # segment code -> minimum contacts
+    reach: dict[int, float] = field(default_factory=dict)  # segment code -> minimum contacts
 
     @property
     def net(self) -> np.ndarray:
@@ -67,9 +73,15 @@ class Problem:
         return self.segment if self.segment is not None else np.full(len(self.customer_ids), -1)
 
 
-def build_problem(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.DataFrame, budget: float,
-                  capacities: dict[str, float] | None = None, segments: pd.Series | None = None,
-                  min_reach: dict[str, int] | None = None) -> Problem:
+def build_problem(
+    values: pd.DataFrame,
+    arm_table: pd.DataFrame,
+    eligible: pd.DataFrame,
+    budget: float,
+    capacities: dict[str, float] | None = None,
+    segments: pd.Series | None = None,
+    min_reach: dict[str, int] | None = None,
+) -> Problem:
     """Check the inputs and turn them into arrays. ``values``: customers x arms (EUR, before cost);
     ``arm_table``: arm, channel, cost_per_contact; ``eligible``: customers x channels."""
     arms = list(values.columns)
@@ -91,11 +103,21 @@ def build_problem(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.Da
     elig = eligible.reindex(index=values.index, columns=channels).fillna(False).astype(bool)
     allowed = elig[table.channel.to_list()].to_numpy() & np.isfinite(values.to_numpy(float))
     if not allowed.any():
-        raise PlanInputError("no customer may be contacted on any channel (consent, legal rules, preference centre "
-                             "or contact-pressure caps): there is nothing to plan.")
-    problem = Problem(values.index.to_numpy(), arms, np.array([channels.index(c) for c in table.channel]), channels,
-                      np.nan_to_num(values.to_numpy(float), nan=0.0), allowed, cost, float(budget),
-                      {channels.index(c): float(v) for c, v in (capacities or {}).items()})
+        raise PlanInputError(
+            "no customer may be contacted on any channel (consent, legal rules, preference centre "
+            "or contact-pressure caps): there is nothing to plan."
+        )
+    problem = Problem(
+        values.index.to_numpy(),
+        arms,
+        np.array([channels.index(c) for c in table.channel]),
+        channels,
+        np.nan_to_num(values.to_numpy(float), nan=0.0),
+        allowed,
+        cost,
+        float(budget),
+        {channels.index(c): float(v) for c, v in (capacities or {}).items()},
+    )
     if min_reach:
         if segments is None:
             raise PlanInputError("min_reach needs segments (a segment per customer).")
@@ -103,7 +125,9 @@ def build_problem(values: pd.DataFrame, arm_table: pd.DataFrame, eligible: pd.Da
         missing = sorted(set(min_reach) - set(names))
         if missing:
             raise PlanInputError(f"min_reach names segment(s) {missing} that no customer belongs to.")
-        problem.segment = segments.reindex(values.index).map({n: i for i, n in enumerate(names)}).fillna(-1).to_numpy(int)
+        problem.segment = (
+            segments.reindex(values.index).map({n: i for i, n in enumerate(names)}).fillna(-1).to_numpy(int)
+        )
         problem.segment_names = names
         problem.reach = {names.index(s): float(r) for s, r in min_reach.items() if r > 0}
         _check_reach(problem)
@@ -120,12 +144,16 @@ def _check_reach(problem: Problem) -> None:
         members = (problem.segment == s) & reachable
         name = problem.segment_names[s]
         if members.sum() < r:
-            raise PlanInputError(f"segment {name!r} needs at least {int(r)} contacts but only {int(members.sum())} of its "
-                                 "customers may be contacted (consent, rules, caps): lower the minimum reach.")
+            raise PlanInputError(
+                f"segment {name!r} needs at least {int(r)} contacts but only {int(members.sum())} of its "
+                "customers may be contacted (consent, rules, caps): lower the minimum reach."
+            )
         needed += np.sort(cheapest[members])[: int(r)].sum()
     if needed > problem.budget + 1e-9:
-        raise PlanInputError(f"the minimum reach needs at least {needed:,.2f} EUR of contacts but the budget is "
-                             f"{problem.budget:,.2f} EUR: raise the budget or lower the minimum reach.")
+        raise PlanInputError(
+            f"the minimum reach needs at least {needed:,.2f} EUR of contacts but the budget is "
+            f"{problem.budget:,.2f} EUR: raise the budget or lower the minimum reach."
+        )
 
 
 @dataclass
@@ -133,10 +161,10 @@ class Diagnostics:
     """How the plan was found and what binds it (EUR, contacts)."""
 
     method: str
-    objective: float            # expected incremental margin of the plan, after contact costs
-    bound: float                # a certified upper bound on the best possible plan
-    gap: float                  # (bound - objective) / |bound|
-    shadow_prices: dict         # budget: EUR of margin per extra EUR; capacity: EUR per extra contact
+    objective: float  # expected incremental margin of the plan, after contact costs
+    bound: float  # a certified upper bound on the best possible plan
+    gap: float  # (bound - objective) / |bound|
+    shadow_prices: dict  # budget: EUR of margin per extra EUR; capacity: EUR per extra contact
     binding: list[str]
     contacts: int
     cost: float
@@ -148,10 +176,15 @@ def _plan_frame(problem: Problem, choice: np.ndarray) -> pd.DataFrame:
     """choice: arm index per customer, -1 for none -> one row per contacted customer."""
     rows = np.flatnonzero(choice >= 0)
     arm = choice[rows]
-    return pd.DataFrame({"customer_id": problem.customer_ids[rows], "arm": np.array(problem.arms, dtype=object)[arm],
-                         "channel": np.array(problem.channels, dtype=object)[problem.arm_channel[arm]],
-                         "expected_incremental_margin": problem.values[rows, arm] - problem.cost[arm],
-                         "cost": problem.cost[arm]})
+    return pd.DataFrame(
+        {
+            "customer_id": problem.customer_ids[rows],
+            "arm": np.array(problem.arms, dtype=object)[arm],
+            "channel": np.array(problem.channels, dtype=object)[problem.arm_channel[arm]],
+            "expected_incremental_margin": problem.values[rows, arm] - problem.cost[arm],
+            "cost": problem.cost[arm],
+        }
+    )
 
 
 def _usage(problem: Problem, choice: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -159,8 +192,13 @@ def _usage(problem: Problem, choice: np.ndarray) -> tuple[float, np.ndarray, np.
     arm = choice[taken]
     spent = float(problem.cost[arm].sum())
     per_channel = np.bincount(problem.arm_channel[arm], minlength=len(problem.channels)).astype(float)
-    per_segment = (np.bincount(problem.segment[taken][problem.segment[taken] >= 0], minlength=len(problem.segment_names))
-                   .astype(float) if problem.segment is not None else np.zeros(0))
+    per_segment = (
+        np.bincount(problem.segment[taken][problem.segment[taken] >= 0], minlength=len(problem.segment_names)).astype(
+            float
+        )
+        if problem.segment is not None
+        else np.zeros(0)
+    )
     return spent, per_channel, per_segment
 
 
@@ -180,12 +218,20 @@ def check_plan(problem: Problem, choice: np.ndarray) -> None:
     """Raise PlanBreaksConstraint unless every hard constraint holds (after every solve, and in tests)."""
     taken = np.flatnonzero(choice >= 0)
     spent, per_channel, per_segment = _usage(problem, choice)
-    broken = (["a contact without consent or legal basis"] if not problem.allowed[taken, choice[taken]].all() else []) \
-        + ([f"budget exceeded: {spent} > {problem.budget}"] if spent > problem.budget + 1e-6 else []) \
-        + [f"capacity of {problem.channels[c]} exceeded" for c, cap in problem.capacity.items()
-           if per_channel[c] > cap + 1e-9] \
-        + [f"minimum reach of {problem.segment_names[s]} not met" for s, r in problem.reach.items()
-           if per_segment[s] < r - 1e-9]
+    broken = (
+        (["a contact without consent or legal basis"] if not problem.allowed[taken, choice[taken]].all() else [])
+        + ([f"budget exceeded: {spent} > {problem.budget}"] if spent > problem.budget + 1e-6 else [])
+        + [
+            f"capacity of {problem.channels[c]} exceeded"
+            for c, cap in problem.capacity.items()
+            if per_channel[c] > cap + 1e-9
+        ]
+        + [
+            f"minimum reach of {problem.segment_names[s]} not met"
+            for s, r in problem.reach.items()
+            if per_segment[s] < r - 1e-9
+        ]
+    )
     if broken:
         raise PlanBreaksConstraint("; ".join(broken))
 

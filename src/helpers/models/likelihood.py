@@ -1,0 +1,109 @@
+"""Maximum likelihood in log parameters: the optimum, polished so it is the same on any machine,
+and standard errors from a numerical Hessian (delta method)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+
+@dataclass
+class Fit:
+    """A fitted model: parameters, standard errors (delta method), log-likelihood, convergence."""
+
+    params: dict[str, float]
+    std_errors: dict[str, float]
+    log_likelihood: float
+    n_customers: int
+    converged: bool
+    message: str
+
+    def table(self) -> pd.DataFrame:
+        """Parameters with standard errors, one row each."""
+        return pd.DataFrame(
+            {
+                "parameter": list(self.params),
+                "estimate": list(self.params.values()),
+                "std_error": [self.std_errors[k] for k in self.params],
+            }
+        )
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return tuple(self.params.values())
+
+
+def maximise(
+    negll: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    names: Sequence[str],
+    n_weight: float,
+    n_customers: int,
+) -> Fit:
+    """The ``Fit`` maximising the likelihood: ``negll`` is the mean negative log-likelihood per unit
+    of weight (``n_weight`` in all) over log parameters, from ``start``; L-BFGS-B within [-12, 12]
+    (Nelder-Mead when it fails), then polished; the parameters ``names`` are reported on their own
+    scale, standard errors by the delta method."""
+    res = minimize(
+        negll,
+        start,
+        method="L-BFGS-B",
+        bounds=[(-12, 12)] * len(start),
+        options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
+    )
+    if not res.success:
+        res = minimize(negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})
+    theta = _polish(negll, res.x)
+    hess = _numerical_hessian(negll, theta) * n_weight
+    try:
+        se = np.exp(theta) * np.sqrt(np.clip(np.diag(np.linalg.inv(hess)), 0, None))
+    except np.linalg.LinAlgError:
+        se = np.full(len(start), np.nan)
+    return Fit(
+        dict(zip(names, np.exp(theta).tolist(), strict=True)),
+        dict(zip(names, se.tolist(), strict=True)),
+        float(-negll(theta) * n_weight),
+        int(n_customers),
+        bool(res.success),
+        str(res.message),
+    )
+
+
+def _polish(f, theta, steps: int = 8) -> np.ndarray:
+    """Newton steps from the optimiser's point, on central differences, kept while they lower
+    ``f``. L-BFGS-B stops within about 1e-6 of the optimum, and where exactly depends on the
+    machine's BLAS kernels (parameters moved in the 6th digit between OpenBLAS's Haswell and
+    Sandybridge kernels); the polished optimum agrees to about 1e-10 on any of them."""
+    best = f(theta)
+    for _ in range(steps):
+        try:
+            step = np.linalg.solve(_numerical_hessian(f, theta), _central_gradient(f, theta))
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or f(theta - step) > best:
+            break
+        theta, best = theta - step, f(theta - step)
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return theta
+
+
+def _central_gradient(f, theta, step: float = 1e-5) -> np.ndarray:
+    return np.array([(f(theta + e) - f(theta - e)) / (2 * step) for e in np.eye(len(theta)) * step])
+
+
+def _numerical_hessian(f, theta, step: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian of ``f`` at ``theta``."""
+    k = len(theta)
+    hess = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            ei, ej = np.eye(k)[i] * step, np.eye(k)[j] * step
+            hess[i, j] = hess[j, i] = (
+                f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)
+            ) / (4 * step**2)
+    return hess
