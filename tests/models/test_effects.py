@@ -24,8 +24,16 @@ def test_a_group_under_two_customers_gives_no_interval_and_no_spread_no_evidence
     assert difference_in_means([1.0, 1.0], [1.0, 1.0]).p_value == 1.0
 
 
-@pytest.mark.parametrize("p_values", [[0.01, 0.04, 0.03, 0.2], [0.02, 0.02, 0.5], [0.3], [0.001, np.nan, 0.04],
-                                      list(np.random.default_rng(1).random(12) ** 3)])
+@pytest.mark.parametrize(
+    "p_values",
+    [
+        [0.01, 0.04, 0.03, 0.2],
+        [0.02, 0.02, 0.5],
+        [0.3],
+        [0.001, np.nan, 0.04],
+        list(np.random.default_rng(1).random(12) ** 3),
+    ],
+)
 def test_holm_adjusted_p_values_are_statsmodels_ones_exactly(p_values):
     from statsmodels.stats.multitest import multipletests
 

@@ -113,10 +113,23 @@ def test_several_arms_are_corrected_for_multiple_comparisons():
 
 def test_pre_period_revenue_sums_the_year_before_each_campaign_and_zero_without_orders():
     import ibis
-    tx = ibis.memtable(pd.DataFrame({"customer_id": [1, 1, 1, 2, 1], "amount": [10.0, 20.0, 40.0, 5.0, 80.0],
-                                     "order_date": pd.to_datetime(["2024-03-01", "2024-12-31", "2025-01-01",
-                                                                   "2023-12-01", "2024-06-01"])}))
-    rows = pd.DataFrame({"customer_id": [1, 2, 3, 1], "campaign_id": ["a", "a", "a", "b"], "revenue": [1.0, 2.0, 3.0, 4.0],
-                         "start_date": pd.to_datetime(["2025-01-01"] * 3 + ["2024-07-01"])})
+
+    tx = ibis.memtable(
+        pd.DataFrame(
+            {
+                "customer_id": [1, 1, 1, 2, 1],
+                "amount": [10.0, 20.0, 40.0, 5.0, 80.0],
+                "order_date": pd.to_datetime(["2024-03-01", "2024-12-31", "2025-01-01", "2023-12-01", "2024-06-01"]),
+            }
+        )
+    )
+    rows = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 1],
+            "campaign_id": ["a", "a", "a", "b"],
+            "revenue": [1.0, 2.0, 3.0, 4.0],
+            "start_date": pd.to_datetime(["2025-01-01"] * 3 + ["2024-07-01"]),
+        }
+    )
     out = ex.pre_period_revenue(tx, rows).set_index(["customer_id", "revenue"]).pre_revenue
     assert out.to_dict() == {(1, 1.0): 110.0, (2, 2.0): 0.0, (3, 3.0): 0.0, (1, 4.0): 90.0}

@@ -23,8 +23,9 @@ def test_the_plan_mails_both_arms_calls_the_second_and_leaves_control_alone():
 @pytest.fixture(scope="module")
 def trial(small_world):
     as_of = dt.date.fromisoformat(small_world.parameters["end"])
-    return world_test.play_test(small_world, world_data(small_world), as_of, ARMS, "new_collection", 4, 7,
-                                np.random.default_rng(7))
+    return world_test.play_test(
+        small_world, world_data(small_world), as_of, ARMS, "new_collection", 4, 7, np.random.default_rng(7)
+    )
 
 
 def test_the_played_test_holds_every_reachable_customer_in_the_arms_shares(trial, small_world):

@@ -14,8 +14,12 @@ NOTEBOOKS = notebooks()
 MAX_CELL_LINES = 15
 # papermill reads one parameter a line, and a playbook reaches only the parameters a notebook declares: these
 # notebooks declare more than 15 (the 11 data and world parameters, output_dir and their own)
-LONG_PARAMETERS = {"35_nurture_prospects.ipynb", "40_plan_channel_mix.ipynb", "45_automate_triggered_scenarios.ipynb",
-                   "50_design_and_read_test.ipynb"}
+LONG_PARAMETERS = {
+    "35_nurture_prospects.ipynb",
+    "40_plan_channel_mix.ipynb",
+    "45_automate_triggered_scenarios.ipynb",
+    "50_design_and_read_test.ipynb",
+}
 
 
 def test_there_are_notebooks():
@@ -27,16 +31,18 @@ def test_notebook_is_thin_parameterised_and_executed(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert not [c.source[:60] for c in code if re.search(r"^\s*(def|class)\s", c.source, re.M)], \
+    assert not [c.source[:60] for c in code if re.search(r"^\s*(def|class)\s", c.source, re.M)], (
         "functions and classes belong in src/helpers/"
+    )
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, "exactly one cell tagged 'parameters'"
     assert "output_dir" in params[0].source and "seed" in params[0].source
     assert all(c.execution_count is not None for c in code if c.source.strip()), "every code cell executed"
     counts = [c.execution_count for c in code]
     assert counts == list(range(1, len(code) + 1)), "executed top to bottom in one run"
-    assert not [c.source[:60] for c in code if SPELLED_OUT.search(c.source)], \
+    assert not [c.source[:60] for c in code if SPELLED_OUT.search(c.source)], (
         "truth column names come from helpers.world.truth"
+    )
     tagged = [c for c in code if "metrics" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and "write_metrics(" in tagged[0].source, "one cell tagged 'metrics' writes metrics.json"
     outputs = [o for c in code for o in c.outputs]
@@ -47,9 +53,13 @@ def test_notebook_is_thin_parameterised_and_executed(path):
 def _long_cells(path, parameters: bool) -> dict[int, int]:
     """Index -> lines of the code cells over MAX_CELL_LINES, the parameters cell or all the others."""
     nb = nbformat.read(path, as_version=4)
-    return {i: len(c.source.splitlines()) for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and ("parameters" in c.metadata.get("tags", [])) == parameters
-            and len(c.source.splitlines()) > MAX_CELL_LINES}
+    return {
+        i: len(c.source.splitlines())
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        and ("parameters" in c.metadata.get("tags", [])) == parameters
+        and len(c.source.splitlines()) > MAX_CELL_LINES
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -58,9 +68,16 @@ def test_no_code_cell_is_over_15_lines(path):
     assert not long, f"cells over {MAX_CELL_LINES} lines (index: lines): {long}"
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(p.name in LONG_PARAMETERS, strict=True,
-                                                                          reason="more parameters than lines"))
-                                  for p in NOTEBOOKS], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            p, marks=pytest.mark.xfail(p.name in LONG_PARAMETERS, strict=True, reason="more parameters than lines")
+        )
+        for p in NOTEBOOKS
+    ],
+    ids=lambda p: p.name,
+)
 def test_the_parameters_cell_is_not_over_15_lines(path):
     long = _long_cells(path, parameters=True)
     assert not long, f"parameters cell over {MAX_CELL_LINES} lines (index: lines): {long}"
@@ -71,9 +88,16 @@ def _run(notebook: str, tmp_path, **parameters):
     import papermill as pm
 
     from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
+
     out = tmp_path / notebook
-    pm.execute_notebook(str(NOTEBOOKS_DIR / notebook), str(out), parameters=parameters, kernel_name="python3",
-                        cwd=str(REPO_ROOT), progress_bar=False)
+    pm.execute_notebook(
+        str(NOTEBOOKS_DIR / notebook),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(REPO_ROOT),
+        progress_bar=False,
+    )
     cells = json.loads(out.read_text())["cells"]
     return json.dumps([c.get("outputs", []) for c in cells], ensure_ascii=False)
 
@@ -81,8 +105,9 @@ def _run(notebook: str, tmp_path, **parameters):
 def test_knowledge_runs_on_a_bare_three_column_transactions_csv(small_world, tmp_path):
     folder = tmp_path / "export"
     folder.mkdir()
-    small_world.table("transactions")[["customer_id", "order_date", "amount"]].to_csv(folder / "transactions.csv",
-                                                                                       index=False)
+    small_world.table("transactions")[["customer_id", "order_date", "amount"]].to_csv(
+        folder / "transactions.csv", index=False
+    )
     outputs = _run("10_customer_knowledge.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert metrics["customers"] == 3000 and metrics["email_opt_in_share_customers"] is None
@@ -95,6 +120,7 @@ def test_knowledge_runs_on_a_bare_three_column_transactions_csv(small_world, tmp
 def test_reports_never_print_direct_identifiers(notebook, tmp_path):
     """On the French fixture (real-looking names, e-mails), no name or e-mail reaches an output."""
     from tests.data.test_dataset import DATA
+
     people = pd.read_csv(DATA / "clean_fr" / "customers.csv", sep=";", encoding="cp1252")
     outputs = _run(notebook, tmp_path, data_dir=str(DATA / "clean_fr"), output_dir=str(tmp_path / "m"))
     for value in pd.concat([people["Prénom"], people["Nom"], people["E-mail"]]):
@@ -106,8 +132,9 @@ def bare_export(small_world, tmp_path):
     """A folder holding only transactions.csv with customer_id, order_date, amount."""
     folder = tmp_path / "bare"
     folder.mkdir()
-    small_world.table("transactions")[["customer_id", "order_date", "amount"]].to_csv(folder / "transactions.csv",
-                                                                                       index=False)
+    small_world.table("transactions")[["customer_id", "order_date", "amount"]].to_csv(
+        folder / "transactions.csv", index=False
+    )
     return folder
 
 
@@ -115,17 +142,31 @@ def test_segmentation_and_clv_run_on_a_bare_transaction_log(bare_export, tmp_pat
     _run("20_segment_customers.ipynb", tmp_path, data_dir=str(bare_export), output_dir=str(tmp_path / "m20"))
     segments = json.loads((tmp_path / "m20" / "metrics.json").read_text())
     assert sum(s["customer_share"] for s in segments["segments"].values()) == pytest.approx(1, abs=0.01)
-    outputs = _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(bare_export),
-                   calibration_end="2024-12-31", output_dir=str(tmp_path / "m21"))
+    outputs = _run(
+        "21_customer_lifetime_value.ipynb",
+        tmp_path,
+        data_dir=str(bare_export),
+        calibration_end="2024-12-31",
+        output_dir=str(tmp_path / "m21"),
+    )
     metrics = json.loads((tmp_path / "m21" / "metrics.json").read_text())
-    assert set(metrics["clv"]["bgnbd"]) == {"r", "alpha", "a", "b"} and set(metrics["clv"]["gamma_gamma"]) == {"p", "q", "gamma"}
+    assert set(metrics["clv"]["bgnbd"]) == {"r", "alpha", "a", "b"} and set(metrics["clv"]["gamma_gamma"]) == {
+        "p",
+        "q",
+        "gamma",
+    }
     assert abs(metrics["holdout_error"]) < 0.2
     assert "Skipped: own data has no hidden truth" in outputs
 
 
 def test_clv_with_an_empty_holdout_says_so_and_still_values_customers(bare_export, tmp_path):
-    outputs = _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(bare_export),
-                   calibration_end="2025-12-31", output_dir=str(tmp_path / "m"))
+    outputs = _run(
+        "21_customer_lifetime_value.ipynb",
+        tmp_path,
+        data_dir=str(bare_export),
+        calibration_end="2025-12-31",
+        output_dir=str(tmp_path / "m"),
+    )
     assert "The holdout is empty" in outputs
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert metrics["holdout_error"] is None and metrics["clv"]["total_eur"] > 0
@@ -134,8 +175,10 @@ def test_clv_with_an_empty_holdout_says_so_and_still_values_customers(bare_expor
 def test_clv_when_every_customer_bought_once_explains_without_nan_tables(tmp_path):
     folder = tmp_path / "once"
     folder.mkdir()
-    (folder / "transactions.csv").write_text("customer_id,order_date,amount\n" + "\n".join(
-        f"{i},2024-0{1 + i % 9}-1{i % 10},{20 + i}.5" for i in range(1, 60)))
+    (folder / "transactions.csv").write_text(
+        "customer_id,order_date,amount\n"
+        + "\n".join(f"{i},2024-0{1 + i % 9}-1{i % 10},{20 + i}.5" for i in range(1, 60))
+    )
     outputs = _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
     assert "Every customer bought only once" in outputs
     assert "NaN" not in outputs
@@ -168,10 +211,17 @@ def test_test_readout_runs_on_a_campaign_export_alone(small_world, tmp_path):
 
 def test_channel_mix_plans_from_values_supplied_by_the_analyst(small_world, tmp_path):
     customers = small_world.table("customers").query("not is_prospect").customer_id.head(300)
-    pd.DataFrame({"customer_id": customers, "arm": "postal · new_collection",
-                  "expected_incremental_margin": 2.0}).to_csv(tmp_path / "values.csv", index=False)
-    _run("40_plan_channel_mix.ipynb", tmp_path, data_dir=str(small_world.path), values_file=str(tmp_path / "values.csv"),
-         min_reach_cant_lose=0, output_dir=str(tmp_path / "m"))
+    pd.DataFrame(
+        {"customer_id": customers, "arm": "postal · new_collection", "expected_incremental_margin": 2.0}
+    ).to_csv(tmp_path / "values.csv", index=False)
+    _run(
+        "40_plan_channel_mix.ipynb",
+        tmp_path,
+        data_dir=str(small_world.path),
+        values_file=str(tmp_path / "values.csv"),
+        min_reach_cant_lose=0,
+        output_dir=str(tmp_path / "m"),
+    )
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert 0 < metrics["plan"]["contacts"] <= 300 and set(metrics["plan"]["by_channel"]) == {"postal"}
 
@@ -181,11 +231,14 @@ def test_triggered_scenarios_size_each_rule_on_an_export_without_consents(small_
     folder = tmp_path / "orders"
     folder.mkdir()
     small_world.table("transactions")[["customer_id", "order_date", "amount", "category"]].to_csv(
-        folder / "transactions.csv", index=False)
-    outputs = _run("45_automate_triggered_scenarios.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m"))
+        folder / "transactions.csv", index=False
+    )
+    outputs = _run(
+        "45_automate_triggered_scenarios.ipynb", tmp_path, data_dir=str(folder), output_dir=str(tmp_path / "m")
+    )
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     volumes = metrics["volumes_last_6_months"]
-    assert volumes["win_back"]["sent"] > 0 and volumes["cross_sell"]["sent"] == 0   # e-mail needs an opt-in
+    assert volumes["win_back"]["sent"] > 0 and volumes["cross_sell"]["sent"] == 0  # e-mail needs an opt-in
     assert metrics["next_category"]["hit_rate_model"] > 0 and "scenarios" not in metrics
     assert "Skipped: own data has no hidden truth" in outputs
     due = pd.read_csv(tmp_path / "m" / "triggered_on_the_analysis_date.csv")
@@ -196,7 +249,12 @@ def test_the_same_notebook_on_spark_gives_the_same_figures(small_world, tmp_path
     """engine=pyspark: the transaction log is processed by Spark (local[2]); every figure is equal."""
     figures = {}
     for engine in ("duckdb", "pyspark"):
-        _run("21_customer_lifetime_value.ipynb", tmp_path, data_dir=str(small_world.path), engine=engine,
-             output_dir=str(tmp_path / engine))
+        _run(
+            "21_customer_lifetime_value.ipynb",
+            tmp_path,
+            data_dir=str(small_world.path),
+            engine=engine,
+            output_dir=str(tmp_path / engine),
+        )
         figures[engine] = json.loads((tmp_path / engine / "metrics.json").read_text())
     assert figures["pyspark"] == figures["duckdb"] and figures["duckdb"]["clv"]["total_eur"] > 0

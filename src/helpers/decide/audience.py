@@ -17,15 +17,26 @@ def buyers(data: Dataset) -> pd.DataFrame:
     """The customers who have bought (prospects left out): the customers table, or, without one, the
     customer ids of the transaction log (one column, customer_id, sorted)."""
     if not data.has("customers"):
-        return pd.DataFrame({"customer_id": execute(data.table("transactions").select("customer_id").distinct(),
-                                                    "customer_id").customer_id})
+        return pd.DataFrame(
+            {
+                "customer_id": execute(
+                    data.table("transactions").select("customer_id").distinct(), "customer_id"
+                ).customer_id
+            }
+        )
     customers = data.frame("customers")
     return customers[~customers.is_prospect] if "is_prospect" in customers else customers
 
 
-def eligible_on(data: Dataset, people: pd.DataFrame, day: dt.date, audience: str = "customer",
-                channels: Collection[str] | None = None, recent: pd.DataFrame | None = None,
-                pressure_cap: int | None = None) -> pd.DataFrame:
+def eligible_on(
+    data: Dataset,
+    people: pd.DataFrame,
+    day: dt.date,
+    audience: str = "customer",
+    channels: Collection[str] | None = None,
+    recent: pd.DataFrame | None = None,
+    pressure_cap: int | None = None,
+) -> pd.DataFrame:
     """``people`` (rows, by customer_id) x the channels open to ``audience`` ("customer" or "prospect") on
     ``day`` by the French channel rules, only those among ``channels`` if given: may the channel reach
     them? Consents come from the data's consents table (without one, the strict default: no opt-in

@@ -18,24 +18,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.decide.triggers import Rule, TriggerSet, fits_caps, schedule
 from helpers.models.effects import difference_in_means
 from helpers.models.experiments import cuped
-from helpers.decide.triggers import Rule, TriggerSet, fits_caps, schedule
 from helpers.world import World
 from helpers.world.play import PlayResult, future_purchases
 
-THRESHOLD_FIELDS = {"days_since_purchase": "days", "p_alive_below": "threshold"}   # event -> the field compared
+THRESHOLD_FIELDS = {"days_since_purchase": "days", "p_alive_below": "threshold"}  # event -> the field compared
 
 
-def newsletter_calendar(eligible: pd.DataFrame, start: dt.date, weeks: int, channel: str = "email",
-                        offer: str = "new_collection", every_weeks: int = 4,
-                        own_maximum: pd.Series | None = None) -> pd.DataFrame:
+def newsletter_calendar(
+    eligible: pd.DataFrame,
+    start: dt.date,
+    weeks: int,
+    channel: str = "email",
+    offer: str = "new_collection",
+    every_weeks: int = 4,
+    own_maximum: pd.Series | None = None,
+) -> pd.DataFrame:
     """Business as usual: one message every ``every_weeks`` weeks to everyone the channel may reach
     (customer_id, channel, offer, week, day), skipping an issue that would give a customer more
     messages in 30 days than their ``own_maximum`` (customer_id -> contacts a month) allows."""
     reach = pd.Series(eligible.index[eligible[channel].to_numpy()] if channel in eligible else eligible.index[:0])
-    allowed = (own_maximum.reindex(reach).astype(float).fillna(np.inf).to_numpy() if own_maximum is not None
-               else np.full(len(reach), np.inf))
+    allowed = (
+        own_maximum.reindex(reach).astype(float).fillna(np.inf).to_numpy()
+        if own_maximum is not None
+        else np.full(len(reach), np.inf)
+    )
     parts = []
     for most in np.unique(allowed):
         kept: list[int] = []
@@ -43,25 +52,35 @@ def newsletter_calendar(eligible: pd.DataFrame, start: dt.date, weeks: int, chan
             if fits_caps(kept, 7 * week, np.inf, 1, most):
                 kept.append(7 * week)
         who = reach[allowed == most].to_numpy()
-        parts.append(pd.DataFrame({"customer_id": np.tile(who, len(kept)),
-                                   "week": np.repeat([d // 7 for d in kept], len(who))}))
+        parts.append(
+            pd.DataFrame({"customer_id": np.tile(who, len(kept)), "week": np.repeat([d // 7 for d in kept], len(who))})
+        )
     calendar = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"customer_id": [], "week": []})
     calendar = calendar.sort_values(["week", "customer_id"], ignore_index=True)
-    return calendar.assign(channel=channel, offer=offer, day=pd.Timestamp(start) + pd.to_timedelta(calendar.week * 7,
-                                                                                                  unit="D"))[
-        ["customer_id", "channel", "offer", "week", "day"]]
+    return calendar.assign(
+        channel=channel, offer=offer, day=pd.Timestamp(start) + pd.to_timedelta(calendar.week * 7, unit="D")
+    )[["customer_id", "channel", "offer", "week", "day"]]
 
 
 @dataclass
 class ScenarioPlay:
-    fires: pd.DataFrame          # every trigger with its status and week
-    played: PlayResult           # campaigns and sent triggers played together
-    readout: pd.DataFrame        # per rule
+    fires: pd.DataFrame  # every trigger with its status and week
+    played: PlayResult  # campaigns and sent triggers played together
+    readout: pd.DataFrame  # per rule
 
 
-def play_scenarios(world: World, rules: TriggerSet, history: pd.DataFrame, eligible: pd.DataFrame,
-                   campaigns: pd.DataFrame, weeks: int, seed: int, bgnbd: tuple[float, ...] | None = None,
-                   pre_revenue: pd.Series | None = None, own_maximum: pd.Series | None = None) -> ScenarioPlay:
+def play_scenarios(
+    world: World,
+    rules: TriggerSet,
+    history: pd.DataFrame,
+    eligible: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    weeks: int,
+    seed: int,
+    bgnbd: tuple[float, ...] | None = None,
+    pre_revenue: pd.Series | None = None,
+    own_maximum: pd.Series | None = None,
+) -> ScenarioPlay:
     """Schedule ``rules`` over ``weeks`` weeks after the world's history and play them with the
     ``campaigns`` (customer_id, channel, offer, week, day). ``history``: order days (customer_id,
     day, category) up to the end of the history; ``pre_revenue``: each customer's revenue before
@@ -75,14 +94,24 @@ def play_scenarios(world: World, rules: TriggerSet, history: pd.DataFrame, eligi
     fires = schedule(rules, orders, eligible, start, end, seed, campaigns[["customer_id", "day"]], bgnbd, own_maximum)
     fires["week"] = (fires.send_day - pd.Timestamp(start)).dt.days // 7
     sent = fires[fires.status == "sent"]
-    plan = pd.concat([campaigns.assign(rule="campaign")[["customer_id", "channel", "offer", "week", "rule"]],
-                      sent[["customer_id", "channel", "offer", "week", "rule"]]], ignore_index=True)
+    plan = pd.concat(
+        [
+            campaigns.assign(rule="campaign")[["customer_id", "channel", "offer", "week", "rule"]],
+            sent[["customer_id", "channel", "offer", "week", "rule"]],
+        ],
+        ignore_index=True,
+    )
     played = world.play(plan, weeks, seed)
     return ScenarioPlay(fires, played, readout_by_rule(fires, played, world.truth(), campaigns, pre_revenue))
 
 
-def readout_by_rule(fires: pd.DataFrame, played: PlayResult, truth: pd.DataFrame, campaigns: pd.DataFrame,
-                    pre_revenue: pd.Series | None = None) -> pd.DataFrame:
+def readout_by_rule(
+    fires: pd.DataFrame,
+    played: PlayResult,
+    truth: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    pre_revenue: pd.Series | None = None,
+) -> pd.DataFrame:
     """Per rule: triggers by status, messages, customers, cost, opt-outs, overlap with campaigns;
     the holdout estimate of incremental revenue (treated - holdout mean revenue over the horizon,
     CUPED-adjusted on ``pre_revenue`` if given, x treated customers, 95% normal interval); and the
@@ -101,18 +130,25 @@ def readout_by_rule(fires: pd.DataFrame, played: PlayResult, truth: pd.DataFrame
         treated, held = outcome[~is_held], outcome[is_held]
         sent = contacts[contacts.rule == rule]
         effect = difference_in_means(treated, held)
-        rows.append({
-            "rule": rule, "triggered_customers": int(mine.customer_id.nunique()),
-            "sent": int((mine.status == "sent").sum()), "holdout": int((mine.status == "holdout").sum()),
-            "capped": int((mine.status == "capped").sum()), "no_consent": int((mine.status == "no_consent").sum()),
-            "customers_reached": int(sent.customer_id.nunique()), "cost": round(float(sent.cost.sum()), 2),
-            "opt_outs": int(sent.opted_out.sum()),
-            "near_a_campaign_share": _overlap(sent, campaign_weeks),
-            "holdout_estimate": effect.estimate * len(treated), "ci_low": effect.low * len(treated),
-            "ci_high": effect.high * len(treated),
-            "true_incremental_revenue": round(float(sent.expected_incremental_revenue.sum()), 2),
-            "true_incremental_margin": round(float(sent.margin.sum() - sent.cost.sum()), 2),
-        })
+        rows.append(
+            {
+                "rule": rule,
+                "triggered_customers": int(mine.customer_id.nunique()),
+                "sent": int((mine.status == "sent").sum()),
+                "holdout": int((mine.status == "holdout").sum()),
+                "capped": int((mine.status == "capped").sum()),
+                "no_consent": int((mine.status == "no_consent").sum()),
+                "customers_reached": int(sent.customer_id.nunique()),
+                "cost": round(float(sent.cost.sum()), 2),
+                "opt_outs": int(sent.opted_out.sum()),
+                "near_a_campaign_share": _overlap(sent, campaign_weeks),
+                "holdout_estimate": effect.estimate * len(treated),
+                "ci_low": effect.low * len(treated),
+                "ci_high": effect.high * len(treated),
+                "true_incremental_revenue": round(float(sent.expected_incremental_revenue.sum()), 2),
+                "true_incremental_margin": round(float(sent.margin.sum() - sent.cost.sum()), 2),
+            }
+        )
     return pd.DataFrame(rows).round({"holdout_estimate": 2, "ci_low": 2, "ci_high": 2})
 
 
@@ -121,32 +157,62 @@ def _overlap(sent: pd.DataFrame, campaign_weeks: pd.Series) -> float:
     customer, or the week after."""
     if sent.empty:
         return 0.0
-    hits = [bool(len(w := campaign_weeks.get(c, ())) and ((w <= week) & (w >= week - 1)).any())
-            for c, week in zip(sent.customer_id, sent.week)]
+    hits = [
+        bool(len(w := campaign_weeks.get(c, ())) and ((w <= week) & (w >= week - 1)).any())
+        for c, week in zip(sent.customer_id, sent.week, strict=True)
+    ]
     return round(float(np.mean(hits)), 3)
 
 
 def variants(rule: Rule, field: str, values: Iterable[float]) -> list[Rule]:
     """The same rule with ``field`` set to each of ``values`` (e.g. win-back at 60, 90, 120 days)."""
-    return [dataclasses.replace(rule, name=f"{rule.name} ({field} {v})", params={**rule.params, field: v})
-            for v in values]
+    return [
+        dataclasses.replace(rule, name=f"{rule.name} ({field} {v})", params={**rule.params, field: v}) for v in values
+    ]
 
 
 def threshold_variants(rules: TriggerSet, values: Mapping[str, Iterable[float]]) -> list[Rule]:
     """The rules with a threshold (``THRESHOLD_FIELDS``: days since the last purchase, chance of
     being alive below), each once per value of ``values[event]`` (days, or a chance 0-1)."""
     by_event = {r.event: r for r in rules.rules}
-    return [variant for event, field in THRESHOLD_FIELDS.items() if event in by_event
-            for variant in variants(by_event[event], field, values.get(event, ()))]
+    return [
+        variant
+        for event, field in THRESHOLD_FIELDS.items()
+        if event in by_event
+        for variant in variants(by_event[event], field, values.get(event, ()))
+    ]
 
 
-def compare(world: World, rules: TriggerSet, candidates: list[Rule], history: pd.DataFrame, eligible: pd.DataFrame,
-            campaigns: pd.DataFrame, weeks: int, seed: int, bgnbd: tuple[float, ...] | None = None,
-            pre_revenue: pd.Series | None = None, own_maximum: pd.Series | None = None) -> pd.DataFrame:
+def compare(
+    world: World,
+    rules: TriggerSet,
+    candidates: list[Rule],
+    history: pd.DataFrame,
+    eligible: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    weeks: int,
+    seed: int,
+    bgnbd: tuple[float, ...] | None = None,
+    pre_revenue: pd.Series | None = None,
+    own_maximum: pd.Series | None = None,
+) -> pd.DataFrame:
     """Each candidate rule played alone beside the campaigns, under the cap of ``rules``: its readout
     row (``readout_by_rule``; arguments as for ``play_scenarios``)."""
-    rows = [play_scenarios(world, TriggerSet((rule,), rules.cap_contacts, rules.cap_days), history, eligible,
-                           campaigns, weeks, seed, bgnbd, pre_revenue, own_maximum).readout for rule in candidates]
+    rows = [
+        play_scenarios(
+            world,
+            TriggerSet((rule,), rules.cap_contacts, rules.cap_days),
+            history,
+            eligible,
+            campaigns,
+            weeks,
+            seed,
+            bgnbd,
+            pre_revenue,
+            own_maximum,
+        ).readout
+        for rule in candidates
+    ]
     return pd.concat(rows, ignore_index=True)
 
 
@@ -164,7 +230,12 @@ def recommended_rules(rules: TriggerSet, candidates: list[Rule], readouts: pd.Da
     """The set to run, under the cap of ``rules``: per rule, the best of its threshold ``candidates``
     (or the rule itself, without a threshold) by true incremental margin in ``readouts``, if positive."""
     families = {r.name: [r.name] for r in rules.rules if r.event not in THRESHOLD_FIELDS}
-    families.update({r.name: [c.name for c in candidates if c.name.startswith(f"{r.name} (")] for r in rules.rules
-                     if r.event in THRESHOLD_FIELDS})
+    families.update(
+        {
+            r.name: [c.name for c in candidates if c.name.startswith(f"{r.name} (")]
+            for r in rules.rules
+            if r.event in THRESHOLD_FIELDS
+        }
+    )
     pool = {r.name: r for r in (*rules.rules, *candidates)}
     return TriggerSet(tuple(pool[name] for name in recommend(readouts, families)), rules.cap_contacts, rules.cap_days)

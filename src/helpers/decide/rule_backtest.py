@@ -23,14 +23,14 @@ DUE_FILE = "triggered_on_the_analysis_date.csv"
 
 @dataclass
 class Backtest:
-    rules: TriggerSet                # the rules that can run (p_alive_below ones left out without a BG/NBD fit)
-    note: str                        # why rules were left out ("" if none were)
-    history: pd.DataFrame            # order days (customer_id, day, category) up to the analysis date
+    rules: TriggerSet  # the rules that can run (p_alive_below ones left out without a BG/NBD fit)
+    note: str  # why rules were left out ("" if none were)
+    history: pd.DataFrame  # order days (customer_id, day, category) up to the analysis date
     bgnbd: tuple[float, ...] | None  # BG/NBD parameters (r, alpha, a, b); None if the model could not be fitted
-    own_maximum: pd.Series | None    # customer_id -> contacts a month the customer allows (preference centre)
-    fires: pd.DataFrame              # every trigger of the window with its status
-    due: pd.DataFrame                # messages sent on the analysis date: DUE_COLUMNS
-    volumes: pd.DataFrame            # per rule over the window (triggers.volumes), with due_on_the_analysis_date
+    own_maximum: pd.Series | None  # customer_id -> contacts a month the customer allows (preference centre)
+    fires: pd.DataFrame  # every trigger of the window with its status
+    due: pd.DataFrame  # messages sent on the analysis date: DUE_COLUMNS
+    volumes: pd.DataFrame  # per rule over the window (triggers.volumes), with due_on_the_analysis_date
 
 
 def backtest(data: Dataset, rules: TriggerSet, as_of: dt.date, seed: int, months: int = 6) -> Backtest:
@@ -44,18 +44,25 @@ def backtest(data: Dataset, rules: TriggerSet, as_of: dt.date, seed: int, months
     own_maximum = own_monthly_maximum(consents) if consents is not None else None
     history = order_days(tx, as_of)
     models = fit_models(execute(customer_summary(tx, as_of)))
-    bgnbd = tuple(models.bgnbd.params.values()) if models.ok else None
+    bgnbd = tuple(models.bgnbd.params.values()) if models.ok and models.bgnbd else None
     note = ""
     if bgnbd is None and any(r.event == "p_alive_below" for r in rules.rules):
         note = f"p_alive_below rules are left out: {models.message}"
         rules = rules.only([r.name for r in rules.rules if r.event != "p_alive_below"])
-    sent_before = (sent_contacts(data.frame("contacts"), data.frame("campaigns"))
-                   if data.has("contacts") and data.has("campaigns") else pd.DataFrame(columns=["customer_id", "day"]))
+    sent_before = (
+        sent_contacts(data.frame("contacts"), data.frame("campaigns"))
+        if data.has("contacts") and data.has("campaigns")
+        else pd.DataFrame(columns=["customer_id", "day"])
+    )
     since = (pd.Timestamp(as_of) - pd.DateOffset(months=months)).date()
     fires = schedule(rules, history, eligible, since, as_of, seed, sent_before, bgnbd, own_maximum)
     due = fires[(fires.send_day == pd.Timestamp(as_of)) & (fires.status == "sent")][DUE_COLUMNS]
-    by_rule = volumes(fires, months=months).assign(due_on_the_analysis_date=due.groupby("rule").size()).fillna(
-        {"due_on_the_analysis_date": 0}).astype({"due_on_the_analysis_date": int})
+    by_rule = (
+        volumes(fires, months=months)
+        .assign(due_on_the_analysis_date=due.groupby("rule").size())
+        .fillna({"due_on_the_analysis_date": 0})
+        .astype({"due_on_the_analysis_date": int})
+    )
     return Backtest(rules, note, history, bgnbd, own_maximum, fires, due, by_rule)
 
 

@@ -19,8 +19,23 @@ from helpers.run.headlines import check_keys
 from helpers.world import World, ensure_world
 
 WORLD_PARAMETERS = ("scenario", "n_customers", "n_prospects", "start", "end", "seed", "locale")
-KEY_PACKAGES = ("relation-playbooks", "pandas", "numpy", "scipy", "duckdb", "ibis-framework", "pyarrow",
-                "pandera", "faker", "scikit-learn", "statsmodels", "seaborn", "matplotlib", "papermill", "nbval")
+KEY_PACKAGES = (
+    "relation-playbooks",
+    "pandas",
+    "numpy",
+    "scipy",
+    "duckdb",
+    "ibis-framework",
+    "pyarrow",
+    "pandera",
+    "faker",
+    "scikit-learn",
+    "statsmodels",
+    "seaborn",
+    "matplotlib",
+    "papermill",
+    "nbval",
+)
 
 
 def _clean(value):
@@ -28,15 +43,16 @@ def _clean(value):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
-    if hasattr(value, "item"):          # numpy scalars
+    if hasattr(value, "item"):  # numpy scalars
         value = value.item()
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 6)
     return value
 
 
-def write_metrics(notebook: str, metrics: dict, output_dir: str | Path | None = None,
-                  headlines: Sequence[dict] = ()) -> None:
+def write_metrics(
+    notebook: str, metrics: dict, output_dir: str | Path | None = None, headlines: Sequence[dict] = ()
+) -> None:
     """Write ``metrics`` (nested dict of numbers and strings) and the notebook's ``headlines`` (each from
     ``helpers.run.headlines.headline``, under the key "headlines") to ``<output_dir>/metrics.json``.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,11 +36,11 @@ class UnplayablePlanError(WorldInputError):
 class PlayResult:
     """Per-customer outcomes, the plan's totals (EUR, counts) and, for ``play``, each contact with
     its expected incremental revenue (EUR), cost, opt-out and intrusiveness (the plan's own extra
-    columns, e.g. a rule name, are kept)."""
+    columns, e.g. a rule name, are kept; empty for a nurturing plan)."""
 
     customers: pd.DataFrame
     summary: dict
-    contacts: pd.DataFrame | None = None
+    contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def playable_channels(world: World, channels: list[str]) -> pd.DataFrame:
