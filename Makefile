@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP) browser  ## main job: the tour playbook on the default world -> reports/tour/<run-id>/
 	$(BIN)/playbook run tour
 
-test: $(STAMP) browser java  ## unit tests + strict nbval on every notebook + the report in Chromium + Spark
+test: $(STAMP) browser java  ## lint, format and type checks, then unit tests + strict nbval on every notebook + the report in Chromium + Spark
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider
 
 browser:  ## headless Chromium (Debian's package) for report.pdf and the report test

@@ -7,8 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.data.dataset import load_tables

@@ -4,8 +4,7 @@ with known heterogeneous effects; randomisation checks and refusals."""
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from helpers.models import uplift
 
