@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from helpers.decide.contact_plan._exact_process import solve
 from helpers.decide.contact_plan.problem import Diagnostics, Problem, _binding, _gap, _usage, check_plan
 from helpers.errors import Failure
 
@@ -79,44 +79,20 @@ SAFETY_SECONDS = 900  # wall-clock guard on the solver's process: past it the ru
 
 
 def _milp(problem: Problem, node_limit: int) -> tuple:
-    """Solve the LP relaxation (its duals are the shadow prices: EUR of margin per extra unit of a
-    limit); when its optimum is already integral it is the exact plan, else solve the mixed-integer
-    program, stopping after ``node_limit`` nodes with the best plan found and its proven bound.
-    HiGHS's presolve is off: on the default world's plan it took 68 s of the 85 s, and the search
-    without it 13 s. Returns ("ok", choice, objective, bound, prices, proven) or ("failed", why)."""
+    """``solve`` (see ``_exact_process``) on ``problem`` in this process: ("ok", choice, objective,
+    bound, prices, proven), choice the arm index per customer (-1: no contact), or ("failed", why)."""
     rows, arms, c, A, lo, hi, names = _milp_arrays(problem)
+    return _with_choice(problem, rows, arms, solve(c, A, lo, hi, names, node_limit))
+
+
+def _with_choice(problem: Problem, rows: np.ndarray, arms: np.ndarray, result: tuple) -> tuple:
+    """``solve``'s result with the variables' values turned into the arm index per customer."""
+    if result[0] != "ok":
+        return result
     choice = np.full(len(problem.customer_ids), -1)
-    if len(c) == 0:
-        return ("ok", choice, 0.0, 0.0, {"budget": 0.0}, True)
-    ub = [i for i, high in enumerate(hi) if np.isfinite(high)]
-    lb = [i for i, low in enumerate(lo) if low > 0]
-    lp = linprog(
-        c,
-        A_ub=sparse.vstack([A[ub], -A[lb]]).tocsr(),
-        b_ub=np.concatenate([hi[ub], -lo[lb]]),
-        bounds=(0, 1),
-        method="highs",
-    )
-    marginals = lp.ineqlin.marginals[: len(ub)] if lp.status == 0 else np.full(len(ub), np.nan)
-    prices = {names[i]: float(-m) for i, m in zip(ub, marginals, strict=True) if names[i] != "customer"}
-    proven = True
-    if lp.status == 0 and np.all(np.minimum(lp.x, 1 - lp.x) < 1e-9):
-        x, objective, bound = lp.x, float(-lp.fun), float(-lp.fun)
-    else:
-        res = milp(
-            c,
-            constraints=LinearConstraint(A, lo, hi),
-            integrality=np.ones(len(c)),
-            bounds=Bounds(0, 1),
-            options={"node_limit": node_limit, "mip_rel_gap": 1e-6, "presolve": False},
-        )
-        if res.x is None:
-            return ("failed", f"{res.message}; node limit {node_limit:,}")
-        x, objective, proven = res.x, float(-res.fun), res.status == 0
-        bound = float(-res.mip_dual_bound) if res.mip_dual_bound is not None else objective
-    picked = x > 0.5
+    picked = result[1] > 0.5
     choice[rows[picked]] = arms[picked]
-    return ("ok", choice, objective, bound, prices, proven)
+    return ("ok", choice, *result[2:])
 
 
 class ExactSolverFailed(Failure):
@@ -139,13 +115,13 @@ def solve_exact(
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "problem.pkl", Path(tmp) / "result.pkl"
-        source.write_bytes(pickle.dumps(problem))
+        rows, arms, *arrays = _milp_arrays(problem)
+        source.write_bytes(pickle.dumps(tuple(arrays)))
         try:
             subprocess.run(
                 [
                     sys.executable,
-                    "-m",
-                    "helpers.decide.contact_plan._exact_process",
+                    str(Path(__file__).with_name("_exact_process.py")),
                     str(source),
                     str(target),
                     str(node_limit),
@@ -164,7 +140,7 @@ def solve_exact(
         except subprocess.CalledProcessError as exc:
             last = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else f"exit code {exc.returncode}"
             raise ExactSolverFailed(f"The exact solver's process failed ({last})") from exc
-        result = pickle.loads(target.read_bytes())
+        result = _with_choice(problem, rows, arms, pickle.loads(target.read_bytes()))
     if result[0] != "ok":
         raise ExactSolverFailed(f"The exact solver found no plan ({result[1]})")
     _, choice, objective, bound, prices, proven = result
