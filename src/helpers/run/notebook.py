@@ -17,8 +17,8 @@ from helpers.data.dataset import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
 from helpers.run.headlines import check_keys
 from helpers.world import World, ensure_world
+from helpers.world.scenario import world_settings
 
-WORLD_PARAMETERS = ("scenario", "n_customers", "n_prospects", "start", "end", "seed", "locale")
 KEY_PACKAGES = (
     "relation-playbooks",
     "pandas",
@@ -82,7 +82,7 @@ def world_data(world: World) -> Dataset:
 def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) -> tuple[Dataset, World | None]:
     """What a notebook analyses, from its parameters (pass ``globals()``): the analyst's folder
     ``data_dir`` (read with ``mapping``, or ``mapping.yml`` beside the data) if set; else the synthetic
-    world of the world parameters (``WORLD_PARAMETERS``), generated first if missing. Both go through
+    world of the world parameters (``world.scenario.WORLD_KEYS``), generated first if missing. Both go through
     the same loader and contract; the world comes back too (None for own data), for its truth and
     play(). ``required``: the tables the notebook cannot do without; ``engine`` (default duckdb): where
     the transaction log is processed (``engine.connect``: duckdb, pyspark or an Ibis URL)."""
@@ -90,7 +90,7 @@ def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) 
     if parameters.get("data_dir"):
         data = load_tables(parameters["data_dir"], parameters.get("mapping") or None, required=required)
         return data.on_engine(engine), None
-    world = ensure_world(**{name: parameters[name] for name in WORLD_PARAMETERS if name in parameters})
+    world = ensure_world(**world_settings(parameters))
     return world_data(world).on_engine(engine), world
 
 

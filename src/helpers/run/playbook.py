@@ -32,9 +32,8 @@ from helpers.errors import RunInputError
 from helpers.paths import NOTEBOOKS_DIR, PLAYBOOKS_DIR, REPO_ROOT
 from helpers.run.execute import notebooks
 from helpers.run.parameter_domains import DOMAINS
-from helpers.world.scenario import WorldParameterError, world_parameters
+from helpers.world.scenario import WORLD_KEYS, WorldParameterError, world_parameters, world_settings
 
-WORLD_KEYS = ("scenario", "n_customers", "n_prospects", "start", "end", "seed", "locale")
 DATA_KEYS = (*WORLD_KEYS, "data_dir", "mapping", "as_of", "engine")
 REPORT_KEYS = ("title", "client", "author", "currency", "date")
 RESERVED = ("output_dir",)  # set by the run itself
@@ -253,7 +252,7 @@ def _check_data(where: str, values: dict) -> None:
                     f"make it readable (chmod -R u+rX) or copy it to a folder of yours."
                 )
             values[key] = str(path)
-    world = {k: values[k] for k in WORLD_KEYS if k in values}
+    world = world_settings(values)
     if world and not values.get("data_dir"):
         try:
             world_parameters(**world)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from helpers.errors import RunInputError
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, relative_to_repo
-from helpers.run.playbook import WORLD_KEYS, Playbook, notebook_parameters
+from helpers.run.playbook import Playbook, notebook_parameters
 from helpers.world import sha256_file
+from helpers.world.scenario import world_settings
 
 RUN_PLACEHOLDER = "{run}"
 NOT_COMPARED = {"report.pdf": "Chromium stamps the PDF with its creation time"}
@@ -60,7 +61,7 @@ def data_sources(playbook: Playbook) -> list[dict]:
         if values.get("data_dir"):
             source = {"data_dir": values["data_dir"], "mapping": values.get("mapping", "")}
         else:
-            source = {"world": {k: values[k] for k in WORLD_KEYS if k in values}}
+            source = {"world": world_settings(values)}
         if source not in sources:
             sources.append(source)
     return sources

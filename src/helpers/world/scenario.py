@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import yaml
@@ -60,6 +61,14 @@ class WorldParameters:
 
     def as_dict(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(self).items()}
+
+
+WORLD_KEYS = tuple(f.name for f in fields(WorldParameters))  # the parameters a world is made from
+
+
+def world_settings(values: Mapping) -> dict:
+    """The world parameters among ``values`` (a notebook's or a playbook step's parameters)."""
+    return {key: values[key] for key in WORLD_KEYS if key in values}
 
 
 def scenario_path(scenario: str | Path) -> Path:
