@@ -21,6 +21,7 @@ class PeakMemory:
     def __init__(self, interval: float = 0.5):
         self.interval, self.peak = interval, 0
         self._before: set[int] = set()
+        self._cmdline = psutil.Process().cmdline()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -45,6 +46,8 @@ class PeakMemory:
             if process.pid in self._before:
                 continue
             try:
+                if process.cmdline() == self._cmdline:
+                    continue  # forked and not yet running its program: its pages are this process's
                 total += process.memory_info().rss
                 self.peak = max(self.peak, _high_water_mark(process))
             except GONE:
