@@ -33,8 +33,8 @@ java:  ## a Java 17 runtime for Spark (engine=pyspark), from Debian's packages i
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q openjdk-17-jre-headless >/dev/null; }; }
 	@java -version 2>&1 | head -1
 
-lab: $(STAMP)  ## JupyterLab on the notebooks, with the project's kernel
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  ## JupyterLab on the notebooks, with the project's kernel (as root too: classroom containers)
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (commit the outputs)
 	$(BIN)/playbook refresh
