@@ -84,6 +84,17 @@ def test_the_learned_ranking_beats_random_and_response_model_targeting():
     assert 0 < model.slope <= 1
 
 
+def test_the_x_learner_built_on_a_fitted_t_learner_is_the_one_fitted_from_scratch():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2_000, 3))
+    w = (rng.random(2_000) < 0.5).astype(float)
+    y = X[:, 0] * w + rng.normal(size=2_000)
+    first = uplift.TLearner(uplift.default_estimator(7)).fit(X, y, w)
+    reused = uplift.XLearner.after(first, X, y, w).predict(X)
+    assert np.array_equal(reused, uplift.XLearner(uplift.default_estimator(7)).fit(X, y, w).predict(X))
+    assert [learner.name for learner in uplift.fitted_learners(X, y, w, 7)] == [c.name for c in uplift.LEARNERS]
+
+
 def test_calibration_slope_is_one_for_the_truth_and_zero_for_noise():
     rng = np.random.default_rng(4)
     X, y, w, tau, _ = simulate(rng, n=200_000)
