@@ -6,6 +6,7 @@ filled, with a certified gap to the dual bound.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,40 +44,76 @@ def _dual_value(net, problem, lam, mu, nu) -> tuple[float, np.ndarray]:
 WARM_START_ABOVE = 200_000  # customers: above this, prices start from a 10% sample's
 
 
-def solve_lagrangian(problem: Problem, seed: int | np.random.Generator = 0) -> tuple[np.ndarray, Diagnostics]:
+@dataclass
+class LagrangianSolution:
+    """Prices on the limits, the certified upper bound they give, and the repaired feasible plan."""
+
+    prices: dict[str, np.ndarray]  # budget (EUR of margin per EUR), capacity per channel, reach per segment
+    bound: float  # dual value at these prices: no plan earns more (EUR)
+    choice: np.ndarray  # arm index per customer, -1 for no contact; feasible
+
+    def scores(self, problem: Problem) -> np.ndarray:
+        """Customers x arms: each arm's margin net of the prices of what it uses (-inf where not
+        allowed); 'no contact' scores 0."""
+        score = problem.net - self.prices["budget"][0] * problem.cost[None, :]
+        score = score - self.prices["capacity"][problem.arm_channel][None, :]
+        if problem.segment is not None and len(self.prices["reach"]):
+            reach = self.prices["reach"][np.maximum(problem.segment, 0)]
+            score = score + np.where(problem.segment >= 0, reach, 0.0)[:, None]
+        return score
+
+
+def lagrangian_solution(problem: Problem, seed: int | np.random.Generator = 0) -> LagrangianSolution:
     """Prices on the budget, each capacity and each minimum reach, found coordinate by coordinate
     until they stop moving: along one price the dual is convex with slope (limit - usage), so the
     best price is where the best responses' usage crosses the limit (bisection). Large bases
     start from the prices of a 10% sample (drawn with ``seed``). The best-response plan is then
     repaired into a feasible one and filled. The dual value at any prices bounds the best plan from
-    above, so the reported gap is certified whatever the search reached."""
-    start = time.perf_counter()
+    above, so the bound is certified whatever the search reached."""
     net = problem.net
     search = np.ascontiguousarray(net.T, dtype=np.float32)  # arms x customers, half the memory traffic
-    net_t = np.ascontiguousarray(net.T)  # the bound and the plan use float64
     warm = None
     if len(problem.customer_ids) > WARM_START_ABOVE:
         rows = np.sort(np.random.default_rng(seed).choice(len(net), size=len(net) // 10, replace=False))
         warm = _find_prices(_subproblem(problem, rows, 0.1), np.ascontiguousarray(search[:, rows]), None)
     prices = _find_prices(problem, search, warm)
     lam, mu, nu = prices["budget"][0], prices["capacity"], prices["reach"]
-    bound, choice = _dual_value(net_t, problem, lam, mu, nu)
+    bound, choice = _dual_value(np.ascontiguousarray(net.T), problem, lam, mu, nu)
     choice = _repair(problem, net, choice)
     check_plan(problem, choice)
-    objective = float(net[np.flatnonzero(choice >= 0), choice[choice >= 0]].sum())
-    spent, _, _ = _usage(problem, choice)
-    diag = Diagnostics(
-        "Lagrangian (prices, then repair)",
+    return LagrangianSolution(prices, bound, choice)
+
+
+def solve_lagrangian(problem: Problem, seed: int | np.random.Generator = 0) -> tuple[np.ndarray, Diagnostics]:
+    """The plan of ``lagrangian_solution`` and its diagnostics (gap certified by the dual bound)."""
+    start = time.perf_counter()
+    solution = lagrangian_solution(problem, seed)
+    return solution.choice, plan_diagnostics(
+        problem, solution, solution.choice, "Lagrangian (prices, then repair)", time.perf_counter() - start
+    )
+
+
+def plan_diagnostics(
+    problem: Problem, solution: LagrangianSolution, choice: np.ndarray, method: str, seconds: float
+) -> Diagnostics:
+    """A plan's diagnostics, with the prices and bound of ``solution`` (its shadow prices)."""
+    objective = float(problem.net[np.flatnonzero(choice >= 0), choice[choice >= 0]].sum())
+    bound = max(solution.bound, objective)
+    mu = solution.prices["capacity"]
+    return Diagnostics(
+        method,
         objective,
-        max(bound, objective),
-        _gap(objective, max(bound, objective)),
-        {"budget": float(lam), "capacity": {problem.channels[c]: float(mu[c]) for c in problem.capacity}},
+        bound,
+        _gap(objective, bound),
+        {
+            "budget": float(solution.prices["budget"][0]),
+            "capacity": {problem.channels[c]: float(mu[c]) for c in problem.capacity},
+        },
         _binding(problem, choice),
         int((choice >= 0).sum()),
-        spent,
-        time.perf_counter() - start,
+        _usage(problem, choice)[0],
+        seconds,
     )
-    return choice, diag
 
 
 def _subproblem(problem: Problem, rows: np.ndarray, share: float) -> Problem:

@@ -2,10 +2,11 @@
 is as high as possible under consent and legal rules, budget, channel capacities, contact-pressure
 caps and minimum reach.
 
-The plan is solved exactly (``exact``: HiGHS in a subprocess, with a limit on branch-and-bound
-nodes) for problems of up to EXACT_MAX_VARIABLES candidate pairs, and with a Lagrangian method
-(``lagrangian``) for larger ones. The choice and every limit are counts of work, never of
-seconds, so a plan is the same on any machine.
+The plan is solved exactly (``exact``: the Lagrangian's prices, then HiGHS in a subprocess on the
+customers at the margin, with a limit on branch-and-bound nodes) when the margin holds up to
+EXACT_MAX_VARIABLES candidate pairs, else the Lagrangian plan (``lagrangian``) is kept with its
+certified gap. The choice and every limit are counts of work, never of seconds, so a plan is the
+same on any machine.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from helpers.decide.contact_plan.exact import NODE_LIMIT, ExactSolverFailed, _candidates, solve_exact
+from helpers.decide.contact_plan.exact import NODE_LIMIT, ExactSolverFailed, MarginTooWide, _candidates, solve_exact
 from helpers.decide.contact_plan.lagrangian import solve_lagrangian
 from helpers.decide.contact_plan.problem import Diagnostics, PlanInputError, _plan_frame, build_problem
 
-EXACT_MAX_VARIABLES = 30_000  # candidate pairs (``_candidates``): the default world's plan has 17,566
+EXACT_MAX_VARIABLES = 3_000  # candidate pairs at the margin (about 1 s of HiGHS): the default world's plan has 609
 
 
 def optimise_contact_plan(
@@ -38,10 +39,10 @@ def optimise_contact_plan(
     contact cost; ``arm_table``: arm, channel, cost_per_contact; ``eligible``: customers x
     channels (``eligibility``); ``budget`` in EUR; ``capacities``: channel -> maximum contacts;
     ``min_reach``: segment -> minimum contacts, with ``segments`` (customer_id -> segment).
-    ``method``: exact, lagrangian, or auto: exact for up to EXACT_MAX_VARIABLES candidate pairs,
-    a property of the problem, so the method never depends on the machine's speed. The exact
-    search stops after ``node_limit`` nodes; if its process crashes or it finds no plan, the
-    Lagrangian plan is taken and the message says why. Returns one row per contacted customer
+    ``method``: exact, lagrangian, or auto: exact when the margin holds up to EXACT_MAX_VARIABLES
+    candidate pairs, a property of the problem, so the method never depends on the machine's
+    speed. The exact search stops after ``node_limit`` nodes; if its process crashes or it finds
+    no plan, the Lagrangian plan is taken and the message says why. Returns one row per contacted customer
     (customer_id, arm, channel, expected_incremental_margin, cost) and the diagnostics."""
     if method not in ("auto", "exact", "lagrangian"):
         raise PlanInputError(f"method must be auto, exact or lagrangian, got {method!r}.")
@@ -49,13 +50,15 @@ def optimise_contact_plan(
     message = ""
     if problem.budget == 0:
         message = "The budget is 0: no contact can be paid for (free arms only)."
-    candidates = int(_candidates(problem).sum())
-    if candidates == 0:
+    if not _candidates(problem).any():
         message += " No allowed contact is worth its cost: the plan is empty."
     result = None
-    if method == "exact" or (method == "auto" and candidates <= EXACT_MAX_VARIABLES):
+    if method in ("auto", "exact"):
         try:
-            result = solve_exact(problem, node_limit)
+            result = solve_exact(problem, node_limit, max_pairs=EXACT_MAX_VARIABLES if method == "auto" else None)
+        except MarginTooWide as wide:
+            message += f" {wide}: the Lagrangian plan, with its certified gap."
+            result = wide.lagrangian
         except ExactSolverFailed as failure:
             message += f" {failure}: Lagrangian plan instead."
     if result is None:
