@@ -79,6 +79,7 @@ def test_cancellations_net_revenue_but_are_neither_orders_nor_purchase_occasions
     assert len(first) == 15 and len(repeats) == 0, "a return the same day is no repeat purchase"
     headline = kpis(tx, AS_OF).set_index("kpi").value
     assert headline["orders"] == 18 and headline["customers who ever bought"] == 15
+    assert headline["revenue (EUR)"] == pytest.approx(features.execute(tx).amount.sum()), "net of every return"
 
 
 def test_a_return_marked_by_the_file_is_no_purchase_and_a_negative_order_is_one_by_its_sign(tmp_path):
@@ -87,10 +88,18 @@ def test_a_return_marked_by_the_file_is_no_purchase_and_a_negative_order_is_one_
     )
     values = {"is_return": {"Retour": "true", "Vente": "false"}}
     mapping = {"tables": {"transactions": {"columns": {"Type": "is_return"}, "values": values}}}
-    tx = load_tables(tmp_path, mapping=mapping, latest_date=LATEST).table("transactions")
-    summary = features.execute(features.customer_summary(tx, dt.date(2024, 12, 31))).iloc[0]
+    data = load_tables(tmp_path, mapping=mapping, latest_date=LATEST)
+    summary = features.execute(features.customer_summary(data.table("transactions"), dt.date(2024, 12, 31))).iloc[0]
     assert (summary.n_orders, summary.frequency, summary.revenue) == (1, 0, pytest.approx(13.0))
     assert pd.Timestamp(summary.last_order) == pd.Timestamp("2024-01-05")
+    assert data.report.tables["transactions"].returns == 2
+    assert not any("positive amount" in a for a in data.report.tables["transactions"].assumptions)
+    with open(tmp_path / "transactions.csv", "a") as fh:
+        fh.write("1,2024-02-03,7,Retour\n")
+    assumptions = load_tables(tmp_path, mapping=mapping, latest_date=LATEST).report.tables["transactions"].assumptions
+    assert "1 orders marked as returns have a positive amount: they are no purchases, but add to revenue" in " ".join(
+        assumptions
+    )
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,12 @@ def count_transactions(con: ibis.BaseBackend, report: TableReport, columns: list
         "HAVING sum(amount) <= 0)",
     )[0]
     report.customers_without_net_revenue, report.customers_only_returning = int(customers), int(only_returns)
+    positive = fetch(con, f"SELECT count(*) FROM transactions WHERE ({is_return}) AND amount > 0")[0][0]
+    if positive:
+        report.assumptions.append(
+            f"{positive:,} orders marked as returns have a positive amount: they are no purchases, but add to "
+            "revenue as written (export returns with negative amounts to net them)"
+        )
 
 
 def count_zero_prices(con: ibis.BaseBackend, report: TableReport, columns: list[str], relation: str) -> None:

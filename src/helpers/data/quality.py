@@ -93,7 +93,8 @@ class DataQualityReport:
         }
 
     def __str__(self) -> str:
-        lines = [f"Data quality report: {self.source} (mapping: {self.mapping}; amounts in {self.currency})"]
+        money = f"; amounts in {self.currency}" if self.currency != "EUR" else ""  # EUR: the contract's default
+        lines = [f"Data quality report: {self.source} (mapping: {self.mapping}{money})"]
         for t in self.tables.values():
             excluded = t.rows_read - t.rows_kept
             lines.append(
