@@ -17,7 +17,7 @@ from pathlib import Path
 
 import ibis
 
-from helpers.data._sql import fetch, ident, literal
+from helpers.data._sql import column_types, fetch, ident, literal
 from helpers.data.consents import needs_settling, settle_history
 from helpers.data.contract import MISSING_WORDS, PERSONAL_COLUMNS, DataContractError, Rule, Table, pandera_schema
 from helpers.data.duplicates import key_rules
@@ -81,9 +81,10 @@ def _exclude(
 ) -> str:
     """The rows of ``parsed_<table>`` that break no rule, with unknown optional links cleared, and the
     relation that holds them."""
-    rules = rules + _placeholder_rules(table, raw.columns, required=True) + key_rules(con, table, raw, raw.columns)
+    text = [c for c, typ in column_types(con, f"parsed_{table.name}").items() if typ == "VARCHAR" and c in raw.columns]
+    rules = rules + _placeholder_rules(table, text, required=True) + key_rules(con, table, raw, raw.columns)
     rules += _reference_rules(table, raw.columns, loaded, required=True)
-    clears = _placeholder_rules(table, raw.columns, required=False) + _reference_rules(
+    clears = _placeholder_rules(table, text, required=False) + _reference_rules(
         table, raw.columns, loaded, required=False
     )
     _apply_rules(con, table, raw, rules, spec.max_excluded_share)
@@ -123,7 +124,8 @@ def _exclude(
 
 def _placeholder_rules(table: Table, columns: list[str], required: bool) -> list[Rule]:
     """An id cell holding a word for 'no id' (N/A, -, NULL...) is a missing id: the row is excluded
-    when the id is required (``required``), the cell cleared when it is an optional link."""
+    when the id is required (``required``), the cell cleared when it is an optional link. ``columns``:
+    the text columns (whole-number ids hold no words)."""
     words = ", ".join(literal(w) for w in MISSING_WORDS)
     return [
         Rule(
