@@ -134,3 +134,9 @@ def test_a_derived_amount_needs_its_factors_and_may_scale_them(tmp_path):
     )
     with pytest.raises(DataContractError, match="has a column amount and the mapping derives it too"):
         load_tables(tmp_path, mapping=derive, latest_date=LATEST)
+
+
+def test_a_return_rule_by_order_id_needs_an_order_id(tmp_path):
+    (tmp_path / "transactions.csv").write_text("customer_id,order_date,amount\n1,2024-01-05,30\n")
+    with pytest.raises(DataContractError, match="order_id_starts_with needs an order_id column"):
+        load_tables(tmp_path, mapping={"tables": {"transactions": {"returns": {"order_id_starts_with": "C"}}}})

@@ -138,6 +138,12 @@ def return_flag(columns: list[str], rules: LineRules) -> str | None:
     """SQL of ``is_return`` for the kept rows when the mapping names a rule (None: as the file says)."""
     if rules.return_prefix is None:
         return None
+    if "order_id" not in columns:
+        raise DataContractError(
+            "bad_mapping",
+            "mapping tables.transactions.returns.order_id_starts_with needs an order_id column: map the file's "
+            "order or invoice number onto order_id.",
+        )
     marked = f"starts_with(CAST(order_id AS VARCHAR), {literal(rules.return_prefix)})"
     return f"(coalesce(is_return, false) OR {marked})" if "is_return" in columns else marked
 
