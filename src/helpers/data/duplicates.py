@@ -81,8 +81,9 @@ def _mark_repeats(con: ibis.BaseBackend, name: str, raw: RawTable, runs: bool) -
     source = ", ".join(ident(c) for c in column_types(con, raw.name) if c != "__line")
     new_run = "CASE WHEN order_id IS DISTINCT FROM lag(order_id) OVER (ORDER BY __line) THEN 1 ELSE 0 END"
     numbered = (
-        f"SELECT *, sum(__new) OVER (ORDER BY __line) AS __run FROM "
-        f"(SELECT *, {new_run if runs else '0'} AS __new FROM {raw.name})"
+        f"SELECT *, sum(__new) OVER (ORDER BY __line) AS __run FROM (SELECT *, {new_run} AS __new FROM {raw.name})"
+        if runs
+        else f"SELECT *, 0 AS __run FROM {raw.name}"
     )
     flags = (
         f"SELECT __line, row_number() OVER w > 1 AS __repeat, __run != first_value(__run) OVER w AS __elsewhere "
