@@ -2,7 +2,9 @@
 (``helpers.engine.connect``: DuckDB by default).
 
 Nothing here loads a whole transaction log into pandas: expressions aggregate in the engine and
-only per-customer (or smaller) results come back.
+only per-customer (or smaller) results come back. A cancellation or return (``purchases``) nets
+revenue but is neither an order nor a purchase occasion; customers whose net revenue is zero or less
+are left out of the models' inputs (``modelled_customers``).
 """
 
 from __future__ import annotations
@@ -21,29 +23,55 @@ def money_sum(column: ibis.Value) -> ibis.Value:
     return column.cast(ibis.dtype("decimal(18, 2)")).sum().cast("float64")
 
 
-def customer_summary(tx: ibis.Table, as_of: dt.date, unit_days: float = 7.0) -> ibis.Table:
-    """Per customer, from orders on or before ``as_of``, as the BG/NBD and RFM models need them.
+def is_return(tx: ibis.Table) -> ibis.Value:
+    """Is the order a cancellation or return: a negative net amount, or marked ``is_return`` by the
+    loader (a column of the file, or the mapping's rule such as an order id starting with C)?"""
+    returned = tx.amount < 0
+    return returned | tx.is_return.fill_null(False) if "is_return" in tx.columns else returned
 
-    Columns: customer_id; n_orders; revenue (EUR, net of returns); first_order, last_order (dates);
-    frequency (repeat purchase days: distinct order days - 1); recency (time from first to last
-    order day) and T (time from first order day to ``as_of``), both in units of ``unit_days``
-    (weeks by default); monetary (mean order value in EUR).
+
+def purchases(tx: ibis.Table) -> ibis.Table:
+    """The orders that are purchases: every order but cancellations and returns (``is_return``)."""
+    return tx.filter(~is_return(tx))
+
+
+def customer_summary(tx: ibis.Table, as_of: dt.date, unit_days: float = 7.0) -> ibis.Table:
+    """Per customer with a purchase on or before ``as_of``, as the BG/NBD and RFM models need them.
+
+    Columns: customer_id; n_orders (purchases: returns are no orders); revenue (net of returns, in
+    the data's currency); first_order, last_order (purchase dates); frequency (repeat purchase days:
+    distinct purchase days - 1); recency (time from first to last purchase day) and T (time from
+    first purchase day to ``as_of``), both in units of ``unit_days`` (weeks by default); monetary
+    (net revenue per purchase). A customer who only cancelled or returned has no row; one whose net
+    revenue is zero or less has one, which ``modelled_customers`` leaves out.
     """
     as_of_lit = ibis.literal(as_of, type="date")
-    orders = tx.filter(_.order_date.cast("date") <= as_of_lit).mutate(day=_.order_date.cast("date"))
+    rows = tx.filter(_.order_date.cast("date") <= as_of_lit)
+    orders = rows.mutate(day=_.order_date.cast("date"), purchase=~is_return(rows))
     agg = orders.group_by("customer_id").aggregate(  # one pass: 2.4 s for 20.8M orders, against 3.3 s
-        n_orders=_.count(),
+        n_orders=_.day.count(where=_.purchase),
         revenue=money_sum(_.amount),
-        n_days=_.day.nunique(),  # via a per-day table
-        first_order=_.day.min(),
-        last_order=_.day.max(),
+        n_days=_.day.nunique(where=_.purchase),  # via a per-day table
+        first_order=_.day.min(where=_.purchase),
+        last_order=_.day.max(where=_.purchase),
     )
-    return agg.mutate(
-        frequency=(_.n_days - 1),
-        recency=_.last_order.delta(_.first_order, unit="day").cast("float64") / unit_days,
-        T=-_.first_order.delta(as_of_lit, unit="day").cast("float64") / unit_days,
-        monetary=_.revenue / _.n_orders,
-    ).drop("n_days")
+    return (
+        agg.filter(_.n_orders > 0)
+        .mutate(
+            frequency=(_.n_days - 1),
+            recency=_.last_order.delta(_.first_order, unit="day").cast("float64") / unit_days,
+            T=-_.first_order.delta(as_of_lit, unit="day").cast("float64") / unit_days,
+            monetary=_.revenue / _.n_orders,
+        )
+        .drop("n_days")
+    )
+
+
+def modelled_customers(summary: ibis.Table) -> ibis.Table:
+    """The customers the models see (BG/NBD, Gamma-Gamma, segmentation): rows of ``customer_summary``
+    with net revenue above zero. A customer whose returns cancel their purchases is counted in the
+    data quality report (customers_without_net_revenue) and left out here."""
+    return summary.filter(summary.revenue > 0)
 
 
 def execute(expr: ibis.Table, sort_by: str | list[str] | None = None) -> pd.DataFrame:
@@ -58,9 +86,10 @@ def _day(tx: ibis.Table):
 
 def rfm_features(tx: ibis.Table, as_of: dt.date) -> ibis.Table:
     """Per customer with an order on or before ``as_of``: recency_days (days since the last order),
-    orders, revenue (EUR, net of returns), average_order (EUR), tenure_days (since the first order)."""
+    orders, revenue (net of returns), average_order, tenure_days (since the first order); customers
+    whose net revenue is zero or less are left out (``modelled_customers``)."""
     as_of_lit = ibis.literal(as_of, type="date")
-    s = customer_summary(tx, as_of)
+    s = modelled_customers(customer_summary(tx, as_of))
     return s.select(
         "customer_id",
         recency_days=as_of_lit.delta(s.last_order, unit="day"),
@@ -74,13 +103,15 @@ def rfm_features(tx: ibis.Table, as_of: dt.date) -> ibis.Table:
 def calibration_holdout(
     tx: ibis.Table, calibration_end: dt.date, holdout_end: dt.date, unit_days: float = 7.0
 ) -> ibis.Table:
-    """The customer summary as of ``calibration_end`` (customers who had bought by then) with
-    holdout_purchases (distinct order days in (calibration_end, holdout_end]) and holdout_revenue."""
-    cal = customer_summary(tx, calibration_end, unit_days)
+    """The customer summary as of ``calibration_end`` (customers who had bought by then, with net
+    revenue above zero: ``modelled_customers``) with holdout_purchases (distinct purchase days in
+    (calibration_end, holdout_end]) and holdout_revenue (net of returns)."""
+    cal = modelled_customers(customer_summary(tx, calibration_end, unit_days))
     day = _day(tx)
-    later = tx.filter((day > calibration_end) & (day <= holdout_end)).mutate(day=day)
+    later = tx.filter((day > calibration_end) & (day <= holdout_end))
+    later = later.mutate(day=_day(later), purchase=~is_return(later))
     hold = later.group_by("customer_id").aggregate(
-        holdout_purchases=_.day.nunique(), holdout_revenue=money_sum(_.amount)
+        holdout_purchases=_.day.nunique(where=_.purchase), holdout_revenue=money_sum(_.amount)
     )
     joined = cal.left_join(hold, cal.customer_id == hold.customer_id)
     return joined.select(
@@ -91,8 +122,9 @@ def calibration_holdout(
 
 
 def repeat_days(tx: ibis.Table, until: dt.date) -> tuple[pd.Series, pd.Series]:
-    """Each customer's first order day, and every later distinct order day up to ``until`` (for
+    """Each customer's first purchase day, and every later distinct purchase day up to ``until`` (for
     the tracking plot): two Series of dates."""
+    tx = purchases(tx)
     days = tx.filter(_day(tx) <= until).select("customer_id", day=_day(tx)).distinct()
     w = ibis.window(group_by="customer_id", order_by="day")
     ranked = days.mutate(n=ibis.row_number().over(w)).to_pandas()
@@ -115,7 +147,8 @@ def category_shares(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
 
 
 def _ordered_categories(tx: ibis.Table) -> ibis.Table:
-    """Orders with a category, numbered per customer in time (order_id, then category, break ties)."""
+    """Purchases with a category, numbered per customer in time (order_id, then category, break ties)."""
+    tx = purchases(tx)
     ties = [tx.order_id] if "order_id" in tx.columns else []
     w = ibis.window(group_by="customer_id", order_by=[_day(tx), *ties, tx.category])
     return tx.filter(tx.category.notnull()).mutate(day=_day(tx), n=ibis.row_number().over(w))
@@ -129,8 +162,9 @@ def revenue_between(tx: ibis.Table, start: dt.date, end: dt.date) -> pd.Series:
 
 
 def order_days(tx: ibis.Table, until: dt.date) -> pd.DataFrame:
-    """Distinct (customer_id, day, category) of orders on or before ``until``: what triggered
+    """Distinct (customer_id, day, category) of purchases on or before ``until``: what triggered
     scenarios need of the log (category is missing when the log has none)."""
+    tx = purchases(tx)
     orders = tx.filter(_day(tx) <= until)
     category = orders.category if "category" in orders.columns else ibis.null().cast("string")
     days = orders.select("customer_id", day=_day(orders), category=category).distinct()
@@ -147,7 +181,8 @@ def category_transitions(tx: ibis.Table, until: dt.date) -> pd.DataFrame:
 
 
 def category_orders(tx: ibis.Table, until: dt.date) -> pd.Series:
-    """Orders per category on or before ``until`` (category -> orders)."""
+    """Purchases per category on or before ``until`` (category -> orders)."""
+    tx = purchases(tx)
     orders = tx.filter((_day(tx) <= until) & tx.category.notnull())
     return execute(orders.group_by("category").aggregate(orders=_.count()), "category").set_index("category").orders
 

@@ -122,7 +122,9 @@ def test_an_exact_duplicate_row_is_excluded_and_a_conflicting_key_kept_once(tmp_
         + "\n".join(f"{c},Nantes" for c in range(8, 200))
     )
     data = load_tables(tmp_path, latest_date=LATEST)
-    assert data.report.tables["transactions"].excluded == {"exact duplicate of an earlier row": 1}
+    assert data.report.tables["transactions"].excluded == {
+        "exact duplicate of an earlier line (every column of the file), away from its order's other lines": 1
+    }
     assert data.report.tables["transactions"].rows_kept == 200
     customers = data.frame("customers").set_index("customer_id")
     assert customers.loc[3, "city"] == "Lyon", "the first row of a repeated key is kept"

@@ -66,6 +66,29 @@ LATEST = dt.date(2026, 1, 1)
         ),
         ("options: {pseudonymise: 'yes please', salt: s}\n", "options.pseudonymise must be true or false"),
         ("options: {pseudonymise: true, salt: 12345}\n", "options.salt must be a secret text (quote it in YAML)"),
+        ("options: {currency: EURO}\n", "options.currency must be an ISO 4217 code such as EUR"),
+        ("options: {currency: GPB}\n", "ISO 4217 code such as EUR, GBP, USD or CHF, got the text 'GPB'"),
+        ("options: {currency: 978}\n", "options.currency must be an ISO 4217 code"),
+        (
+            "options: {max_excluded_share: {missing_customer: 0.3}}\n",
+            "unknown rule 'missing_customer'; use 'default', a category (missing_value, not_a_number",
+        ),
+        ("options: {max_excluded_share: {missing_value.client: 0.3}}\n", "unknown rule 'missing_value.client'"),
+        (
+            "options: {max_excluded_share: {missing_value.customer_id: 30%}}\n",
+            "options.max_excluded_share.missing_value.customer_id must be a number from 0 to 1",
+        ),
+        (
+            "tables: {customers: {columns: {Courriel: emial}}}\n",
+            "'Courriel' maps onto the text 'emial', which is not a column of customers (did you mean email?)",
+        ),
+        (
+            "tables: {transactions: {non_product_lines: {sku: [POST]}}}\n",
+            "lines are recognised by product_id, description or category, got 'sku'",
+        ),
+        ("tables: {transactions: {non_product_lines: {product_id: POST}}}\n", "must be a list of values"),
+        ("tables: {transactions: {returns: {prefix: C}}}\n", "returns must be {order_id_starts_with: <text>}"),
+        ("tables: {customers: {returns: {order_id_starts_with: C}}}\n", "are for transactions only"),
     ],
 )
 def test_a_bad_mapping_is_refused_before_any_data_is_read_naming_the_key_and_what_is_accepted(
@@ -95,11 +118,27 @@ def test_mapping_options_in_their_domain_are_accepted():
             "options": {"max_excluded_share": 1, "latest_date": "2025-12-31"},
         },
     )
-    assert spec.tables["transactions"].read["sep"] == "\t" and spec.max_excluded_share == 1.0
+    assert spec.tables["transactions"].read["sep"] == "\t" and spec.max_excluded_share == {"default": 1.0}
     assert spec.latest_date == dt.date(2025, 12, 31)
     for latest in (dt.date(2025, 12, 31), dt.datetime(2025, 12, 31, 23, 59)):
         assert read_mapping(DATA, {"options": {"latest_date": latest}})[0].latest_date == dt.date(2025, 12, 31)
-    assert (
-        read_mapping(DATA, {"options": {"max_excluded_share": None, "latest_date": None}})[0].max_excluded_share == 0.01
-    ), "an empty option keeps its default"
+    assert read_mapping(DATA, {"options": {"max_excluded_share": None, "latest_date": None}})[0].max_excluded_share == {
+        "default": 0.01
+    }, "an empty option keeps its default"
+    shares = read_mapping(DATA, {"options": {"max_excluded_share": {"missing_value.customer_id": 0.3}}})[0]
+    assert shares.max_excluded_share == {"default": 0.01, "missing_value.customer_id": 0.3}
+    assert read_mapping(DATA, {"options": {"currency": "gbp"}})[0].currency == "GBP"
+    assert read_mapping(DATA, None)[0].currency == "EUR", "the default currency"
+
+
+def test_mapping_keys_stay_text_so_yes_and_no_are_not_booleans(tmp_path):
+    (tmp_path / "mapping.yml").write_text(
+        "tables:\n  consents:\n    values:\n      status: {yes: opt_in, no: opt_out, on: opt_in, 1: opt_in}\n"
+    )
+    spec, _ = read_mapping(tmp_path, None)
+    assert spec.tables["consents"].values == {
+        "status": {"yes": "opt_in", "no": "opt_out", "on": "opt_in", "1": "opt_in"}
+    }
+    with pytest.raises(DataContractError, match=r"the file value the boolean True must be text.*quote them"):
+        read_mapping(tmp_path, {"tables": {"consents": {"values": {"status": {True: "opt_in"}}}}})
     assert read_mapping(DATA, "")[1] == "none", "no mapping (a notebook's default parameter)"

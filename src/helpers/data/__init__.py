@@ -1,20 +1,39 @@
-"""Where data comes in and is checked: the contract, the mapping, the files, parsing, the rules, the
-quality report, the consent rules and the loader (``load_tables`` -> ``Dataset``)."""
+"""Where data comes in and is checked: the contract, the mapping, the files, parsing, invoice lines,
+duplicates, the rules, the quality report, the consent rules and the loader (``load_tables`` ->
+``Dataset``)."""
 
-from helpers.data.consents import ResolvedConsents, own_monthly_maximum, resolve_consents
-from helpers.data.contract import Column, DataContractError, Table, pandera_schema
+from helpers.data.consents import (
+    ResolvedConsents,
+    needs_settling,
+    own_monthly_maximum,
+    resolve_consents,
+    settle_history,
+)
+from helpers.data.contract import Column, DataContractError, Rule, Table, pandera_schema
 from helpers.data.dataset import Dataset, load_tables
+from helpers.data.duplicates import key_rules
 from helpers.data.files import RawTable, permission_denied_is_unreadable, read_raw_tables
+from helpers.data.lines import (
+    LineRules,
+    count_transactions,
+    count_zero_prices,
+    derive_columns,
+    merge_order_lines,
+    non_product_rules,
+    read_line_rules,
+    return_flag,
+)
 from helpers.data.mapping import Mapping, TableMapping, read_mapping, repo_path
 from helpers.data.parsing import id_column_types, parse_table
 from helpers.data.quality import DataQualityReport, TableReport
-from helpers.data.rules import Rule, keep_rows, pandera_gate
+from helpers.data.rules import keep_rows, pandera_gate
 
 __all__ = [
     "Column",
     "DataContractError",
     "DataQualityReport",
     "Dataset",
+    "LineRules",
     "Mapping",
     "RawTable",
     "ResolvedConsents",
@@ -22,16 +41,26 @@ __all__ = [
     "Table",
     "TableMapping",
     "TableReport",
+    "count_transactions",
+    "count_zero_prices",
+    "derive_columns",
     "id_column_types",
     "keep_rows",
+    "key_rules",
     "load_tables",
+    "merge_order_lines",
+    "needs_settling",
+    "non_product_rules",
     "own_monthly_maximum",
     "pandera_gate",
     "pandera_schema",
     "parse_table",
     "permission_denied_is_unreadable",
+    "read_line_rules",
     "read_mapping",
     "read_raw_tables",
     "repo_path",
     "resolve_consents",
+    "return_flag",
+    "settle_history",
 ]

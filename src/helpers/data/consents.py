@@ -20,8 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
+
+from helpers.data._sql import column_types, fetch, ident
+from helpers.data.quality import TableReport
 
 CONFLICTING_CHOICES = "conflicting choices"  # a preferred_channel that no channel matches
 STATUS_STRICTNESS = {"opt_in": 0, "unknown": 1, "opt_out": 2}
@@ -142,3 +146,52 @@ def own_monthly_maximum(consents: pd.DataFrame) -> pd.Series:
     the customers who stated one, after ``resolve_consents``."""
     most = resolve_consents(consents).preferences.max_contacts_per_month.dropna()
     return most.astype(int).rename("own_monthly_maximum")
+
+
+def needs_settling(con: ibis.BaseBackend, columns: list[str], key_repeats: bool) -> bool:
+    """Must ``kept_consents`` be settled: a customer and channel on several rows (``key_repeats``),
+    or a preference centre (preferred channel, own monthly maximum) that differs between a
+    customer's rows?"""
+    fields = [c for c in ("preferred_channel", "max_contacts_per_month") if c in columns]
+    if key_repeats or not fields:
+        return key_repeats
+    differs = " OR ".join(
+        f"count(DISTINCT {ident(c)}) > 1 OR (count({ident(c)}) > 0 AND count({ident(c)}) < count(*))" for c in fields
+    )
+    query = f"SELECT count(*) FROM (SELECT customer_id FROM kept_consents GROUP BY customer_id HAVING {differs})"
+    return fetch(con, query)[0][0] > 0
+
+
+def settle_history(con: ibis.BaseBackend, columns: list[str], report: TableReport) -> str:
+    """``kept_consents`` as one row per customer and channel, settled by ``resolve_consents`` (the
+    latest row wins; the most restrictive when dates cannot order them), the customer's preference
+    centre on each of their rows, written as ``consents_resolved`` (returned). The superseded rows
+    are counted in the report with the reason, the conflicts in words."""
+    kept = con.raw_sql("SELECT * FROM kept_consents ORDER BY __line").df()
+    resolved = resolve_consents(kept[columns])
+    first = kept.drop_duplicates(["customer_id", "channel"])[["__line", "customer_id", "channel"]]
+    rows = first.merge(resolved.channels, on=["customer_id", "channel"], how="left")
+    for name in ("preferred_channel", "max_contacts_per_month"):
+        if name in columns:
+            rows[name] = rows.customer_id.map(resolved.preferences[name])
+    if "updated_at" in columns:
+        rows["updated_at"] = rows.set_index(["customer_id", "channel"]).index.map(
+            kept.groupby(["customer_id", "channel"]).updated_at.max()
+        )
+    types = column_types(con, "kept_consents")
+    con.create_table("consents_resolved_raw", rows.astype(object).where(rows.notna(), None), overwrite=True)
+    fetch(
+        con,
+        "CREATE OR REPLACE TABLE consents_resolved AS SELECT __line, "
+        + ", ".join(f"CAST({ident(c)} AS {types[c]}) AS {ident(c)}" for c in columns)
+        + " FROM consents_resolved_raw",
+    )
+    fetch(con, "DROP TABLE consents_resolved_raw")
+    superseded = len(kept) - len(rows)
+    if superseded:
+        report.excluded["superseded by a later (or, undated, stricter) row for the same customer and channel"] = (
+            superseded
+        )
+    report.rows_kept = len(rows)
+    report.assumptions += [f"consent conflicts resolved: {sentence}" for sentence in resolved.sentences()]
+    return "consents_resolved"

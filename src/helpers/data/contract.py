@@ -23,6 +23,16 @@ EARLIEST_DATE = dt.date(1990, 1, 1)
 PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")  # direct identifiers
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "o", "vrai")  # a boolean cell's yes, in any case
 FALSE_WORDS = ("false", "f", "0", "no", "n", "non", "faux")
+MISSING_WORDS = ("n/a", "na", "#n/a", "-", "--", "null", "none", "nan", "?")  # an id cell meaning "no id", any case
+# ISO 4217 codes of the currencies in circulation (SIX list one, 2025), without funds, metals and test codes.
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+    CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+    HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD
+    MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
+    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+    TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL""".split()
+)
 
 
 class DataContractError(DataInputError):
@@ -55,12 +65,33 @@ CATEGORIES = (
     "duplicate_id",  # a key shared by rows that disagree
     "unknown_reference",  # an id that the referenced table does not hold
 )
+ROW_CATEGORIES = CATEGORIES[CATEGORIES.index("missing_value") :]  # faults of rows, excluded up to a share
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row-level rule: rows where the SQL ``condition`` holds break it and are excluded, counted
+    under their first broken rule. ``raw``: the SQL of the cell shown in messages; ``chosen``: an
+    exclusion the mapping asked for (never refused, whatever its share)."""
+
+    category: str
+    column: str
+    reason: str
+    condition: str
+    raw: str
+    fix: str
+    chosen: bool = False
+
+    @property
+    def option(self) -> str:
+        """Its key in options.max_excluded_share: 'category.column' ('category' for a composite key)."""
+        return self.category if "," in self.column else f"{self.category}.{self.column}"
 
 
 @dataclass(frozen=True)
 class Column:
     """One contract column. ``kind``: id (whole numbers or text, one type per id name across
-    tables), date, amount (EUR, may be negative), number, integer, boolean, label (one of
+    tables), date, amount (in the data's currency, may be negative), number, integer, boolean, label (one of
     ``values``) or text."""
 
     name: str
@@ -143,7 +174,12 @@ TABLES: dict[str, Table] = {
                 Column("order_id", "id"),
                 Column("customer_id", "id", True),
                 Column("order_date", "date", True),
-                Column("amount", "amount", True),
+                Column("amount", "amount", True),  # or derived in the mapping, e.g. quantity * unit_price
+                Column("product_id", "id"),
+                Column("description", "text"),
+                Column("quantity", "number"),
+                Column("unit_price", "amount"),
+                Column("is_return", "boolean"),  # a cancellation or return: nets revenue, is no purchase
                 Column("category", "text"),
                 Column("sales_channel", "text"),
                 Column("margin", "amount"),

@@ -3,16 +3,19 @@
     data = load_tables("exports/", mapping="exports/mapping.yml")
     data.table("transactions")       # an Ibis table on DuckDB (never pulled whole into pandas)
     data.frame("customers")          # a small table as pandas
+    data.currency                    # ISO 4217 code of every amount (options.currency, EUR by default)
     print(data.report)               # rows read, kept, excluded by reason, assumptions
 
 Two outcomes only: the data is accepted with a data quality report, or refused with a
 ``DataContractError`` naming the file, the column, up to five offending rows and the fix. A row
-that breaks a rule is excluded, counted and reported; when more than ``max_excluded_share`` of a
-table's rows break the same rule the load is refused. Original files are never modified: a CSV in
-another encoding than UTF-8 is transcoded to a temporary copy that DuckDB reads.
+that breaks a rule is excluded, counted once (under its first reason) and reported; when more than
+``max_excluded_share`` of a table's rows break the same rule the load is refused. Original files are
+never modified: a CSV in another encoding than UTF-8 is transcoded to a temporary copy that DuckDB
+reads.
 
 The way in: ``mapping`` (what the analyst said), ``files`` (the files read as they are),
-``parsing`` (cells to contract types), ``rules`` (what is excluded, merged, settled), ``quality``
+``parsing`` (cells to contract types), ``lines`` (derived columns, non-product lines, returns),
+``duplicates`` (repeated lines and keys), ``rules`` (what is excluded, merged, settled), ``quality``
 (the report).
 """
 
@@ -30,7 +33,8 @@ import pandas as pd
 
 from helpers.data.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES, DataContractError, Table
 from helpers.data.files import RawTable, permission_denied_is_unreadable, read_raw_tables
-from helpers.data.mapping import Mapping, read_mapping, repo_path
+from helpers.data.lines import derive_columns
+from helpers.data.mapping import Mapping, TableMapping, read_mapping, repo_path
 from helpers.data.parsing import id_column_types, parse_table
 from helpers.data.quality import DataQualityReport
 from helpers.data.rules import keep_rows, pandera_gate
@@ -42,12 +46,14 @@ MEMORY_LIMIT = "2GB"  # the loader's DuckDB spills to disk past it
 
 @dataclass
 class Dataset:
-    """Contract tables loaded into one DuckDB database, with their quality report."""
+    """Contract tables loaded into one DuckDB database, with their quality report; every amount is
+    in ``currency`` (an ISO 4217 code)."""
 
     con: ibis.BaseBackend
     tables: dict[str, ibis.Table]
     report: DataQualityReport
     source: Path
+    currency: str = "EUR"
 
     def has(self, name: str, *columns: str) -> bool:
         """Is table ``name`` present, with every one of ``columns``?"""
@@ -80,7 +86,7 @@ class Dataset:
         path = folder / "transactions.parquet"
         self.tables["transactions"].to_parquet(path)
         remote = read_table(connect(engine), path, "transactions")
-        moved = Dataset(self.con, {**self.tables, "transactions": remote}, self.report, self.source)
+        moved = Dataset(self.con, {**self.tables, "transactions": remote}, self.report, self.source, self.currency)
         weakref.finalize(moved, shutil.rmtree, folder, ignore_errors=True)  # the copy lives as long as the data
         return moved
 
@@ -116,6 +122,7 @@ def load_tables(
     report = DataQualityReport(
         relative_to_repo(data_dir),
         mapping_source,
+        spec.currency,
         ignored_files=ignored,
         missing_tables=[t for t in LOAD_ORDER if t not in raws],
     )
@@ -124,7 +131,7 @@ def load_tables(
     for name, raw in raws.items():
         tables[name] = _load_table(con, TABLES[name], raw, spec, id_types, latest, tables)
         report.tables[name] = raw.report
-    return Dataset(con, tables, report, data_dir)
+    return Dataset(con, tables, report, data_dir, spec.currency)
 
 
 def _load_table(
@@ -136,9 +143,11 @@ def _load_table(
     latest: dt.date,
     loaded: dict[str, ibis.Table],
 ) -> ibis.Table:
-    """One raw table parsed, checked against its rules and the tables ``loaded`` before it, kept as
-    ``table.name`` and passed through the pandera gate."""
+    """One raw table parsed, its derived columns computed, checked against its rules and the tables
+    ``loaded`` before it, kept as ``table.name`` and passed through the pandera gate."""
     rules = parse_table(con, table, raw, id_types, latest)
+    lines = spec.tables.get(table.name, TableMapping()).lines
+    rules += derive_columns(con, table, raw.columns, lines, raw.path.name)
     keep_rows(con, table, raw, rules, spec, loaded)
     result = con.table(table.name)
     pandera_gate(table, result, latest, raw.path)

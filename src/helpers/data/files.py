@@ -130,7 +130,7 @@ def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping,
         raise DataContractError("empty_file", f"{path.name} is empty (0 bytes): export {table} again.")
     report = TableReport(table, path.name, fmt)
     name, options = f"raw_{table}", dict(spec.read)
-    names = lambda columns: _contract_names(path, TABLES[table], columns, spec.columns, report)  # noqa: E731
+    names = lambda columns: _contract_names(path, TABLES[table], columns, spec, report)  # noqa: E731
     try:
         if fmt == "csv":
             columns = _read_csv(con, name, path, options, report, tmp, names)
@@ -311,12 +311,11 @@ def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
 
 
-def _contract_names(
-    path: Path, table: Table, columns: list[str], renames: dict[str, str], report: TableReport
-) -> list[str]:
+def _contract_names(path: Path, table: Table, columns: list[str], spec: TableMapping, report: TableReport) -> list[str]:
     """The file's column names on the contract: the mapping's renames first, then names equal to a
     contract column once normalised ('Customer ID' -> customer_id); others kept. Refuses a missing
-    required column, naming the columns the file has."""
+    required column (unless the mapping derives it), naming the columns the file has."""
+    renames = spec.columns
     missing_sources = [src for src in renames if src not in columns]
     if missing_sources:
         raise DataContractError(
@@ -334,7 +333,7 @@ def _contract_names(
     dupes = sorted({t for t in targets if targets.count(t) > 1})
     if dupes:
         raise DataContractError("bad_mapping", f"{path.name}: several columns map onto {dupes}; rename one.")
-    missing = [c for c in table.required if c not in targets]
+    missing = [c for c in table.required if c not in targets and c not in spec.lines.derive]
     if missing:
         raise DataContractError(
             "missing_column",

@@ -3,12 +3,16 @@ options, value maps, load options), checked key by key before any data is read.
 
     tables:
       transactions: {file: ventes.csv, columns: {Montant: amount}, read: {sep: ";", decimal: ","}}
-    options: {pseudonymise: true, salt: "...", max_excluded_share: 0.01, latest_date: 2025-12-31}
+    options: {pseudonymise: true, salt: "...", max_excluded_share: 0.01, latest_date: 2025-12-31, currency: GBP}
+
+Keys are read as text, always: ``{yes: opt_in, no: opt_out}`` maps the cells 'yes' and 'no' (plain
+YAML would make them booleans).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +20,24 @@ import duckdb
 import yaml
 
 from helpers.data._sql import literal
-from helpers.data.contract import FALSE_WORDS, TABLES, TRUE_WORDS, DataContractError, Table
+from helpers.data.contract import CURRENCIES, FALSE_WORDS, ROW_CATEGORIES, TABLES, TRUE_WORDS, DataContractError, Table
+from helpers.data.lines import LINE_KEYS, LineRules, read_line_rules
 from helpers.paths import REPO_ROOT, relative_to_repo
 
 READ_OPTIONS = {"sep", "decimal", "encoding", "date_format", "sheet"}
-TABLE_KEYS = {"file", "columns", "read", "values"}
-OPTION_KEYS = {"pseudonymise", "salt", "max_excluded_share", "latest_date"}
+TABLE_KEYS = {"file", "columns", "read", "values"} | LINE_KEYS
+OPTION_KEYS = {"pseudonymise", "salt", "max_excluded_share", "latest_date", "currency"}
+DEFAULT_SHARE = 0.01
+
+
+class _TextKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader with every mapping key kept as the text written (yes, no, on, 1, 2024-01-01)."""
+
+    def construct_mapping(self, node, deep=False):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                key.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass
@@ -32,19 +48,22 @@ class TableMapping:
     columns: dict[str, str] = field(default_factory=dict)  # file column -> contract column
     read: dict = field(default_factory=dict)  # sep, decimal, encoding, date_format, sheet
     values: dict[str, dict] = field(default_factory=dict)  # contract column -> {file value: contract value}
+    lines: LineRules = field(default_factory=LineRules)  # derived columns, non-product lines, returns
 
 
 @dataclass
 class Mapping:
     """The whole mapping: a TableMapping per table, and the load options (pseudonymise with a
-    secret ``salt``; the share of a table's rows a rule may exclude before the load is refused;
-    the latest date allowed)."""
+    secret ``salt``; the share of a table's rows a rule may exclude before the load is refused, by
+    rule key ('missing_value.customer_id', 'duplicate_id'...) or 'default'; the latest date allowed;
+    the ISO 4217 code of the amounts' currency)."""
 
     tables: dict[str, TableMapping] = field(default_factory=dict)
     pseudonymise: bool = False
     salt: str | None = None
-    max_excluded_share: float = 0.01
+    max_excluded_share: dict[str, float] = field(default_factory=lambda: {"default": DEFAULT_SHARE})
     latest_date: dt.date | None = None
+    currency: str = "EUR"
 
 
 def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Mapping, str]:
@@ -63,6 +82,7 @@ def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Map
     tables = _keys(given.get("tables"), set(TABLES), f"{at}tables", "{table: {file, columns, read, values}}")
     for name, spec in tables.items():
         spec = _keys(spec, TABLE_KEYS, f"{at}tables.{name}")
+        where = f"{at}tables.{name}"
         if spec.get("file") is not None and not (isinstance(spec["file"], str) and spec["file"]):
             raise DataContractError(
                 "bad_mapping",
@@ -73,6 +93,7 @@ def read_mapping(data_dir: Path, mapping: str | Path | dict | None) -> tuple[Map
             _columns(TABLES[name], spec.get("columns"), at),
             _read_options(spec.get("read"), f"{at}tables.{name}.read"),
             _values(TABLES[name], spec.get("values"), at),
+            read_line_rules(TABLES[name], spec, where),
         )
     _read_load_options(given.get("options"), at, out)
     return out, source
@@ -96,7 +117,7 @@ def _mapping_source(data_dir: Path, mapping: str | Path | dict | None) -> tuple[
             raise DataContractError("bad_mapping", f"mapping file {path} does not exist.")
         source = relative_to_repo(path)
         try:
-            mapping = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            mapping = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextKeyLoader) or {}  # noqa: S506
         except yaml.YAMLError as exc:
             raise DataContractError("bad_mapping", f"{path.name} is not valid YAML: {exc}") from exc
     elif isinstance(mapping, dict):
@@ -118,14 +139,14 @@ def _read_load_options(options, at: str, out: Mapping) -> None:
         raise DataContractError(
             "bad_mapping", f"{at}options.salt must be a secret text (quote it in YAML), got {_shown(out.salt)}."
         )
-    share = options.get("max_excluded_share")
-    share = out.max_excluded_share if share is None else share
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+    out.max_excluded_share = _shares(options.get("max_excluded_share"), f"{at}options.max_excluded_share")
+    currency = options.get("currency", out.currency)
+    if not (isinstance(currency, str) and currency.upper() in CURRENCIES):
         raise DataContractError(
             "bad_mapping",
-            f"{at}options.max_excluded_share must be a number from 0 to 1 (0.01 for 1%), got {_shown(share)}.",
+            f"{at}options.currency must be an ISO 4217 code such as EUR, GBP, USD or CHF, got {_shown(currency)}.",
         )
-    out.max_excluded_share = float(share)
+    out.currency = currency.upper()
     out.latest_date = _date_option(options.get("latest_date"), f"{at}options.latest_date")
     if out.pseudonymise and not out.salt:
         raise DataContractError(
@@ -133,6 +154,29 @@ def _read_load_options(options, at: str, out: Mapping) -> None:
             f"{at}options.pseudonymise needs options.salt (a secret string "
             "kept out of the report), so the same person gets the same pseudonym.",
         )
+
+
+def _shares(given, where: str) -> dict[str, float]:
+    """options.max_excluded_share: one share for every rule, or shares by rule key with a default."""
+    shares = given if isinstance(given, dict) else {"default": DEFAULT_SHARE if given is None else given}
+    shares = {"default": DEFAULT_SHARE, **shares}
+    columns = {c.name for t in TABLES.values() for c in t.columns}
+    for key, share in shares.items():
+        category, _, column = str(key).partition(".")
+        if key != "default" and (category not in ROW_CATEGORIES or (column and column not in columns)):
+            raise DataContractError(
+                "bad_mapping",
+                f"{where}: unknown rule {key!r}; use 'default', a category ({', '.join(ROW_CATEGORIES)}) or "
+                "category.column, e.g. {missing_value.customer_id: 0.3, default: 0.01}.",
+            )
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise DataContractError(
+                "bad_mapping",
+                f"{where}{'.' + str(key) if isinstance(given, dict) else ''} must be a number from 0 to 1 "
+                f"(0.01 for 1%), got {_shown(share)}; shares may also be given by rule, e.g. "
+                "{missing_value.customer_id: 0.3, default: 0.01}.",
+            )
+    return {str(k): float(v) for k, v in shares.items()}
 
 
 def _keys(spec, known: set[str], where: str, shape: str = "") -> dict:
@@ -149,7 +193,9 @@ def _keys(spec, known: set[str], where: str, shape: str = "") -> dict:
 
 
 def _columns(table: Table, columns, at: str) -> dict[str, str]:
-    """tables.<table>.columns: file column -> contract column (customers may keep extra names)."""
+    """tables.<table>.columns: file column -> contract column. A name outside the contract is refused,
+    naming the closest contract column (a typo would leave e-mails unpseudonymised); columns the
+    mapping does not name are kept under their own names."""
     where = f"{at}tables.{table.name}.columns"
     known = sorted(c.name for c in table.columns)
     if columns is not None and not isinstance(columns, dict):
@@ -160,11 +206,13 @@ def _columns(table: Table, columns, at: str) -> dict[str, str]:
         )
     renames = {str(source): target for source, target in (columns or {}).items()}
     for source, target in renames.items():
-        if not isinstance(target, str) or (target not in known and table.name != "customers"):
+        if not isinstance(target, str) or target not in known:
+            close = difflib.get_close_matches(str(target), known, 1, cutoff=0.6)
             raise DataContractError(
                 "bad_mapping",
-                f"{where}: {source!r} maps onto {_shown(target)}, which is not a "
-                f"column of {table.name}; columns: {', '.join(known)}.",
+                f"{where}: {source!r} maps onto {_shown(target)}, which is not a column of {table.name}"
+                + (f" (did you mean {close[0]}?)" if close else "")
+                + f"; columns: {', '.join(known)}. A column left out of the mapping is kept under its own name.",
             )
     return renames
 
@@ -182,6 +230,12 @@ def _values(table: Table, values, at: str) -> dict[str, dict]:
                 "bad_mapping", f"{where}.{name} must be a mapping {{file value: contract value}}, got {_shown(pairs)}."
             )
         for value, target in pairs.items():
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise DataContractError(
+                    "bad_mapping",
+                    f"{where}.{name}: the file value {_shown(value)} must be text, as written in the file "
+                    "(unquoted yes, no, on, off are booleans in plain YAML: quote them).",
+                )
             if str(target).lower() not in allowed:
                 raise DataContractError(
                     "bad_mapping",

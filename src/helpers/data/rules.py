@@ -1,36 +1,31 @@
 """The rules a parsed table's rows must keep, and what is kept: a row that breaks a rule (a cell
 that does not parse, a key repeated, an id the referenced table does not hold) is excluded and
-counted by reason, unless more than ``max_excluded_share`` of the table breaks the same rule:
-then the load is refused with examples and the likely fix. Lines of one order are merged, a
-consent history is settled, direct identifiers may be pseudonymised, and the pandera schema is
-the last gate."""
+counted under the first rule it breaks, unless more than its share of the table
+(``options.max_excluded_share``, by rule or one for all) breaks it: then the load is refused with
+examples and the likely fix. An optional link to an unknown row (a transaction's campaign) is
+cleared, the row kept, and counted. Lines of one order are merged, a consent history is settled,
+direct identifiers may be pseudonymised, and the pandera schema is the last gate."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+import difflib
+import math
+import re
+import unicodedata
 from pathlib import Path
 
 import ibis
 
 from helpers.data._sql import column_types, fetch, ident, literal
-from helpers.data.consents import resolve_consents
-from helpers.data.contract import PERSONAL_COLUMNS, DataContractError, Table, pandera_schema
+from helpers.data.consents import needs_settling, settle_history
+from helpers.data.contract import MISSING_WORDS, PERSONAL_COLUMNS, DataContractError, Rule, Table, pandera_schema
+from helpers.data.duplicates import key_rules
 from helpers.data.files import RawTable
-from helpers.data.mapping import Mapping
-from helpers.data.quality import TableReport
+from helpers.data.lines import count_transactions, count_zero_prices, merge_order_lines, non_product_rules, return_flag
+from helpers.data.mapping import Mapping, TableMapping
 
-
-@dataclass
-class Rule:
-    """A row-level rule: rows where ``condition`` holds break it."""
-
-    category: str
-    column: str
-    reason: str
-    condition: str
-    raw: str  # the SQL of the raw cell shown in messages
-    fix: str
+IDENTIFIER_NAMES = {"mail", "courriel", "telephone", "tel", "mobile", "portable", "prenom", "nom", "name", "surname"}
 
 
 def keep_rows(
@@ -38,19 +33,32 @@ def keep_rows(
 ) -> None:
     """``parsed_<table>`` checked against the parsing ``rules``, its key and its references to the
     tables ``loaded`` before it, and the rows kept written as the table ``<table>`` (in file order):
-    order lines merged, a consent history settled, identifiers pseudonymised if the mapping asks,
-    returns counted. Every exclusion and assumption goes to ``raw.report``."""
-    kept = _exclude(con, table, raw, rules, spec.max_excluded_share, loaded)
+    order lines merged, returns marked by the mapping's rule, a consent history settled, identifiers
+    pseudonymised if the mapping asks. Every exclusion, cleared link and assumption goes to ``raw.report``."""
+    lines = spec.tables.get(table.name, TableMapping()).lines
+    kept = _exclude(con, table, raw, non_product_rules(lines) + rules, spec, loaded)
     pii = [c for c in PERSONAL_COLUMNS if c in raw.columns and table.name == "customers"]
-    select = ", ".join(_pseudonym(c, spec.salt) if spec.pseudonymise and c in pii else ident(c) for c in raw.columns)
+    if spec.pseudonymise and table.name == "customers":
+        _refuse_unmapped_identifiers(raw)
+    flag = return_flag(raw.columns, lines) if table.name == "transactions" else None
+    columns = raw.columns + (["is_return"] if flag and "is_return" not in raw.columns else [])
+    select = ", ".join(
+        _pseudonym(c, spec.salt)
+        if spec.pseudonymise and c in pii
+        else (f"{flag} AS is_return" if flag and c == "is_return" else ident(c))
+        for c in columns
+    )
     if spec.pseudonymise and pii:
         raw.report.assumptions.append(f"direct identifiers {pii} replaced by salted SHA-256 pseudonyms")
     fetch(con, f"CREATE OR REPLACE TABLE {table.name} AS SELECT {select} FROM {kept} ORDER BY __line")
     for temp in (f"parsed_{table.name}", f"kept_{table.name}", "orders_merged", "consents_resolved"):
         fetch(con, f"DROP TABLE IF EXISTS {temp}")
-    if "amount" in raw.columns and table.name == "transactions":
-        n, total = fetch(con, f"SELECT count(*), sum(amount) FROM {table.name} WHERE amount < 0")[0]
-        raw.report.returns, raw.report.returns_amount = int(n), float(total or 0.0)
+    if table.name == "transactions":
+        count_transactions(con, raw.report, columns)
+        if flag:
+            raw.report.assumptions.append(
+                f"orders whose order_id starts with {lines.return_prefix!r} are cancellations or returns"
+            )
 
 
 def pandera_gate(table: Table, result: ibis.Table, latest: dt.date, path: Path) -> None:
@@ -69,229 +77,158 @@ def pandera_gate(table: Table, result: ibis.Table, latest: dt.date, path: Path) 
 
 
 def _exclude(
-    con: ibis.BaseBackend,
-    table: Table,
-    raw: RawTable,
-    rules: list[Rule],
-    max_share: float,
-    loaded: dict[str, ibis.Table],
+    con: ibis.BaseBackend, table: Table, raw: RawTable, rules: list[Rule], spec: Mapping, loaded: dict[str, ibis.Table]
 ) -> str:
-    """The rows of ``parsed_<table>`` that break no rule, and the relation that holds them."""
-    key_repeats = _key_repeats(con, table, raw.columns)
-    key_rules = _key_rules(table, raw.columns) if key_repeats else []
-    if key_rules:
-        flags = ", ".join(f"{r.condition} AS __key_{i}" for i, r in enumerate(key_rules))
-        fetch(con, f"CREATE OR REPLACE TABLE parsed_{table.name} AS SELECT *, {flags} FROM parsed_{table.name}")
-        rules = rules + [replace(r, condition=f"__key_{i}") for i, r in enumerate(key_rules)]
-    rules = rules + _reference_rules(table, raw.columns, loaded)
-    _apply_rules(con, table, raw, rules, max_share)
-    keep = ", ".join(ident(c) for c in raw.columns)
-    flagged = " OR ".join(f"({r.condition})" for r in rules) or "false"
+    """The rows of ``parsed_<table>`` that break no rule, with unknown optional links cleared, and the
+    relation that holds them."""
+    text = [c for c, typ in column_types(con, f"parsed_{table.name}").items() if typ == "VARCHAR" and c in raw.columns]
+    rules = rules + _placeholder_rules(table, text, required=True) + key_rules(con, table, raw, raw.columns)
+    rules += _reference_rules(table, raw.columns, loaded, required=True)
+    clears = _placeholder_rules(table, text, required=False) + _reference_rules(
+        table, raw.columns, loaded, required=False
+    )
+    _apply_rules(con, table, raw, rules, spec.max_excluded_share)
+    flagged = f"NOT coalesce({' OR '.join(f'({r.condition})' for r in rules) or 'false'}, false)"
+    emptied: dict[str, list[str]] = {}
+    for rule in clears:
+        emptied.setdefault(rule.column, []).append(f"({rule.condition})")
+    cleared = {
+        c: f"CASE WHEN coalesce({' OR '.join(conds)}, false) THEN NULL ELSE {ident(c)} END"
+        for c, conds in emptied.items()
+    }
+    if clears:
+        counts = fetch(
+            con,
+            "SELECT "
+            + ", ".join(f"count(*) FILTER (WHERE {first})" for first in _first_reasons(clears))
+            + f" FROM parsed_{table.name} WHERE {flagged}",
+        )[0]
+        for rule, count in zip(clears, counts, strict=True):
+            if count:
+                raw.report.cleared[rule.reason] = raw.report.cleared.get(rule.reason, 0) + count
+    keep = ", ".join(f"{cleared[c]} AS {ident(c)}" if c in cleared else ident(c) for c in raw.columns)
     fetch(
         con,
-        f"CREATE OR REPLACE TABLE kept_{table.name} AS SELECT __line, {keep} FROM parsed_{table.name} "
-        f"WHERE NOT coalesce({flagged}, false)",
+        f"CREATE OR REPLACE TABLE kept_{table.name} AS SELECT __line, {keep} FROM parsed_{table.name} WHERE {flagged}",
     )
     raw.report.rows_kept = fetch(con, f"SELECT count(*) FROM kept_{table.name}")[0][0]
-    if table.name == "transactions" and key_repeats:
-        return _merge_order_lines(con, raw.columns, raw.report)
-    if table.name == "consents" and (key_repeats or _preferences_repeat(con, raw.columns)):
-        return _resolve_consent_history(con, raw.columns, raw.report)
+    key_repeats = any(r.category == "duplicate_id" for r in rules)
+    if table.name == "transactions":
+        count_zero_prices(con, raw.report, raw.columns, "kept_transactions")
+        if key_repeats:
+            return merge_order_lines(con, raw.columns, raw.report)
+    if table.name == "consents" and needs_settling(con, raw.columns, key_repeats):
+        return settle_history(con, raw.columns, raw.report)
     return f"kept_{table.name}"
 
 
-def _reference_rules(table: Table, columns: list[str], loaded: dict[str, ibis.Table]) -> list[Rule]:
-    """Each id must exist in the table it references, when that table was loaded."""
+def _placeholder_rules(table: Table, columns: list[str], required: bool) -> list[Rule]:
+    """An id cell holding a word for 'no id' (N/A, -, NULL...) is a missing id: the row is excluded
+    when the id is required (``required``), the cell cleared when it is an optional link. ``columns``:
+    the text columns (whole-number ids hold no words)."""
+    words = ", ".join(literal(w) for w in MISSING_WORDS)
+    return [
+        Rule(
+            "missing_value",
+            c.name,
+            f"{c.name} is a placeholder for a missing id (N/A, -, NULL...)"
+            + ("" if required else ": left empty, the row kept"),
+            f"lower(CAST({ident(c.name)} AS VARCHAR)) IN ({words})",
+            ident(c.name),
+            "fill these ids or drop the rows before loading",
+        )
+        for c in table.columns
+        if c.kind == "id" and c.name in columns and (c.required if required else c.name in table.references)
+    ]
+
+
+def _reference_rules(table: Table, columns: list[str], loaded: dict[str, ibis.Table], required: bool) -> list[Rule]:
+    """Each id must exist in the table it references, when that table was loaded: a required id's row
+    is excluded, an optional link (a transaction's campaign_id) cleared."""
     return [
         Rule(
             "unknown_reference",
             col,
-            f"{col} not in {ref_table}",
+            f"{col} not in {ref_table}" + ("" if required else ": link left empty, the row kept"),
             f"{ident(col)} IS NOT NULL AND {ident(col)} NOT IN (SELECT {ident(ref_col)} FROM {ref_table} "
             f"WHERE {ident(ref_col)} IS NOT NULL)",
             ident(col),
             f"every {col} must exist in {ref_table}: export matching files, or drop these rows",
         )
         for col, (ref_table, ref_col) in table.references.items()
-        if col in columns and ref_table in loaded and ref_col in loaded[ref_table].columns
+        if col in columns
+        and ref_table in loaded
+        and ref_col in loaded[ref_table].columns
+        and table.contract_column(col).required == required
     ]
 
 
-def _key_repeats(con, table: Table, columns: list[str]) -> bool:
-    """Does any key value appear on more than one row? (Cheap; the key rules need windows.)"""
-    if not table.key or not set(table.key) <= set(columns):
-        return False
-    key = ", ".join(ident(k) for k in table.key)
-    total, distinct = fetch(
-        con,
-        f"SELECT count(*), count(DISTINCT ({key})) FROM parsed_{table.name} "
-        f"WHERE {' AND '.join(f'{ident(k)} IS NOT NULL' for k in table.key)}",
-    )[0]
-    return total > distinct
-
-
-def _key_rules(table: Table, columns: list[str]) -> list[Rule]:
-    """Rows repeating an earlier row exactly are duplicates; rows sharing a key but disagreeing
-    are refused as duplicate ids (transactions: lines of one order share customer and date).
-    Conditions use window functions: the caller computes them as columns first."""
-    key = [k for k in table.key if k in columns]
-    if len(key) != len(table.key):
-        return []
-    part = ", ".join(ident(k) for k in key)
-    every = ", ".join(ident(c) for c in columns)
-    not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in key)
-    rules = [
-        Rule(
-            "duplicate_id",
-            ", ".join(key),
-            "exact duplicate of an earlier row",
-            f"{not_null} AND row_number() OVER (PARTITION BY {part}, hash({every}) ORDER BY __line) > 1",
-            ident(key[0]),
-            "remove the repeated rows (a file exported twice?)",
-        )
-    ]
-    if table.name == "transactions":
-        differs = (
-            "min(customer_id) OVER w IS DISTINCT FROM max(customer_id) OVER w OR "
-            "min(order_date) OVER w IS DISTINCT FROM max(order_date) OVER w"
-        )
-        rules.append(
-            Rule(
-                "duplicate_id",
-                "order_id",
-                "order_id shared by different customers or dates",
-                f"{not_null} AND ({differs.replace('OVER w', f'OVER (PARTITION BY {part})')})",
-                ident("order_id"),
-                "each order_id must belong to one customer and one date: check "
-                "for merged exports or recycled order numbers",
-            )
-        )
-    elif table.name != "consents":  # a consent history is resolved, not cut: _resolve_consent_history
-        rules.append(
-            Rule(
-                "duplicate_id",
-                ", ".join(key),
-                f"{', '.join(key)} repeated with different values (the first row is kept)",
-                f"{not_null} AND row_number() OVER (PARTITION BY {part} ORDER BY __line) > 1 AND "
-                f"min(hash({every})) OVER (PARTITION BY {part}) != max(hash({every})) OVER (PARTITION BY {part})",
-                ident(key[0]),
-                f"keep one row per {', '.join(key)}",
-            )
-        )
-    return rules
-
-
-def _apply_rules(con, table: Table, raw: RawTable, rules: list[Rule], max_share: float) -> None:
-    """Count each rule's rows; refuse the load when one exceeds ``max_share`` of the table,
-    else record the exclusions."""
+def _apply_rules(con, table: Table, raw: RawTable, rules: list[Rule], shares: dict[str, float]) -> None:
+    """Count the rows under the first rule each breaks; refuse the load when a rule's count exceeds its
+    share of the table (chosen exclusions excepted), else record the exclusions."""
     if not rules:
         return
+    firsts = _first_reasons(rules)
     counts = fetch(
-        con,
-        "SELECT "
-        + ", ".join(f"count(*) FILTER (WHERE coalesce({r.condition}, false))" for r in rules)
-        + f" FROM parsed_{table.name}",
+        con, "SELECT " + ", ".join(f"count(*) FILTER (WHERE {f})" for f in firsts) + f" FROM parsed_{table.name}"
     )[0]
+    broken = [(r, f, c) for r, f, c in zip(rules, firsts, counts, strict=True) if c > 0]
+    for rule, first, count in broken:
+        share = shares.get(rule.option, shares.get(rule.category, shares["default"]))
+        if not rule.chosen and count > share * raw.report.rows_read:
+            others = [f"{r.reason} ({c:,})" for r, _, c in broken if r is not rule]
+            _refuse(con, table, raw, rule, first, count, share, others)
+    for rule, _, count in broken:
+        raw.report.excluded[rule.reason] = raw.report.excluded.get(rule.reason, 0) + count
+
+
+def _first_reasons(rules: list[Rule]) -> list[str]:
+    """SQL conditions: the row breaks this rule and none before it (each row counted once)."""
+    return [
+        f"coalesce({r.condition}, false)"
+        + (f" AND NOT coalesce({' OR '.join(f'({e.condition})' for e in rules[:i])}, false)" if i else "")
+        for i, r in enumerate(rules)
+    ]
+
+
+def _refuse(
+    con, table: Table, raw: RawTable, rule: Rule, first: str, count: int, share: float, others: list[str]
+) -> None:
+    """Refuse the load on ``rule``: examples, the likely fix, and the option that would accept the rows."""
+    examples = fetch(
+        con,
+        f"SELECT __line, {rule.raw} FROM (SELECT *, {first} AS __hit FROM parsed_{table.name}) "
+        "WHERE __hit ORDER BY __line LIMIT 5",
+    )
+    shown = "; ".join(
+        f"{raw.line_word} {line}: " + (repr(value) if value is not None else "(empty)") for line, value in examples
+    )
     n = raw.report.rows_read
-    broken = [(r, c) for r, c in zip(rules, counts, strict=True) if c > 0]
-    for rule, count in broken:
-        if count > max_share * n:
-            examples = fetch(
-                con,
-                f"SELECT __line, {rule.raw} FROM (SELECT *, coalesce({rule.condition}, false) AS "
-                f"__hit FROM parsed_{table.name}) WHERE __hit ORDER BY __line LIMIT 5",
-            )
-            shown = "; ".join(
-                f"{raw.line_word} {line}: " + (repr(value) if value is not None else "(empty)")
-                for line, value in examples
-            )
-            others = [f"{r.reason} ({c:,})" for r, c in broken if r is not rule]
+    needed = math.ceil(count / n * 1000) / 1000
+    raise DataContractError(
+        rule.category,
+        f"{raw.path.name}, column {rule.column}: {count:,} of {n:,} rows ({count / n:.0%}) break the rule "
+        f"'{rule.reason}', more than the {share:.0%} that may be excluded. E.g. {shown}. Likely fix: {rule.fix}; "
+        f"or, to load without these rows, set options.max_excluded_share: {{{rule.option}: {needed:g}}} in "
+        "the mapping."
+        + (f" Also: {'; '.join(others)}." if others else "")
+        + " Nothing was loaded; the file is unchanged.",
+    )
+
+
+def _refuse_unmapped_identifiers(raw: RawTable) -> None:
+    """With pseudonymisation asked, a customers column outside the contract whose name looks like a
+    direct identifier ('E-mail', 'Mail', 'Téléphone') would be kept in clear: refused, naming it."""
+    for column in raw.columns:
+        plain = re.sub(r"[^a-z]", "", unicodedata.normalize("NFKD", column.lower()))
+        close = difflib.get_close_matches(plain, ["firstname", "lastname", "email", "phone"], 1, cutoff=0.8)
+        if column not in PERSONAL_COLUMNS and (close or plain in IDENTIFIER_NAMES):
             raise DataContractError(
-                rule.category,
-                f"{raw.path.name}, column {rule.column}: {count:,} of {n:,} rows "
-                f"({count / n:.0%}) break the rule '{rule.reason}', more than the "
-                f"{max_share:.0%} that may be excluded. E.g. {shown}. Likely fix: "
-                f"{rule.fix}."
-                + (f" Also: {'; '.join(others)}." if others else "")
-                + " Nothing was loaded; the file is unchanged.",
+                "bad_mapping",
+                f"{raw.path.name}, column {column!r}: it looks like a direct identifier but is not mapped onto "
+                f"{', '.join(PERSONAL_COLUMNS)}, so pseudonymisation would leave it in clear. Map it in "
+                "tables.customers.columns (e.g. {" + repr(column) + ": email}) or drop it from the file.",
             )
-    for rule, count in broken:
-        raw.report.excluded[f"{rule.reason}"] = raw.report.excluded.get(rule.reason, 0) + count
-
-
-def _merge_order_lines(con, columns: list[str], report: TableReport) -> str:
-    """Rows sharing order_id (same customer and date, checked by the rules) are lines of one order:
-    amounts and margins are summed, other columns come from the largest line."""
-    lines, orders = fetch(con, "SELECT count(*), count(DISTINCT order_id) FROM kept_transactions")[0]
-    if lines == orders:
-        return "kept_transactions"
-    summed = {"amount", "margin"}
-    select = ", ".join(
-        f"sum({ident(c)}) AS {ident(c)}" if c in summed else f"arg_max({ident(c)}, amount) AS {ident(c)}"
-        for c in columns
-        if c not in ("order_id", "customer_id", "order_date")
-    )
-    fetch(
-        con,
-        f"CREATE OR REPLACE TABLE orders_merged AS SELECT min(__line) AS __line, order_id, customer_id, "
-        f"order_date, {select} FROM kept_transactions GROUP BY order_id, customer_id, order_date",
-    )
-    report.assumptions.append(
-        f"{lines - orders:,} rows were further lines of an order (same order_id, customer and "
-        f"date): {lines:,} lines summed into {orders:,} orders"
-    )
-    return "orders_merged"
-
-
-def _preferences_repeat(con, columns: list[str]) -> bool:
-    """Does a customer's preference centre (preferred channel, own monthly maximum) differ between
-    their consent rows?"""
-    fields = [c for c in ("preferred_channel", "max_contacts_per_month") if c in columns]
-    differs = " OR ".join(
-        f"count(DISTINCT {ident(c)}) > 1 OR (count({ident(c)}) > 0 AND count({ident(c)}) < count(*))" for c in fields
-    )
-    return (
-        bool(fields)
-        and fetch(
-            con, f"SELECT count(*) FROM (SELECT customer_id FROM kept_consents GROUP BY customer_id HAVING {differs})"
-        )[0][0]
-        > 0
-    )
-
-
-def _resolve_consent_history(con, columns: list[str], report: TableReport) -> str:
-    """Several rows per customer and channel, or preferences stated on some rows only: one row per
-    customer and channel, settled by ``consents.resolve_consents`` (the latest row wins; the most
-    restrictive when dates cannot order them), the customer's preference centre on each of their
-    rows. The superseded rows are counted in the report with the reason, the conflicts in words."""
-    kept = con.raw_sql("SELECT * FROM kept_consents ORDER BY __line").df()
-    resolved = resolve_consents(kept[columns])
-    first = kept.drop_duplicates(["customer_id", "channel"])[["__line", "customer_id", "channel"]]
-    rows = first.merge(resolved.channels, on=["customer_id", "channel"], how="left")
-    for name in ("preferred_channel", "max_contacts_per_month"):
-        if name in columns:
-            rows[name] = rows.customer_id.map(resolved.preferences[name])
-    if "updated_at" in columns:
-        rows["updated_at"] = rows.set_index(["customer_id", "channel"]).index.map(
-            kept.groupby(["customer_id", "channel"]).updated_at.max()
-        )
-    types = column_types(con, "kept_consents")
-    con.create_table("consents_resolved_raw", rows.astype(object).where(rows.notna(), None), overwrite=True)
-    fetch(
-        con,
-        "CREATE OR REPLACE TABLE consents_resolved AS SELECT __line, "
-        + ", ".join(f"CAST({ident(c)} AS {types[c]}) AS {ident(c)}" for c in columns)
-        + " FROM consents_resolved_raw",
-    )
-    fetch(con, "DROP TABLE consents_resolved_raw")
-    superseded = len(kept) - len(rows)
-    if superseded:
-        report.excluded["superseded by a later (or, undated, stricter) row for the same customer and channel"] = (
-            superseded
-        )
-    report.rows_kept = len(rows)
-    report.assumptions += [f"consent conflicts resolved: {sentence}" for sentence in resolved.sentences()]
-    return "consents_resolved"
 
 
 def _pseudonym(column: str, salt: str | None) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from ibis import _
 
-from helpers.features import customer_summary, money_sum
+from helpers.features import customer_summary, is_return, money_sum
 
 
 def kpis(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
@@ -19,25 +19,26 @@ def kpis(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
     year_ago = as_of - dt.timedelta(days=365)
     last_year = tx.filter((_.order_date.cast("date") > year_ago) & (_.order_date.cast("date") <= as_of))
     whole = (
-        summary.aggregate(
-            customers=_.count(),
-            orders=_.n_orders.sum(),
-            revenue=money_sum(_.revenue),
-            repeat_buyers=(_.frequency > 0).sum(),
-        )
+        summary.aggregate(customers=_.count(), orders=_.n_orders.sum(), repeat_buyers=(_.frequency > 0).sum())
         .to_pandas()
         .iloc[0]
     )
+    revenue = float(tx.filter(_.order_date.cast("date") <= as_of).amount.pipe(money_sum).execute())  # net
+    bought = ~is_return(last_year)  # returns net revenue but are no orders
     recent = (
-        last_year.aggregate(active=_.customer_id.nunique(), orders=_.count(), revenue=money_sum(_.amount))
+        last_year.aggregate(
+            active=_.customer_id.nunique(where=bought),
+            orders=_.customer_id.count(where=bought),
+            revenue=money_sum(_.amount),
+        )
         .to_pandas()
         .iloc[0]
     )
     rows = [
         ("customers who ever bought", whole.customers),
         ("orders", whole.orders),
-        ("revenue (EUR)", whole.revenue),
-        ("average order value (EUR)", whole.revenue / whole.orders),
+        ("revenue (EUR)", revenue),
+        ("average order value (EUR)", revenue / whole.orders),
         ("orders per customer", whole.orders / whole.customers),
         ("share of customers who bought again", whole.repeat_buyers / whole.customers),
         ("active customers, last 12 months", recent.active),
