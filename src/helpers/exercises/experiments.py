@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
 
 from helpers.exercises.grading import NO_ANSWER, Verdict, choice_among, euros, no_answer, whole_number
 from helpers.models.experiments import control_size_for_rate
@@ -33,10 +33,10 @@ def true_test_rates(world: World, tested: tuple[str, str] = TESTED) -> tuple[flo
 
 def power(control: int, base: float, lift: float, treated_per_control: float = TREATED_PER_CONTROL) -> float:
     """Chance that a two-sided 5% test with ``control`` customers held back (and treated_per_control
-    times as many contacted) detects a true ``lift`` over ``base`` (normal approximation)."""
+    times as many contacted) detects a true ``lift`` over ``base`` (as ``control_size_for_rate`` computes it)."""
+    effect = abs(proportion_effectsize(base + lift, base))
     treated = control * treated_per_control
-    se = np.sqrt(base * (1 - base) / control + (base + lift) * (1 - base - lift) / treated)
-    return float(norm.cdf(abs(lift) / se - norm.ppf(0.975)))
+    return float(NormalIndPower().power(effect, treated, 0.05, ratio=1 / treated_per_control, alternative="two-sided"))
 
 
 def grade_sample_size(answer: object, world: World) -> Verdict:

@@ -13,7 +13,7 @@ from helpers.exercises.values import arm_name, checked_plan, true_values
 if TYPE_CHECKING:
     from helpers.world import World
 
-CHANNEL = "postal"
+CHANNEL = "email"
 MASS_OFFER = "discount_10"  # the offer a mass send would carry
 
 
@@ -41,7 +41,8 @@ def grade_offers(answer: object, world: World, channel: str = CHANNEL) -> Verdic
         earned,
         naive,
         best,
-        f"Your {len(plan):,} letters earn {euros(earned, True)} of margin after their cost; {MASS_OFFER} to all "
-        f"{len(values):,} customers a letter may reach {euros(naive, True)}; the best offer or none for each "
+        f"Your {len(plan):,} {channel} contacts earn {euros(earned, True)} of margin after their cost; "
+        f"{MASS_OFFER} to all "
+        f"{len(values):,} customers {channel} may reach {euros(naive, True)}; the best offer or none for each "
         f"customer {euros(best, True)}.",
     )

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from helpers.world import World
 
 DORMANT = ("lost", "hibernating")
-WIN_BACK_ARM = arm_name("postal", "discount_10")
+WIN_BACK_ARM = arm_name("email", "discount_10")
 
 
 def segments(data: Dataset, world: World) -> pd.Series:
@@ -81,7 +81,7 @@ def grade_win_back_segments(answer: object, data: Dataset, world: World, arm: st
         earned,
         naive,
         best,
-        f"Your segments earn {euros(earned, True)} of margin after the letters' cost; a mass send to every "
+        f"Your segments earn {euros(earned, True)} of margin after the sends' cost; a mass send to every "
         f"segment {euros(naive, True)}; the best choice of segments ({', '.join(paying) or 'none'}) "
         f"{euros(best, True)}. Choosing customer by customer on their true effect would earn "
         f"{euros(float(value.clip(lower=0).sum()), True)}.",
