@@ -34,5 +34,10 @@ class RunInputError(InputError):
     """A playbook, a ``--set`` value, an output folder or a manifest."""
 
 
+class ExerciseInputError(InputError):
+    """A learner's answer to an exercise that its grader cannot grade (wrong type, unknown customers,
+    a plan breaking consent or the budget)."""
+
+
 class Failure(PlaybooksError, RuntimeError):
     """Work that stopped although its input was valid."""
