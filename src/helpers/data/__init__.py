@@ -4,7 +4,7 @@ quality report, the consent rules and the loader (``load_tables`` -> ``Dataset``
 from helpers.data.consents import ResolvedConsents, own_monthly_maximum, resolve_consents
 from helpers.data.contract import Column, DataContractError, Table, pandera_schema
 from helpers.data.dataset import Dataset, load_tables
-from helpers.data.files import RawTable, permission_denied_is_unreadable, read_raw_tables
+from helpers.data.files import RawTable, locate_files, permission_denied_is_unreadable, read_raw_tables
 from helpers.data.mapping import Mapping, TableMapping, read_mapping, repo_path
 from helpers.data.parsing import id_column_types, parse_table
 from helpers.data.quality import DataQualityReport, TableReport
@@ -25,6 +25,7 @@ __all__ = [
     "id_column_types",
     "keep_rows",
     "load_tables",
+    "locate_files",
     "own_monthly_maximum",
     "pandera_gate",
     "pandera_schema",

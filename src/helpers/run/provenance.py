@@ -8,6 +8,7 @@ elsewhere hashes the same.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from helpers.errors import RunInputError
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, relative_to_repo
-from helpers.run.playbook import Playbook, notebook_parameters
+from helpers.run.playbook import Playbook, parameters_of
 from helpers.world import sha256_file
 from helpers.world.scenario import world_settings
 
@@ -50,7 +51,7 @@ def sha256(path: Path, run_folder: list[str] | tuple[str, ...] = ()) -> str:
 
 
 def _defaults(stem: str) -> dict:
-    return {name: ast.literal_eval(p["default"]) for name, p in notebook_parameters(stem).items()}
+    return {name: ast.literal_eval(p["default"]) for name, p in parameters_of(stem).items()}
 
 
 def data_sources(playbook: Playbook) -> list[dict]:
@@ -112,7 +113,7 @@ def write_manifest(
             "question": playbook.question,
             "shared": playbook.shared,
             "report": playbook.report,
-            "steps": [{"notebook": s.notebook, "parameters": s.parameters} for s in playbook.steps],
+            "steps": [dataclasses.asdict(s) for s in playbook.steps],
         },
         "command": command,
         "run_id": run_dir.name,
