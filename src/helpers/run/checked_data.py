@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from helpers.data.contract import DataContractError
+from helpers.data.contract import LOAD_ORDER, PERSONAL_COLUMNS, DataContractError
 from helpers.data.dataset import MEMORY_LIMIT, Dataset, load_tables
 from helpers.data.quality import DataQualityReport, TableReport
 from helpers.engine import connect, read_table
@@ -36,11 +36,12 @@ def shown_path(path: str | Path) -> str:
 
 
 def write_checked(data: Dataset, folder: Path, shown_as: str) -> None:
-    """Each table of ``data`` as ``folder/<table>.parquet`` and its quality report as ``folder/checked.json``,
-    the data's folder written ``shown_as`` (its name, never the analyst's absolute path)."""
+    """Each table of ``data`` as ``folder/<table>.parquet``, without the direct identifiers (no analysis
+    reads them; the run folder is delivered), and its quality report as ``folder/checked.json``, the
+    data's folder written ``shown_as`` (its name, never the analyst's absolute path)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in data.tables.items():
-        table.to_parquet(folder / f"{name}.parquet")
+        table.drop(*[c for c in PERSONAL_COLUMNS if c in table.columns]).to_parquet(folder / f"{name}.parquet")
     mapping = data.report.mapping
     report = {
         **dataclasses.asdict(data.report),
@@ -60,7 +61,7 @@ def open_checked(folder: str | Path, required: tuple[str, ...] = ()) -> Dataset:
     written), without checking the rows again. Refuses a ``required`` table it lacks."""
     folder = Path(folder)
     report = json.loads((folder / CHECKED).read_text(encoding="utf-8"))
-    report["tables"] = {name: TableReport(**table) for name, table in report["tables"].items()}
+    report["tables"] = {name: TableReport(**report["tables"][name]) for name in LOAD_ORDER if name in report["tables"]}
     missing = [name for name in required if name not in report["tables"]]
     if missing:
         raise DataContractError(

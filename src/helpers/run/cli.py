@@ -20,7 +20,7 @@ from pathlib import Path
 
 from helpers.errors import PlaybooksError
 from helpers.run import playbook as recipes
-from helpers.run.checked_data import load_once
+from helpers.run.checked_data import load_once, shown_path
 from helpers.run.execute import notebooks, refresh
 from helpers.run.preflight import NO_CONSENTS, data_support
 from helpers.run.runs import RunInterrupted, reproduce, run
@@ -97,13 +97,13 @@ def _run_command(args: argparse.Namespace) -> None:
         _check_data(args.data, args.mapping)
     elif args.command == "run":
         book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
-        command = shlex.join(
+        command = shlex.join(  # as a report may show it: no absolute folder of the analyst's
             [
                 "playbook",
                 "run",
-                args.name,
-                *(["--data", args.data] if args.data else []),
-                *(f"--set={s}" for s in args.settings),
+                shown_path(args.name) if args.name.endswith((".yml", ".yaml")) else args.name,
+                *(["--data", shown_path(args.data)] if args.data else []),
+                *(f"--set={_shown_setting(s)}" for s in args.settings),
             ]
         )
         run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
@@ -113,6 +113,13 @@ def _run_command(args: argparse.Namespace) -> None:
             refresh(path)
     else:
         reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
+
+
+def _shown_setting(setting: str) -> str:
+    """A ``--set`` as a report may show it: a folder or file by its name (``checked_data.shown_path``)."""
+    key, _, value = setting.partition("=")
+    paths = ("data_dir", *recipes.FILE_PARAMETERS)
+    return f"{key}={shown_path(value)}" if value and key.rpartition(".")[2] in paths else setting
 
 
 def _check_data(data_dir: str, mapping: str) -> None:

@@ -231,7 +231,7 @@ def _write_report_and_manifest(
     notebooks = {s.notebook: nbformat.read(run_dir / f"{s.notebook}.ipynb", as_version=4) for s in playbook.steps}
     appendix = {
         "command": command,
-        "playbook": relative_to_repo(playbook.path),
+        "playbook": shown_path(playbook.path),
         "git": git,
         "data": data,
         "packages": {p: installed.get(p, "?") for p in KEY_PACKAGES},
