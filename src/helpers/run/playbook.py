@@ -366,7 +366,8 @@ def describe(playbook: Playbook) -> str:
     ]
     lines += [_parameter_line(name, playbook.shared.get(name, p["default"]), p) for name, p in DATA_PARAMETERS.items()]
     for step in playbook.steps:
-        lines.append(f"  {step.notebook} (--set {step.notebook.split('_', 1)[0]}.NAME=VALUE):")
+        skip = ", skipped when the data lack its tables" if step.if_tables_missing == "skip" else ""
+        lines.append(f"  {step.notebook} (--set {step.notebook.split('_', 1)[0]}.NAME=VALUE{skip}):")
         values = playbook.parameters_for(step)
         lines += [
             _parameter_line(name, values.get(name, p["default"]), p)
