@@ -29,7 +29,7 @@ from helpers.errors import Failure
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
 from helpers.run.checked_data import load_once, shown_path, write_checked
-from helpers.run.execute import KERNEL
+from helpers.run.execute import KERNEL, coalesce_streams
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
 from helpers.run.playbook import DATA_KEYS, FILE_PARAMETERS, Playbook, PlaybookError, Step, check
@@ -81,25 +81,8 @@ def _clean_notebook(path: Path) -> None:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"
         if cell.cell_type == "code":
-            cell.outputs = _coalesce_streams(cell.outputs)
+            cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
-
-
-def _coalesce_streams(outputs: list) -> list:
-    """Adjacent stdout (or stderr) outputs as one: the kernel splits a print's text into messages
-    at random times, which must not change the notebook's bytes."""
-    merged: list = []
-    for out in outputs:
-        if (
-            merged
-            and out.output_type == "stream"
-            and merged[-1].output_type == "stream"
-            and out.name == merged[-1].name
-        ):
-            merged[-1].text += out.text
-        else:
-            merged.append(out)
-    return merged
 
 
 def _check_out(parent: Path) -> None:
