@@ -1,6 +1,7 @@
 """An analyst's data loaded and checked once per run, written into the run folder, opened by every notebook."""
 
 import json
+import shutil
 
 import nbformat
 import pandas as pd
@@ -56,12 +57,14 @@ def test_a_path_is_shown_relative_to_the_repository_or_by_its_name_alone(tmp_pat
     assert shown_path(tmp_path / "exports") == "exports"
 
 
-def test_a_run_on_own_data_loads_once_notes_the_missing_consents_and_shows_no_absolute_folder(tmp_path, capsys):
+def test_a_run_on_own_data_loads_once_notes_the_missing_consents_shows_no_absolute_folder_and_reproduces(
+    tmp_path, capsys
+):
+    exports = tmp_path / "exports"  # the analyst's folder, outside the repository
+    shutil.copytree(DATA / "clean_fr", exports)
     recipe = tmp_path / "own.yml"
     recipe.write_text("title: Own\nquestion: Does it load once?\nnotebooks: [10_customer_knowledge]\n")
-    assert (
-        main(["run", str(recipe), "--data", str(DATA / "clean_fr"), "--out", str(tmp_path / "runs"), "--no-pdf"]) == 0
-    )
+    assert main(["run", str(recipe), "--data", str(exports), "--out", str(tmp_path / "runs"), "--no-pdf"]) == 0
     out = capsys.readouterr().out
     assert out.count(NO_CONSENTS) == 1 and "loaded and checked once" in out
     run_dir = next((tmp_path / "runs").iterdir())
@@ -71,5 +74,7 @@ def test_a_run_on_own_data_loads_once_notes_the_missing_consents_and_shows_no_ab
     assert f'data_dir = "{run_dir / "data"}"' in injected.source and 'mapping = ""' in injected.source
     assert json.loads((run_dir / "metrics.json").read_text())["notes"] == [NO_CONSENTS]
     report = (run_dir / "report.html").read_text()
-    assert str(DATA) not in report and str(tmp_path) not in report
-    assert "tests/exports/clean_fr" in report  # the appendix shows the data folder from the repository
+    assert str(tmp_path) not in report
+    assert "<td>exports/transactions.csv</td>" in report  # the Data table: from the folder's name
+    assert main(["reproduce", str(run_dir / "manifest.json"), "--no-pdf"]) == 0  # the checked copy too, to the byte
+    assert "reproduced: all" in capsys.readouterr().out
