@@ -12,14 +12,6 @@ from helpers.world.truth import SPELLED_OUT
 
 NOTEBOOKS = notebooks()
 MAX_CELL_LINES = 15
-# papermill reads one parameter a line, and a playbook reaches only the parameters a notebook declares: these
-# notebooks declare more than 15 (the 11 data and world parameters, output_dir and their own)
-LONG_PARAMETERS = {
-    "35_nurture_prospects.ipynb",
-    "40_plan_channel_mix.ipynb",
-    "45_automate_triggered_scenarios.ipynb",
-    "50_design_and_read_test.ipynb",
-}
 
 
 def test_there_are_notebooks():
@@ -68,16 +60,7 @@ def test_no_code_cell_is_over_15_lines(path):
     assert not long, f"cells over {MAX_CELL_LINES} lines (index: lines): {long}"
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p, marks=pytest.mark.xfail(p.name in LONG_PARAMETERS, strict=True, reason="more parameters than lines")
-        )
-        for p in NOTEBOOKS
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_the_parameters_cell_is_not_over_15_lines(path):
     long = _long_cells(path, parameters=True)
     assert not long, f"parameters cell over {MAX_CELL_LINES} lines (index: lines): {long}"

@@ -79,8 +79,7 @@ def _yaml(tmp_path, text: str):
         (
             "notebooks: [10_customer_knowledge]\n",
             ["--set", "seed=-1"],
-            "seed (for 10_customer_knowledge) must be a whole number >= 0 (drives every random draw; default 42), "
-            "got -1.",
+            "seed (for every notebook) must be a whole number >= 0 (drives every random draw; default 42), got -1.",
         ),
         (
             "notebooks: [35_nurture_prospects, 40_plan_channel_mix]\n",
@@ -124,7 +123,7 @@ def _yaml(tmp_path, text: str):
         (
             "notebooks: [10_customer_knowledge]\n",
             ["--set", "as_of=31/12/2025"],
-            "as_of (for 10_customer_knowledge) must be a date like 2025-12-31",
+            "as_of (for every notebook) must be a date like 2025-12-31",
         ),
         ("notebooks: [10_customer_knowledge]\n", ["--set", "budget_eur=100"], "unknown parameter 'budget_eur'"),
         ("notebooks: [10_customer_knowledge]\n", ["--set", "output_dir=/tmp"], "unknown parameter 'output_dir'"),

@@ -12,7 +12,7 @@ from helpers.data.consents import (
 from helpers.data.contract import Column, DataContractError, Rule, Table, pandera_schema
 from helpers.data.dataset import Dataset, load_tables
 from helpers.data.duplicates import key_rules
-from helpers.data.files import RawTable, permission_denied_is_unreadable, read_raw_tables
+from helpers.data.files import RawTable, locate_files, permission_denied_is_unreadable, read_raw_tables
 from helpers.data.lines import (
     LineRules,
     count_transactions,
@@ -48,6 +48,7 @@ __all__ = [
     "keep_rows",
     "key_rules",
     "load_tables",
+    "locate_files",
     "merge_order_lines",
     "needs_settling",
     "non_product_rules",

@@ -68,7 +68,7 @@ def read_raw_tables(
 ) -> tuple[dict[str, RawTable], list[str]]:
     """Every contract table with a file in ``data_dir`` read into DuckDB (in load order), and the
     files ignored. Refuses a missing ``required`` table, two files for one table, an unreadable file."""
-    files, ignored = _locate(data_dir, spec, required)
+    files, ignored = locate_files(data_dir, spec, required)
     with tempfile.TemporaryDirectory(prefix="relation-playbooks-") as tmp:
         raws = {
             name: _read_raw(con, name, files[name], spec.tables.get(name, TableMapping()), Path(tmp))
@@ -78,8 +78,9 @@ def read_raw_tables(
     return raws, ignored
 
 
-def _locate(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tuple[dict[str, Path], list[str]]:
-    """Each table's file: named in the mapping, else ``<table>.<csv|parquet|xlsx>`` (any case)."""
+def locate_files(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tuple[dict[str, Path], list[str]]:
+    """Each table's file (named in the mapping, else ``<table>.<csv|parquet|xlsx>``, any case) and the
+    other files, ignored; refuses a missing ``required`` table, two files for one table."""
     files: dict[str, Path] = {}
     by_table: dict[str, list[Path]] = {}
     for path in sorted(p for p in data_dir.iterdir() if p.is_file()):

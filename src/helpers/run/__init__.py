@@ -1,6 +1,7 @@
 """Where a run becomes a report: playbooks, runs and their manifests, the report, the CLI."""
 
-from helpers.run.execute import notebooks, refresh
+from helpers.run.checked_data import is_checked, load_once, open_checked, shown_path, write_checked
+from helpers.run.execute import coalesce_streams, notebooks, refresh
 from helpers.run.headlines import HeadlineError, check_keys, compose, headline, lookup, render
 from helpers.run.memory import PeakMemory, tree_peak
 from helpers.run.notebook import analysis_date, open_data, versions, world_data, write_metrics
@@ -15,8 +16,10 @@ from helpers.run.playbook import (
     known_notebooks,
     load,
     notebook_parameters,
+    parameters_of,
     with_settings,
 )
+from helpers.run.preflight import Preflight, data_support, missing_tables, needed_tables, preflight, tables_found
 from helpers.run.provenance import (
     ManifestError,
     data_files,
@@ -38,6 +41,7 @@ __all__ = [
     "PeakMemory",
     "Playbook",
     "PlaybookError",
+    "Preflight",
     "RunFailed",
     "RunInterrupted",
     "Step",
@@ -47,22 +51,31 @@ __all__ = [
     "check_keys",
     "check_run_folder",
     "chromium",
+    "coalesce_streams",
     "compose",
     "data_files",
     "data_sources",
+    "data_support",
     "describe",
     "execute",
     "executive_summary",
     "git_commit",
     "headline",
     "installed_packages",
+    "is_checked",
     "known_notebooks",
     "load",
+    "load_once",
     "lookup",
+    "missing_tables",
+    "needed_tables",
     "notebook_parameters",
     "notebook_section",
     "notebooks",
+    "open_checked",
     "open_data",
+    "parameters_of",
+    "preflight",
     "print_pdf",
     "read_manifest",
     "refresh",
@@ -72,10 +85,13 @@ __all__ = [
     "run",
     "run_folder_forms",
     "sha256",
+    "shown_path",
+    "tables_found",
     "tree_peak",
     "versions",
     "with_settings",
     "world_data",
+    "write_checked",
     "write_manifest",
     "write_metrics",
 ]

@@ -2,6 +2,7 @@
 
     playbook list
     playbook describe NAME
+    playbook check --data DIR [--mapping FILE]
     playbook run NAME [--data DIR] [--set key=value ...] [--out DIR] [--no-pdf]
     playbook reproduce MANIFEST [--out DIR] [--no-pdf]
     playbook refresh [NOTEBOOK ...]
@@ -19,7 +20,9 @@ from pathlib import Path
 
 from helpers.errors import PlaybooksError
 from helpers.run import playbook as recipes
+from helpers.run.checked_data import load_once, shown_path
 from helpers.run.execute import notebooks, refresh
+from helpers.run.preflight import NO_CONSENTS, data_support
 from helpers.run.runs import RunInterrupted, reproduce, run
 
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
@@ -51,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="the playbooks and the question each answers")
     describe = commands.add_parser("describe", help="a playbook's data, notebooks and parameters")
     describe.add_argument("name")
+    check = commands.add_parser(
+        "check", help="a data folder's quality report and the playbooks and notebooks it supports"
+    )
+    check.add_argument("--data", metavar="DIR", required=True, help="folder of your own exports")
+    check.add_argument("--mapping", metavar="FILE", default="", help="mapping YAML (default: DIR/mapping.yml)")
     execute = commands.add_parser("run", help="run a playbook into reports/<playbook>/<run-id>/")
     execute.add_argument("name", help="a playbook name (see `playbook list`) or a .yml file")
     execute.add_argument("--data", metavar="DIR", help="folder of your own exports instead of the synthetic world")
@@ -85,15 +93,17 @@ def _run_command(args: argparse.Namespace) -> None:
             print(f"{name:<20} {book.question}")
     elif args.command == "describe":
         print(recipes.describe(recipes.load(args.name)))
+    elif args.command == "check":
+        _check_data(args.data, args.mapping)
     elif args.command == "run":
         book = recipes.with_settings(recipes.load(args.name), args.settings, args.data)
-        command = shlex.join(
+        command = shlex.join(  # as a report may show it: no absolute folder of the analyst's
             [
                 "playbook",
                 "run",
-                args.name,
-                *(["--data", args.data] if args.data else []),
-                *(f"--set={s}" for s in args.settings),
+                shown_path(args.name) if args.name.endswith((".yml", ".yaml")) else args.name,
+                *(["--data", shown_path(args.data)] if args.data else []),
+                *(f"--set={_shown_setting(s)}" for s in args.settings),
             ]
         )
         run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
@@ -103,6 +113,22 @@ def _run_command(args: argparse.Namespace) -> None:
             refresh(path)
     else:
         reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
+
+
+def _shown_setting(setting: str) -> str:
+    """A ``--set`` as a report may show it: a folder or file by its name (``checked_data.shown_path``)."""
+    key, _, value = setting.partition("=")
+    paths = ("data_dir", *recipes.FILE_PARAMETERS)
+    return f"{key}={shown_path(value)}" if value and key.rpartition(".")[2] in paths else setting
+
+
+def _check_data(data_dir: str, mapping: str) -> None:
+    """Print the data quality report of ``data_dir`` and the playbooks and notebooks it supports."""
+    data = load_once(Path(data_dir).resolve(), str(Path(mapping).resolve()) if mapping else "", _say)
+    print(data.report)
+    print(data_support(tuple(data.tables)))
+    if not data.has("consents"):
+        print(f"note: {NO_CONSENTS}")
 
 
 def _say(message: str) -> None:

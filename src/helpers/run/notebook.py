@@ -1,8 +1,13 @@
-"""What every notebook does: open its data (own folder or synthetic world), record key figures and
-headlines, print the versions it ran with."""
+"""What every notebook does: open its data (own folder, the run's checked copy of it, or a synthetic
+world), record key figures and headlines, print the versions it ran with.
+
+The data parameters (``DATA_PARAMETERS``: where the data come from and the engine) are the run's:
+a playbook passes the ones it sets to every notebook, and ``open_data`` takes the others' defaults,
+so a notebook's parameters cell declares only the parameters its own cells read."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import math
@@ -15,9 +20,28 @@ import pandas as pd
 from helpers.data.contract import REQUIRED_TABLES
 from helpers.data.dataset import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
+from helpers.run.checked_data import is_checked, open_checked
 from helpers.run.headlines import check_keys
 from helpers.world import World, ensure_world
 from helpers.world.scenario import world_settings
+
+DATA_PARAMETERS: dict[str, dict] = {  # name -> {type, default (as source text), help}, like a parameters cell
+    name: {"type": kind, "default": default, "help": meaning}
+    for name, kind, default, meaning in (
+        ("scenario", "str", '"retail_fr"', "scenario file in synthetic_data/scenarios/ (name or path)"),
+        ("n_customers", "int", "20_000", "customers who bought at least once"),
+        ("n_prospects", "int", "5_000", "prospects, not yet buyers"),
+        ("start", "str", '"2022-01-01"', "first day of the transaction history"),
+        ("end", "str", '"2025-12-31"', 'last day of the history: the "as of" date'),
+        ("seed", "int", "42", "drives every random draw"),
+        ("locale", "str", '"fr_FR"', "faker locale for identities"),
+        ("data_dir", "str", '""', "folder of your own exports (empty: the synthetic world above)"),
+        ("mapping", "str", '""', "mapping YAML for data_dir (empty: data_dir/mapping.yml if present)"),
+        ("engine", "str", '"duckdb"', "where the transaction log is processed: duckdb, pyspark or an Ibis URL"),
+        ("as_of", "str", '""', "analysis date (empty: the world's end, or your last order date)"),
+    )
+}
+
 
 KEY_PACKAGES = (
     "relation-playbooks",
@@ -80,18 +104,23 @@ def world_data(world: World) -> Dataset:
 
 
 def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) -> tuple[Dataset, World | None]:
-    """What a notebook analyses, from its parameters (pass ``globals()``): the analyst's folder
-    ``data_dir`` (read with ``mapping``, or ``mapping.yml`` beside the data) if set; else the synthetic
-    world of the world parameters (``world.scenario.WORLD_KEYS``), generated first if missing. Both go through
-    the same loader and contract; the world comes back too (None for own data), for its truth and
-    play(). ``required``: the tables the notebook cannot do without; ``engine`` (default duckdb): where
-    the transaction log is processed (``engine.connect``: duckdb, pyspark or an Ibis URL)."""
-    engine = parameters.get("engine", "duckdb")
-    if parameters.get("data_dir"):
-        data = load_tables(parameters["data_dir"], parameters.get("mapping") or None, required=required)
-        return data.on_engine(engine), None
-    world = ensure_world(**world_settings(parameters))
-    return world_data(world).on_engine(engine), world
+    """What a notebook analyses, from its parameters (pass ``globals()``; a data parameter it does not
+    hold takes its default from ``DATA_PARAMETERS``): the analyst's folder ``data_dir`` (read with
+    ``mapping``, or ``mapping.yml`` beside the data; a run's checked copy is opened as it is) if set;
+    else the synthetic world of the world parameters (``world.scenario.WORLD_KEYS``), generated first
+    if missing. Both go through the same loader and contract; the world comes back too (None for own
+    data), for its truth and play(). ``required``: the tables the notebook cannot do without (a
+    playbook run checks them before any notebook runs); ``engine``: where the transaction log is
+    processed (``engine.connect``: duckdb, pyspark or an Ibis URL)."""
+    values = {n: parameters.get(n, ast.literal_eval(p["default"])) for n, p in DATA_PARAMETERS.items()}
+    if values["data_dir"]:
+        if is_checked(values["data_dir"]):
+            data = open_checked(values["data_dir"], required)
+        else:
+            data = load_tables(values["data_dir"], values["mapping"] or None, required=required)
+        return data.on_engine(values["engine"]), None
+    world = ensure_world(**world_settings(values))
+    return world_data(world).on_engine(values["engine"]), world
 
 
 def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:

@@ -9,12 +9,16 @@ A recipe is a YAML file in ``playbooks/``::
     notebooks:
       - 10_customer_knowledge
       - {notebook: 20_segment_customers, parameters: {compare_months: 3}}
+      - {notebook: 40_plan_channel_mix, if_tables_missing: skip}   # default: refuse the run
     report: {title: ..., client: ..., author: ..., currency: EUR}
 
-Everything is checked here, before any notebook runs: notebooks exist, every parameter is declared
-by a notebook's ``parameters`` cell, has that parameter's type and lies in its domain
-(``helpers.run.parameter_domains``), world parameters are valid and data folders and files exist and
-can be read. Relative paths in a recipe are taken from the repository root.
+The data parameters (``helpers.run.notebook.DATA_PARAMETERS``) go to every notebook; any other
+parameter to the notebooks whose ``parameters`` cell declares it. Everything is checked here, before
+any notebook runs: notebooks exist, every parameter is a data parameter or declared by a notebook,
+has that parameter's type and lies in its domain (``helpers.run.parameter_domains``), world
+parameters are valid and data folders and files exist and can be read. Relative paths in a recipe
+are taken from the repository root. Whether the data hold the tables each notebook needs is
+``helpers.run.preflight``.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ import yaml
 from helpers.errors import RunInputError
 from helpers.paths import NOTEBOOKS_DIR, PLAYBOOKS_DIR, REPO_ROOT
 from helpers.run.execute import notebooks
+from helpers.run.notebook import DATA_PARAMETERS
 from helpers.run.parameter_domains import DOMAINS
 from helpers.world.scenario import WORLD_KEYS, WorldParameterError, world_parameters, world_settings
 
-DATA_KEYS = (*WORLD_KEYS, "data_dir", "mapping", "as_of", "engine")
+DATA_KEYS = tuple(DATA_PARAMETERS)  # for every notebook, declared or not
+IF_TABLES_MISSING = ("refuse", "skip")  # what a run does with a notebook whose tables the data lack
 REPORT_KEYS = ("title", "client", "author", "currency", "date")
 RESERVED = ("output_dir",)  # set by the run itself
 DATE_PARAMETERS = ("start", "end", "as_of", "plan_date", "calibration_end")  # ISO dates, or empty
@@ -51,6 +57,7 @@ class PlaybookError(RunInputError):
 class Step:
     notebook: str  # stem, e.g. "20_segment_customers"
     parameters: dict = field(default_factory=dict)
+    if_tables_missing: str = "refuse"  # or "skip": left out of a run whose data lack a table it needs
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,9 @@ class Playbook:
     report: dict
 
     def parameters_for(self, step: Step) -> dict:
-        """What papermill injects into ``step``: the shared values it declares, then its own."""
-        declared = notebook_parameters(step.notebook)
-        return dict(sorted({**{k: v for k, v in self.shared.items() if k in declared}, **step.parameters}.items()))
+        """What papermill injects into ``step``: the shared values it accepts, then its own."""
+        accepted = parameters_of(step.notebook)
+        return dict(sorted({**{k: v for k, v in self.shared.items() if k in accepted}, **step.parameters}.items()))
 
 
 def available() -> list[str]:
@@ -94,6 +101,11 @@ def notebook_parameters(stem: str) -> dict[str, dict]:
         name: {"type": p["inferred_type_name"], "default": p["default"], "help": p["help"]}
         for name, p in _inspect(path, path.stat().st_mtime).items()
     }
+
+
+def parameters_of(stem: str) -> dict[str, dict]:
+    """Every parameter notebook ``stem`` accepts: the data parameters, then its parameters cell's."""
+    return {**DATA_PARAMETERS, **notebook_parameters(stem)}
 
 
 def load(name: str | Path) -> Playbook:
@@ -149,40 +161,40 @@ def _step(where: str, entry) -> Step:
         raise PlaybookError(
             f"{where}: each notebook entry is a name or {{notebook: NAME, parameters: {{...}}}}, got {entry!r}."
         )
-    _no_unknown(f"{where} notebook {entry['notebook']}", entry, ("notebook", "parameters"), "key")
+    _no_unknown(f"{where} notebook {entry['notebook']}", entry, ("notebook", "parameters", "if_tables_missing"), "key")
     stem = str(entry["notebook"]).removesuffix(".ipynb")
     notebook_parameters(stem)
-    return Step(stem, dict(entry.get("parameters") or {}))
+    if_missing = entry.get("if_tables_missing", "refuse")
+    if if_missing not in IF_TABLES_MISSING:
+        raise PlaybookError(
+            f"{where}: notebook {stem}: if_tables_missing must be {' or '.join(IF_TABLES_MISSING)}, got {if_missing!r}."
+        )
+    return Step(stem, dict(entry.get("parameters") or {}), if_missing)
 
 
 def check(playbook: Playbook) -> Playbook:
     """Check every value against the notebooks' declared parameters; return the playbook with
     values in their declared types and data paths made absolute. Raises PlaybookError."""
     where = playbook.path.name
-    declared_anywhere = {name for step in playbook.steps for name in notebook_parameters(step.notebook)}
+    declared_anywhere = {name for step in playbook.steps for name in parameters_of(step.notebook)}
     shared = {}
     for name, value in playbook.shared.items():
         if name in RESERVED or name not in declared_anywhere:
             raise PlaybookError(f"{where}: unknown parameter {name!r}: no notebook of this playbook declares it.")
-        owners = [s.notebook for s in playbook.steps if name in notebook_parameters(s.notebook)]
-        shared[name] = _typed(
-            f"{where}: {name} (for {', '.join(owners)})", name, value, notebook_parameters(owners[0])[name]
-        )
+        owners = [s.notebook for s in playbook.steps if name in parameters_of(s.notebook)]
+        for_whom = "every notebook" if name in DATA_KEYS else ", ".join(owners)
+        shared[name] = _typed(f"{where}: {name} (for {for_whom})", name, value, parameters_of(owners[0])[name])
     steps = []
     for step in playbook.steps:
-        declared = notebook_parameters(step.notebook)
+        declared = parameters_of(step.notebook)
         for name in step.parameters:
             if name in RESERVED or name not in declared:
                 raise PlaybookError(
                     f"{where}: notebook {step.notebook} has no parameter {name!r}; "
                     f"its parameters: {', '.join(n for n in declared if n not in RESERVED)}."
                 )
-        steps.append(
-            Step(
-                step.notebook,
-                {n: _typed(f"{where}: {step.notebook}.{n}", n, v, declared[n]) for n, v in step.parameters.items()},
-            )
-        )
+        typed = {n: _typed(f"{where}: {step.notebook}.{n}", n, v, declared[n]) for n, v in step.parameters.items()}
+        steps.append(replace(step, parameters=typed))
     for paths in [shared, *(s.parameters for s in steps)]:
         _check_data(where, paths)
     return replace(playbook, shared=shared, steps=tuple(steps))
@@ -292,14 +304,12 @@ def with_settings(playbook: Playbook, settings: Sequence[str] = (), data_dir: st
                 )
             report[name] = raw
             continue
-        targets = (
-            [_step_named(playbook, scope, setting)] if dot else [s for s in steps if name in notebook_parameters(s)]
-        )
+        targets = [_step_named(playbook, scope, setting)] if dot else [s for s in steps if name in parameters_of(s)]
         if not targets or name in RESERVED:
             raise PlaybookError(
                 f"--set {setting}: unknown parameter {name!r}; see `playbook describe {playbook.name}`."
             )
-        declared = notebook_parameters(targets[0])
+        declared = parameters_of(targets[0])
         if name not in declared:
             raise PlaybookError(
                 f"--set {setting}: notebook {targets[0]} has no parameter {name!r}; "
@@ -317,7 +327,10 @@ def with_settings(playbook: Playbook, settings: Sequence[str] = (), data_dir: st
     if "data_dir" in shared and shared["data_dir"]:
         shared = {k: v for k, v in shared.items() if k not in WORLD_KEYS or k == "seed"}
     settled = replace(
-        playbook, shared=shared, report=report, steps=tuple(Step(s.notebook, steps[s.notebook]) for s in playbook.steps)
+        playbook,
+        shared=shared,
+        report=report,
+        steps=tuple(replace(s, parameters=steps[s.notebook]) for s in playbook.steps),
     )
     try:
         return check(settled)
@@ -351,14 +364,10 @@ def describe(playbook: Playbook) -> str:
         "  report: " + ", ".join(f"{k}={v}" for k, v in playbook.report.items()),
         "  data and shared parameters (--set NAME=VALUE):",
     ]
-    shown = set()
+    lines += [_parameter_line(name, playbook.shared.get(name, p["default"]), p) for name, p in DATA_PARAMETERS.items()]
     for step in playbook.steps:
-        for name, p in notebook_parameters(step.notebook).items():
-            if name in DATA_KEYS and name not in shown:
-                shown.add(name)
-                lines.append(_parameter_line(name, playbook.shared.get(name, p["default"]), p))
-    for step in playbook.steps:
-        lines.append(f"  {step.notebook} (--set {step.notebook.split('_', 1)[0]}.NAME=VALUE):")
+        skip = ", skipped when the data lack its tables" if step.if_tables_missing == "skip" else ""
+        lines.append(f"  {step.notebook} (--set {step.notebook.split('_', 1)[0]}.NAME=VALUE{skip}):")
         values = playbook.parameters_for(step)
         lines += [
             _parameter_line(name, values.get(name, p["default"]), p)

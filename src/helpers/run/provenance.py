@@ -8,6 +8,7 @@ elsewhere hashes the same.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from helpers.errors import RunInputError
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, relative_to_repo
-from helpers.run.playbook import Playbook, notebook_parameters
+from helpers.run.checked_data import shown_path
+from helpers.run.playbook import Playbook, parameters_of
 from helpers.world import sha256_file
 from helpers.world.scenario import world_settings
 
@@ -50,7 +52,7 @@ def sha256(path: Path, run_folder: list[str] | tuple[str, ...] = ()) -> str:
 
 
 def _defaults(stem: str) -> dict:
-    return {name: ast.literal_eval(p["default"]) for name, p in notebook_parameters(stem).items()}
+    return {name: ast.literal_eval(p["default"]) for name, p in parameters_of(stem).items()}
 
 
 def data_sources(playbook: Playbook) -> list[dict]:
@@ -75,10 +77,10 @@ def data_files(source: dict, root: Path | None = None) -> dict[str, Path]:
         world = ensure_world(root=root or SYNTHETIC_DIR, **source["world"])
         files = world.path.rglob("*")
         return {f"{world.path.name}/{p.relative_to(world.path)}": p for p in sorted(files) if p.is_file()}
-    folder = Path(source["data_dir"])
-    named = {relative_to_repo(p): p for p in sorted(folder.rglob("*")) if p.is_file()}
+    folder = Path(source["data_dir"])  # shown from the repository, or from the folder's name: never absolute
+    named = {f"{shown_path(folder)}/{p.relative_to(folder)}": p for p in sorted(folder.rglob("*")) if p.is_file()}
     if source["mapping"]:
-        named[relative_to_repo(Path(source["mapping"]))] = Path(source["mapping"])
+        named[shown_path(source["mapping"])] = Path(source["mapping"])
     return named
 
 
@@ -112,7 +114,7 @@ def write_manifest(
             "question": playbook.question,
             "shared": playbook.shared,
             "report": playbook.report,
-            "steps": [{"notebook": s.notebook, "parameters": s.parameters} for s in playbook.steps],
+            "steps": [dataclasses.asdict(s) for s in playbook.steps],
         },
         "command": command,
         "run_id": run_dir.name,

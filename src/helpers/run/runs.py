@@ -3,7 +3,9 @@
 A run folder holds the executed notebooks (``<notebook>.ipynb``), each notebook's
 ``<notebook>/metrics.json``, ``metrics.json`` (all of them and the executive summary),
 ``report.html``, ``report.pdf`` and ``manifest.json``: the resolved playbook, seed, git commit,
-package versions and the sha256 of every input and output. ``reproduce`` reruns a manifest and
+package versions and the sha256 of every input and output. Before anything runs the data are checked
+to hold every notebook's tables (``preflight``); an analyst's data are then loaded and checked once,
+into ``data/`` (``checked_data``), and every notebook opens that copy. ``reproduce`` reruns a manifest and
 compares every output hash. A run stopped by Ctrl-C leaves no manifest but an ``INTERRUPTED`` file
 saying which notebooks finished.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import tempfile
 import time
@@ -25,10 +28,12 @@ import yaml
 from helpers.errors import Failure
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
-from helpers.run.execute import KERNEL
+from helpers.run.checked_data import load_once, shown_path, write_checked
+from helpers.run.execute import KERNEL, coalesce_streams
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
-from helpers.run.playbook import Playbook, PlaybookError, Step, check
+from helpers.run.playbook import DATA_KEYS, FILE_PARAMETERS, Playbook, PlaybookError, Step, check
+from helpers.run.preflight import preflight
 from helpers.run.provenance import (
     data_files,
     data_sources,
@@ -41,6 +46,18 @@ from helpers.run.provenance import (
 )
 
 INTERRUPTED = "INTERRUPTED"
+CHECKED_DATA = "data"  # the run folder's checked copy of an analyst's data
+
+
+class _DataParametersOnPurpose(logging.Filter):
+    """Papermill warns of each parameter a notebook does not declare: not of the data parameters,
+    which go to every notebook on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage().removeprefix("Passed unknown parameter: ") not in DATA_KEYS
+
+
+logging.getLogger("papermill").addFilter(_DataParametersOnPurpose())
 
 
 class RunFailed(Failure):
@@ -64,25 +81,8 @@ def _clean_notebook(path: Path) -> None:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"
         if cell.cell_type == "code":
-            cell.outputs = _coalesce_streams(cell.outputs)
+            cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
-
-
-def _coalesce_streams(outputs: list) -> list:
-    """Adjacent stdout (or stderr) outputs as one: the kernel splits a print's text into messages
-    at random times, which must not change the notebook's bytes."""
-    merged: list = []
-    for out in outputs:
-        if (
-            merged
-            and out.output_type == "stream"
-            and merged[-1].output_type == "stream"
-            and out.name == merged[-1].name
-        ):
-            merged[-1].text += out.text
-        else:
-            merged.append(out)
-    return merged
 
 
 def _check_out(parent: Path) -> None:
@@ -124,6 +124,8 @@ def execute(playbook: Playbook, run_dir: Path, progress: Callable[[str], None] =
         started = time.perf_counter()
         progress(f"[{number}/{len(playbook.steps)}] {step.notebook} ...")
         parameters = {**playbook.parameters_for(step), "output_dir": str(run_dir / step.notebook)}
+        if parameters.get("data_dir") and parameters["data_dir"] == playbook.shared.get("data_dir"):
+            parameters.update(data_dir=str(run_dir / CHECKED_DATA), mapping="")  # checked once, by run()
         try:
             with PeakMemory() as memory:
                 pm.execute_notebook(
@@ -169,27 +171,41 @@ def run(
             "report.pdf needs headless Chromium and none was found: install Debian's `chromium` "
             "(make browser), or pass --no-pdf."
         )
-    playbook = replace(playbook, report={"date": dt.date.today().isoformat(), **playbook.report})
+    flight = preflight(playbook)
+    for note in flight.notes:
+        progress(f"note: {note}")
+    playbook = replace(flight.playbook, report={"date": dt.date.today().isoformat(), **playbook.report})
+    own = playbook.shared.get("data_dir", "")
+    data = load_once(own, playbook.shared.get("mapping", ""), progress) if own else None
     run_dir = _new_run_dir(parent)
     progress(f"{playbook.name}: {playbook.question}\nrun folder: {relative_to_repo(run_dir)}")
+    if data is not None:
+        write_checked(data, run_dir / CHECKED_DATA, shown_path(own))
     finished: list[str] = []
     try:
         for stem in execute(playbook, run_dir, progress):
             finished.append(stem)
-        _write_report_and_manifest(playbook, run_dir, pdf, command)
+        _write_report_and_manifest(playbook, run_dir, pdf, command, flight.notes)
     except KeyboardInterrupt:
         raise _interrupted(playbook, run_dir, finished, command) from None
     progress(f"report: {relative_to_repo(run_dir / 'report.html')}" + (" and report.pdf" if pdf else ""))
     return run_dir
 
 
-def _write_report_and_manifest(playbook: Playbook, run_dir: Path, pdf: bool, command: str) -> None:
-    """The combined metrics.json, report.html (and .pdf) and, last, manifest.json of ``run_dir``."""
+def _write_report_and_manifest(
+    playbook: Playbook, run_dir: Path, pdf: bool, command: str, notes: tuple[str, ...] = ()
+) -> None:
+    """The combined metrics.json (with the run's ``notes``), report.html (and .pdf) and, last,
+    manifest.json of ``run_dir``."""
     command = command or f"playbook run {playbook.name}"
     metrics = {s.notebook: json.loads((run_dir / s.notebook / "metrics.json").read_text()) for s in playbook.steps}
     summary = report.executive_summary(metrics, playbook.report["currency"])
     (run_dir / "metrics.json").write_text(
-        json.dumps({"playbook": playbook.name, "summary": summary, "notebooks": metrics}, indent=2, sort_keys=True)
+        json.dumps(
+            {"playbook": playbook.name, "summary": summary, "notes": list(notes), "notebooks": metrics},
+            indent=2,
+            sort_keys=True,
+        )
         + "\n"
     )
     data = {name: sha256(path) for source in data_sources(playbook) for name, path in data_files(source).items()}
@@ -198,11 +214,18 @@ def _write_report_and_manifest(playbook: Playbook, run_dir: Path, pdf: bool, com
     notebooks = {s.notebook: nbformat.read(run_dir / f"{s.notebook}.ipynb", as_version=4) for s in playbook.steps}
     appendix = {
         "command": command,
-        "playbook": relative_to_repo(playbook.path),
+        "playbook": shown_path(playbook.path),
         "git": git,
         "data": data,
         "packages": {p: installed.get(p, "?") for p in KEY_PACKAGES},
-        "parameters": {s.notebook: playbook.parameters_for(s) for s in playbook.steps},
+        "parameters": {
+            s.notebook: {
+                k: shown_path(v) if k in ("data_dir", *FILE_PARAMETERS) and v else v
+                for k, v in playbook.parameters_for(s).items()
+            }
+            for s in playbook.steps
+        },
+        "notes": list(notes),
     }
     (run_dir / "report.html").write_text(
         report.render_html(playbook.report, playbook.question, summary, notebooks, appendix), encoding="utf-8"
@@ -305,7 +328,7 @@ def reproduce(
             spec["title"],
             spec["question"],
             spec["shared"],
-            tuple(Step(s["notebook"], s["parameters"]) for s in spec["steps"]),
+            tuple(Step(**s) for s in spec["steps"]),
             spec["report"],
         )
     )

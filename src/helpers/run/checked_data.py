@@ -1,0 +1,77 @@
+"""A playbook run's data, loaded and checked once: the analyst's tables as the loader accepted them,
+written as Parquet in the run folder (``<run>/data/``) with the data quality report, and opened
+from there by every notebook of the run instead of reading and checking the exports again."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers.data.contract import LOAD_ORDER, PERSONAL_COLUMNS, DataContractError
+from helpers.data.dataset import MEMORY_LIMIT, Dataset, load_tables
+from helpers.data.quality import DataQualityReport, TableReport
+from helpers.engine import connect, read_table
+from helpers.paths import relative_to_repo
+
+CHECKED = "checked.json"  # the quality report; its presence marks a folder the run wrote
+
+
+def load_once(data_dir: str | Path, mapping: str = "", progress: Callable[[str], None] = print) -> Dataset:
+    """The analyst's data in ``data_dir`` (read with ``mapping``) loaded and checked, every table
+    (the notebooks say which they need), with a line through ``progress``."""
+    started = time.perf_counter()
+    data = load_tables(data_dir, mapping or None, required=())
+    progress(f"data: {', '.join(data.tables)} loaded and checked once in {time.perf_counter() - started:.1f} s")
+    return data
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a report may show it: relative to the repository inside it, else its name alone
+    (never the analyst's absolute folders)."""
+    shown = relative_to_repo(Path(path))
+    return Path(path).name if Path(shown).is_absolute() else shown
+
+
+def write_checked(data: Dataset, folder: Path, shown_as: str) -> None:
+    """Each table of ``data`` as ``folder/<table>.parquet``, without the direct identifiers (no analysis
+    reads them; the run folder is delivered), and its quality report as ``folder/checked.json``, the
+    data's folder written ``shown_as`` (its name, never the analyst's absolute path)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in data.tables.items():
+        table.drop(*[c for c in PERSONAL_COLUMNS if c in table.columns]).to_parquet(folder / f"{name}.parquet")
+    mapping = data.report.mapping
+    report = {
+        **dataclasses.asdict(data.report),
+        "source": shown_as,
+        "mapping": mapping if mapping in ("none", "given") else shown_path(mapping),
+    }
+    (folder / CHECKED).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def is_checked(folder: str | Path) -> bool:
+    """Is ``folder`` a run's checked copy of its data?"""
+    return (Path(folder) / CHECKED).is_file()
+
+
+def open_checked(folder: str | Path, required: tuple[str, ...] = ()) -> Dataset:
+    """The checked copy in ``folder`` as a Dataset (its tables in a new DuckDB, its quality report as
+    written), without checking the rows again. Refuses a ``required`` table it lacks."""
+    folder = Path(folder)
+    report = json.loads((folder / CHECKED).read_text(encoding="utf-8"))
+    report["tables"] = {name: TableReport(**report["tables"][name]) for name in LOAD_ORDER if name in report["tables"]}
+    missing = [name for name in required if name not in report["tables"]]
+    if missing:
+        raise DataContractError(
+            "missing_table",
+            f"{report['source']} has no {', '.join(missing)} file, which this analysis needs: name one "
+            f"{missing[0]}.csv, .parquet or .xlsx, or set tables.{missing[0]}.file in the mapping.",
+        )
+    con = connect(memory_limit=MEMORY_LIMIT)
+    tables = {}
+    for name in report["tables"]:
+        con.create_table(name, read_table(con, folder / f"{name}.parquet", f"{name}_parquet"))
+        tables[name] = con.table(name)
+    return Dataset(con, tables, DataQualityReport(**report), folder)
