@@ -48,6 +48,8 @@ class Learned:
     average_margin: pd.Series
     proven: pd.Series
     true_margins: pd.DataFrame
+    history: pd.DataFrame
+    models: dict
 
 
 def learn(world: World, data: Dataset, seed: int) -> Learned:
@@ -71,7 +73,9 @@ def learn(world: World, data: Dataset, seed: int) -> Learned:
     margins = history.groupby(["arm", "w"]).margin.mean().unstack()
     effects = nbo.effects_by_arm(history).query("outcome == 'converted'").set_index("arm")
     true_margins = oracle.true_arm_margins(world, arm_table, ids, PLAY_WEEKS)
-    return Learned(arm_table, ids, uplift, value, response, margins[1] - margins[0], effects.low > 0, true_margins)
+    return Learned(
+        arm_table, ids, uplift, value, response, margins[1] - margins[0], effects.low > 0, true_margins, history, models
+    )
 
 
 def played(world: World, plan: pd.DataFrame, weeks: int, seed: int) -> dict:

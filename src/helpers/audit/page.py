@@ -3,6 +3,7 @@ oracle's value each strategy captures (mean and 95% interval over seeds), beside
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def audit_report(
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "audit.json", table, checks, meta)
     rows.to_csv(out / "audit_rows.csv", index=False)
+    (out / "audit_checks.json").write_text(json.dumps(checks, default=float) + "\n")
     (out / "audit.md").write_text(markdown(table, checks_summary(checks), meta))
     figure(table, out / "audit.png")
     return table
