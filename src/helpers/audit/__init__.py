@@ -3,6 +3,7 @@ constraints), every decision and its naive baselines over seeds and world varian
 the oracle's value each captures."""
 
 from helpers.audit.decisions import Learned, clv_ranking, contact_plan, learn, next_best_offer, played
+from helpers.audit.off_policy_check import next_best_offer_estimate
 from helpers.audit.oracle import oracle_contact_plan, oracle_offers, true_arm_margins, true_value_ranking
 from helpers.audit.page import audit_report, markdown_table
 from helpers.audit.summary import (
@@ -32,6 +33,7 @@ __all__ = [
     "load_variants",
     "markdown_table",
     "next_best_offer",
+    "next_best_offer_estimate",
     "oracle_contact_plan",
     "oracle_offers",
     "played",
