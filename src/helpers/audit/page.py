@@ -56,25 +56,19 @@ def markdown(table: pd.DataFrame, checks: pd.DataFrame, meta: dict) -> str:
     return "\n".join(lines)
 
 
-def figure(table: pd.DataFrame, path: Path) -> None:
-    """Share of the oracle's value per decision and strategy (default variant), with intervals."""
+def figure(table: pd.DataFrame, path: Path, floor: float = -1.5) -> None:
+    """Share of the oracle's value per decision and strategy (the first variant), with intervals,
+    each end clipped at ``floor`` (a mass send loses several times the oracle's value)."""
     rows = table[(table.variant == table.variant.iloc[0]) & (table.strategy != "oracle")]
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(rows) + 1.2))
-    labels = rows.decision + ": " + rows.strategy
-    ax.errorbar(
-        rows.share_of_oracle.clip(lower=-1.0),
-        range(len(rows)),
-        xerr=[
-            (rows.share_of_oracle - rows.share_low).clip(lower=0),
-            (rows.share_high - rows.share_of_oracle).clip(lower=0),
-        ],
-        fmt="o",
-    )
-    ax.set_yticks(range(len(rows)), labels)
+    mean, low, high = (rows[c].clip(lower=floor) for c in ("share_of_oracle", "share_low", "share_high"))
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(rows) + 1.4))
+    ax.errorbar(mean, range(len(rows)), xerr=[mean - low, high - mean], fmt="o")
+    ax.set_yticks(range(len(rows)), rows.decision + ": " + rows.strategy)
     ax.axvline(0, color="grey", lw=0.8)
     ax.axvline(1, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("share of the oracle's value (1 = as good as the truth; clipped at -1)")
-    ax.set_title(f"Decision audit, {rows.variant.iloc[0]} world: mean and 95% interval over seeds")
+    ax.set_xlim(floor - 0.05, 1.1)
+    ax.set_xlabel(f"share of the oracle's value (1: as good as the truth; clipped at {floor})")
+    ax.set_title(f"Decision audit, {rows.variant.iloc[0]} world (95% interval over seeds)")
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
