@@ -32,6 +32,7 @@ from helpers.models.experiments import (
     readout,
 )
 from helpers.models.likelihood import Fit, maximise
+from helpers.models.off_policy import policy_value
 from helpers.models.uplift import (
     ArmModel,
     TLearner,
@@ -96,6 +97,7 @@ __all__ = [
     "maximise",
     "p_alive",
     "play_test",
+    "policy_value",
     "pre_period_revenue",
     "qini_coefficient",
     "qini_curve",

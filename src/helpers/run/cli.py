@@ -6,6 +6,7 @@
     playbook run NAME [--data DIR] [--set key=value ...] [--out DIR] [--no-pdf]
     playbook reproduce MANIFEST [--out DIR] [--no-pdf]
     playbook refresh [NOTEBOOK ...]
+    playbook audit [--seeds K] [--variant NAME ...] [--customers N] [--out DIR]
 
 A fault in the input (recipe, parameter, data or output folder, manifest) or a failed notebook is
 one line ``playbook <command>: <message>`` and exit status 1; Ctrl-C is exit status 130.
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 
 from helpers.errors import PlaybooksError
+from helpers.paths import REPORTS_DIR
 from helpers.run import playbook as recipes
 from helpers.run.checked_data import load_once, shown_path
 from helpers.run.execute import notebooks, refresh
@@ -82,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
         "refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)"
     )
     stored.add_argument("notebooks", nargs="*", type=Path, help="only these notebooks (default: all)")
+    audit = commands.add_parser("audit", help="every decision against its oracle over seeds and world variants")
+    audit.add_argument("--seeds", type=int, default=20, help="seeds per variant (default 20)")
+    audit.add_argument("--variant", action="append", dest="variants", help="only this variant; repeatable")
+    audit.add_argument("--customers", type=int, help="customers of every variant's world (default: the YAML's)")
+    audit.add_argument("--out", type=Path, help="folder of audit.json, audit.md, audit.png (default reports/audit/)")
     return parser
 
 
@@ -111,6 +118,14 @@ def _run_command(args: argparse.Namespace) -> None:
         for path in args.notebooks or notebooks():
             _say(f"refreshing {path.name}")
             refresh(path)
+    elif args.command == "audit":
+        from helpers.audit import audit_report, load_variants
+
+        world = {"n_customers": args.customers} if args.customers else {}
+        table = audit_report(
+            load_variants(only=args.variants), args.seeds, args.out or REPORTS_DIR / "audit", world=world
+        )
+        _say(table.to_string(index=False))
     else:
         reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
 

@@ -1,0 +1,46 @@
+"""The decision audit against the truth: oracles (each decision made from the truth under the same
+constraints), every decision and its naive baselines over seeds and world variants, and the share of
+the oracle's value each captures."""
+
+from helpers.audit.decisions import Learned, clv_ranking, contact_plan, learn, next_best_offer, played
+from helpers.audit.off_policy_check import next_best_offer_estimate
+from helpers.audit.oracle import oracle_contact_plan, oracle_offers, true_arm_margins, true_value_ranking
+from helpers.audit.page import audit_report, markdown_table
+from helpers.audit.summary import (
+    DEFAULT_SEEDS,
+    audit_seed,
+    checks_summary,
+    interval,
+    run_audit,
+    summarise,
+    write_json,
+)
+from helpers.audit.worlds import VARIANTS_FILE, AuditInputError, Variant, load_variants, variant_world
+
+__all__ = [
+    "DEFAULT_SEEDS",
+    "VARIANTS_FILE",
+    "AuditInputError",
+    "Learned",
+    "Variant",
+    "audit_report",
+    "audit_seed",
+    "checks_summary",
+    "clv_ranking",
+    "contact_plan",
+    "interval",
+    "learn",
+    "load_variants",
+    "markdown_table",
+    "next_best_offer",
+    "next_best_offer_estimate",
+    "oracle_contact_plan",
+    "oracle_offers",
+    "played",
+    "run_audit",
+    "summarise",
+    "true_arm_margins",
+    "true_value_ranking",
+    "variant_world",
+    "write_json",
+]
