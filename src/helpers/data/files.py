@@ -238,21 +238,23 @@ def _read_csv(
 
 
 def _row_separator(path: Path, sep: str, fields: list[str], rows: list[str], report: TableReport) -> str:
-    """The rows' separator: the header's, or another one when the rows read as one field with the
-    header's and as many fields as the header with it (said); refused when they match with none."""
+    """The rows' separator: the header's, or another that splits every row into as many fields as
+    the header has (said); refused, naming both, when the rows split evenly with another only."""
     rows = [r for r in rows if r.strip()]
-    if len(fields) == 1 or not rows or any(len(_split(r, sep)) > 1 for r in rows):
+    if len(fields) == 1 or not rows or all(len(_split(r, sep)) == len(fields) for r in rows):
         return sep
     for other in SEPARATORS:
         if other != sep and all(len(_split(r, other)) == len(fields) for r in rows):
             report.assumptions.append(f"header separated by {sep!r}, rows by {other!r}: rows read with {other!r}")
             return other
-    used = next((s for s in SEPARATORS if s != sep and s in rows[0]), None)
+    even = {s: {len(_split(r, s)) for r in rows} for s in SEPARATORS if s != sep}
+    used = next((s for s, counts in even.items() if len(counts) == 1 and counts != {1}), None)
+    if used is None:
+        return sep  # uneven rows: the reader names the first that does not fit
     raise DataContractError(
         "wrong_separator",
-        f"{path.name}: the header is separated by {sep!r} ({len(fields)} columns) but the rows are not"
-        + (f" (they use {used!r}, with {len(_split(rows[0], used))} fields)" if used else "")
-        + ". Export the file again with one separator, or fix its header line.",
+        f"{path.name}: the header is separated by {sep!r} ({len(fields)} columns) but the rows by {used!r} "
+        f"({len(_split(rows[0], used))} fields). Export the file again with one separator, or fix its header line.",
     )
 
 
