@@ -298,8 +298,8 @@ def _sniff_separator(header: str) -> str:
 def _header_row(table: Table, renames: dict[str, str], rows: list[list[str]]) -> int | None:
     """The number (from 1) of the first of ``rows`` holding every required column, if any."""
     for number, row in enumerate(rows, start=1):
-        found = {renames.get(str(c).strip()) or _normal(str(c)) for c in row}
-        if set(table.required) <= found:
+        found = {(renames.get(str(c).strip()) or _normal(str(c))).replace("_", "") for c in row}
+        if {c.replace("_", "") for c in table.required} <= found:
             return number
     return None
 
@@ -314,7 +314,7 @@ def _contract_names(
     path: Path, table: Table, columns: list[str], renames: dict[str, str], report: TableReport, head: HeadRows
 ) -> list[str]:
     """The file's column names on the contract: the mapping's renames first, then names equal to a
-    contract column once normalised ('Customer ID' -> customer_id); others kept. Refuses a missing
+    contract column once normalised ('Customer ID', 'CustomerID' -> customer_id); others kept. Refuses a missing
     required column, naming the columns the file has and, from ``head`` (its first rows), the line
     where the header seems to be."""
     missing_sources = [src for src in renames if src not in columns]
@@ -324,10 +324,10 @@ def _contract_names(
             f"{path.name}: the mapping renames column(s) {missing_sources} that the "
             f"file does not have; its columns: {columns}.",
         )
-    contract = {c.name for c in table.columns}
+    contract = {c.name.replace("_", ""): c.name for c in table.columns}  # 'CustomerID' is customer_id too
     targets = []
     for col in columns:
-        target = renames.get(col) or (_normal(col) if _normal(col) in contract else col)
+        target = renames.get(col) or contract.get(_normal(col).replace("_", ""), col)
         if target != col and col not in renames:
             report.assumptions.append(f"column {col!r} read as {target}")
         targets.append(target)

@@ -33,7 +33,7 @@ def id_column_types(con: ibis.BaseBackend, raws: dict[str, RawTable]) -> dict[st
             if source_types[column.name] in INTEGER_TYPES:  # typed at the source: whole numbers
                 verdict.setdefault(column.name, True)
                 continue
-            v = id_text(column.name)
+            v = _id_text(column.name)
             bad, example = fetch(
                 con,
                 f"SELECT count(*), any_value({v}) FROM {raw.name} WHERE {v} IS NOT NULL AND "
@@ -46,7 +46,7 @@ def id_column_types(con: ibis.BaseBackend, raws: dict[str, RawTable]) -> dict[st
     return {name: "BIGINT" if ok else "VARCHAR" for name, ok in verdict.items()}
 
 
-def id_text(col: str) -> str:
+def _id_text(col: str) -> str:
     """SQL of an id cell as text, written the same way in every table: a whole number written
     '17850.0' or '1.23456789012E+11' (every digit there) as '17850' and '123456789012'."""
     v = cell_value(col)
@@ -248,7 +248,7 @@ def _typed_id(col: str, source_type: str, integer: bool) -> str:
     """An id as BIGINT when the table's ids are integers (``integer``), else as text."""
     if source_type in INTEGER_TYPES and integer:
         return ident(col) if source_type == "BIGINT" else f"CAST({ident(col)} AS BIGINT)"
-    text = id_text(col)
+    text = _id_text(col)
     typed = f"TRY_CAST({text} AS BIGINT)" if integer else text
     return f"CASE WHEN {_is_excel_rounded(cell_value(col))} THEN NULL ELSE {typed} END"
 
