@@ -34,10 +34,10 @@ print(json.dumps({"rows_read": report.rows_read, "rows_kept": report.rows_kept, 
 COLUMNS = {"InvoiceNo": "order_id", "InvoiceDate": "order_date", "Amount": "amount", "CustomerID": "customer_id"}
 
 
-def invoice_lines(lines: int) -> duckdb.DuckDBPyRelation:
+def invoice_lines(lines: int, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyRelation:
     """The invoice lines: invoice, stock code, description, quantity, date (a timestamp), unit price,
     customer, country, line amount (distinct within an invoice, so no line repeats another)."""
-    return duckdb.sql(f"""
+    return (con or duckdb.default_connection()).sql(f"""
         SELECT CASE WHEN inv % 50 = 49 THEN 'C' ELSE '' END || CAST(536365 + inv AS VARCHAR) AS InvoiceNo,
                CAST(10000 + hash(i) % 4000 AS VARCHAR) AS StockCode,
                'ITEM ' || CAST(hash(i) % 4000 AS VARCHAR) AS Description,
@@ -63,15 +63,17 @@ def write_xlsx(lines: int, folder: Path) -> None:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Online Retail")
-    relation = invoice_lines(lines)
-    sheet.append(relation.columns)
-    while batch := relation.fetchmany(50_000):
+    con = duckdb.connect()
+    result = con.execute(f"SELECT * FROM ({invoice_lines(lines, con).sql_query()})")
+    sheet.append([d[0] for d in result.description])
+    while batch := result.fetchmany(50_000):
         for row in batch:
             sheet.append(row)
     book.save(folder / "transactions.xlsx")
 
 
 def main(lines: int) -> list[dict]:
+    duckdb.execute("SET enable_progress_bar = false")
     results = []
     with tempfile.TemporaryDirectory() as root:
         for fmt, write in (("csv", write_csv), ("xlsx", write_xlsx)):

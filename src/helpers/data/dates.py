@@ -33,6 +33,7 @@ DATE_FORMATS = (
     "%m/%d/%y %H:%M",
 )
 DEFAULT_TIMEZONE = "Europe/Paris"
+SAMPLE_ROWS = 20_000  # rows a format is chosen on; day/month order is then checked on every row
 EXCEL_SERIAL = "Excel serial day numbers"  # 45292 = 2024-01-01, days since 1899-12-30
 SERIAL_RANGE = (32874, 73051)  # 1990-01-01 to 2100-01-01 as Excel serial days
 _SERIAL_TEXT = "[0-9]{5}([.][0-9]+)?"
@@ -92,19 +93,17 @@ def _serial_count(con: ibis.BaseBackend, raw: RawTable, col: str) -> int:
 
 
 def _detected_format(con: ibis.BaseBackend, raw: RawTable, col: str) -> str:
-    """The format that reads every non-empty cell of the column (a four-digit-year format only
-    where years have four digits), said in the report; Excel serial days when every cell is one.
+    """The format that reads every non-empty cell of a sample of the column (a four-digit-year
+    format only where years have four digits), said in the report; Excel serial days when every cell is one.
     Refuses day/month order when every cell reads both ways. When no format reads every cell,
     the one that reads most, so the cells it misses break a rule naming them."""
     v = cell_value(col)
-    counts = fetch(
-        con,
-        f"SELECT count({v}), count(*) FILTER (WHERE {_is_serial(v)}), "
-        + ", ".join(_format_count(v, f) for f in DATE_FORMATS)
-        + f" FROM {raw.name}",
-    )[0]
-    cells, serials, by_format = counts[0], counts[1], dict(zip(DATE_FORMATS, counts[2:], strict=True))
+    cells, serials, *counts = _counts(con, raw, v, DATE_FORMATS, SAMPLE_ROWS)
+    by_format = dict(zip(DATE_FORMATS, counts, strict=True))
     every = [f for f, n in by_format.items() if n == cells]
+    if len(every) > 1:  # every sampled cell reads both ways: does every cell of the column?
+        cells, serials, *counts = _counts(con, raw, v, every, None)
+        every = [f for f, n in zip(every, counts, strict=True) if n == cells]
     if cells and serials == cells:
         raw.report.assumptions.append(
             f"{col}: {EXCEL_SERIAL} (45292 = 2024-01-01) read as dates; set read.date_format if they are not"
@@ -143,7 +142,23 @@ def _day_first_or_refuse(con: ibis.BaseBackend, raw: RawTable, col: str, every: 
     )
 
 
+def _counts(con: ibis.BaseBackend, raw: RawTable, v: str, formats, rows: int | None) -> list[int]:
+    """Over the first ``rows`` rows (None: all) of the column ``v``: non-empty cells, Excel serial
+    days, and the cells each of ``formats`` reads."""
+    sample = f"SELECT {v} AS v FROM {raw.name}" + (f" LIMIT {rows}" if rows else "")
+    return list(
+        fetch(
+            con,
+            "SELECT count(v), count(*) FILTER (WHERE "
+            + _is_serial("v")
+            + "), "
+            + ", ".join(_format_count("v", f) for f in formats)
+            + f" FROM ({sample})",
+        )[0]
+    )
+
+
 def _format_count(v: str, fmt: str) -> str:
     """SQL counting the cells ``fmt`` reads; a four-digit-year format does not read '01/02/24' as year 24."""
     parsed = f"TRY_STRPTIME({v}, {literal(fmt)})"
-    return f"count(*) FILTER (WHERE {parsed} IS NOT NULL" + (f" AND year({parsed}) >= 1000)" if "%Y" in fmt else ")")
+    return f"count(*) FILTER (WHERE year({parsed}) >= 1000)" if "%Y" in fmt else f"count({parsed})"

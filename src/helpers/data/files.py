@@ -200,8 +200,8 @@ def _read_csv(
     """A CSV (through its UTF-8 copy) with every cell as text: Excel's 'sep=;' first line, the header
     on read.header_row, the separator given or detected (rows may use another than the header)."""
     text = _one_line_ending(utf8_copy(path, options, report, tmp), report, tmp)
-    lines = _head_lines(text, HEAD_LINES)
     header_row = options.get("header_row", 1)
+    lines = _head_lines(text, header_row + HEAD_LINES)
     excel_sep = re.fullmatch("sep=(.)", lines[0]) if lines else None
     if excel_sep and "header_row" not in options:
         header_row = 2

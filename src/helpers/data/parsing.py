@@ -18,6 +18,7 @@ from helpers.data.rules import Rule
 SAMPLE_ROWS = 100_000  # rows sampled to detect the decimal mark and date formats
 INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT")
 NUMERIC_TYPES = ("DOUBLE", "FLOAT", *INTEGER_TYPES)
+MISSING_KINDS = ("id", "amount", "number", "integer", "date")  # where N/A, NULL, '-'... are empty cells
 
 
 def id_column_types(con: ibis.BaseBackend, raws: dict[str, RawTable]) -> dict[str, str]:
@@ -33,12 +34,11 @@ def id_column_types(con: ibis.BaseBackend, raws: dict[str, RawTable]) -> dict[st
             if source_types[column.name] in INTEGER_TYPES:  # typed at the source: whole numbers
                 verdict.setdefault(column.name, True)
                 continue
-            v = _id_text(column.name)
+            cells = f"SELECT {_id_text(column.name)} AS t, {cell_value(column.name)} AS v FROM {raw.name}"
             bad, example = fetch(
                 con,
-                f"SELECT count(*), any_value({v}) FROM {raw.name} WHERE {v} IS NOT NULL AND "
-                f"NOT ({_is_excel_rounded(cell_value(column.name))}) AND "
-                f"(NOT regexp_full_match({v}, '-?[1-9][0-9]{{0,17}}|0'))",
+                f"SELECT count(*), any_value(t) FROM ({cells}) WHERE t IS NOT NULL AND "
+                f"NOT ({_is_excel_rounded('v')}) AND NOT regexp_full_match(t, '-?[1-9][0-9]{{0,17}}|0')",
             )[0]
             if bad and verdict.get(column.name, True):
                 raw.report.assumptions.append(f"{column.name}: ids kept as text ({example!r} is not a whole number)")
@@ -51,7 +51,8 @@ def _id_text(col: str) -> str:
     '17850.0' or '1.23456789012E+11' (every digit there) as '17850' and '123456789012'."""
     v = cell_value(col)
     return (
-        f"CASE WHEN regexp_full_match({v}, '[-+]?[0-9]+[.]0+') THEN regexp_replace({v}, '^[+]|[.]0+$', '', 'g') "
+        f"CASE WHEN NOT contains({v}, '.') THEN {v} "
+        f"WHEN regexp_full_match({v}, '[-+]?[0-9]+[.]0+') THEN regexp_replace({v}, '^[+]|[.]0+$', '', 'g') "
         f"WHEN regexp_full_match({v}, {literal(_SCIENTIFIC)}) AND NOT ({_is_excel_rounded(v)}) "
         f"AND TRY_CAST({v} AS DOUBLE) = round(TRY_CAST({v} AS DOUBLE)) "
         f"THEN CAST(CAST(TRY_CAST({v} AS DOUBLE) AS HUGEINT) AS VARCHAR) ELSE {v} END"
@@ -66,7 +67,8 @@ def _is_excel_rounded(v: str) -> str:
     Excel's '1.23456E+11' for 123456789012 (the lost digits cannot be recovered)?"""
     digits = f"length(coalesce(regexp_extract({v}, '[.]([0-9]+)', 1), ''))"
     exponent = f"TRY_CAST(regexp_extract({v}, '[eE][+]?([0-9]+)', 1) AS INTEGER)"
-    return f"coalesce(regexp_full_match({v}, {literal(_SCIENTIFIC)}) AND {digits} < {exponent}, false)"
+    full = f"coalesce(regexp_full_match({v}, {literal(_SCIENTIFIC)}) AND {digits} < {exponent}, false)"
+    return f"(CASE WHEN contains(lower({v}), 'e') THEN {full} ELSE false END)"  # the cheap test first
 
 
 def parse_table(
@@ -183,7 +185,7 @@ def _parse(
                 category,
                 col,
                 reason,
-                f"{shown} IS NULL AND {cell_value(raw_col)} IS NOT NULL",
+                f"{shown} IS NULL AND {_cell(column, raw_col)} IS NOT NULL",
                 raw_ref,
                 fix,
             )
@@ -205,10 +207,10 @@ def _parse(
 
 def _missing_rule(column: Column, typed: str | None) -> Rule:
     """A required cell must not be empty; ``typed``: the SQL of a column taken as it is, else None
-    (its raw text is read, the words for a missing value counting as empty except in text)."""
+    (its raw text is read, the words for a missing value counting as empty in ``MISSING_KINDS``)."""
     col, raw = column.name, f"__raw_{column.name}"
-    empty = f"{typed} IS NULL" if typed else f"{(cell_text if column.kind == 'text' else cell_value)(raw)} IS NULL"
-    words = f" ({', '.join(MISSING_WORDS)} count as empty)" if column.kind != "text" else ""
+    empty = f"{typed} IS NULL" if typed else f"{_cell(column, raw)} IS NULL"
+    words = f" ({', '.join(MISSING_WORDS)} count as empty)" if column.kind in MISSING_KINDS else ""
     return Rule(
         "missing_value",
         col,
@@ -217,6 +219,12 @@ def _missing_rule(column: Column, typed: str | None) -> Rule:
         typed or ident(raw),
         f"fill these cells or drop the rows before loading{words}",
     )
+
+
+def _cell(column: Column, name: str) -> str:
+    """SQL of a cell as text for the rules: N/A, NULL, '-'... empty in ``MISSING_KINDS`` (a label or
+    yes/no keeps them, for the mapping's value map to name)."""
+    return cell_value(name) if column.kind in MISSING_KINDS else cell_text(name)
 
 
 def _typed(
@@ -255,7 +263,7 @@ def _typed_id(col: str, source_type: str, integer: bool) -> str:
 
 def _typed_label(raw: RawTable, column: Column) -> tuple[str, tuple[str, str, str]]:
     """A label, lower-cased after the mapping's value map; null when not one of the allowed values."""
-    col, v = column.name, cell_value(column.name)
+    col, v = column.name, cell_text(column.name)
     mapped = _value_map(v, raw.values.get(col, {}))
     expr = f"CASE WHEN lower({mapped}) IN ({', '.join(map(literal, column.values))}) THEN lower({mapped}) END"
     failure = (
@@ -270,7 +278,7 @@ def _typed_label(raw: RawTable, column: Column) -> tuple[str, tuple[str, str, st
 def _typed_boolean(raw: RawTable, column: Column, source_type: str) -> tuple[str, tuple[str, str, str]]:
     """A yes/no column: BOOLEAN as is, else the true and false words (after the value map)."""
     col = column.name
-    mapped = f"lower({_value_map(cell_value(col), raw.values.get(col, {}))})"
+    mapped = f"lower({_value_map(cell_text(col), raw.values.get(col, {}))})"
     if source_type == "BOOLEAN":
         expr = ident(col)
     else:
