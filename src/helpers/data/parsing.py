@@ -34,7 +34,7 @@ def id_column_types(con: ibis.BaseBackend, raws: dict[str, RawTable]) -> dict[st
             if source_types[column.name] in INTEGER_TYPES:  # typed at the source: whole numbers
                 verdict.setdefault(column.name, True)
                 continue
-            cells = f"SELECT {_id_text(column.name)} AS t, {cell_value(column.name)} AS v FROM {raw.name}"
+            cells = f"SELECT {_id_text('v')} AS t, v FROM (SELECT {cell_value(column.name)} AS v FROM {raw.name})"
             bad, example = fetch(
                 con,
                 f"SELECT count(*), any_value(t) FROM ({cells}) WHERE t IS NOT NULL AND "
@@ -46,10 +46,9 @@ def id_column_types(con: ibis.BaseBackend, raws: dict[str, RawTable]) -> dict[st
     return {name: "BIGINT" if ok else "VARCHAR" for name, ok in verdict.items()}
 
 
-def _id_text(col: str) -> str:
-    """SQL of an id cell as text, written the same way in every table: a whole number written
-    '17850.0' or '1.23456789012E+11' (every digit there) as '17850' and '123456789012'."""
-    v = cell_value(col)
+def _id_text(v: str) -> str:
+    """SQL of an id cell's text ``v`` (SQL), written the same way in every table: a whole number
+    written '17850.0' or '1.23456789012E+11' (every digit there) as '17850' and '123456789012'."""
     return (
         f"CASE WHEN NOT contains({v}, '.') THEN {v} "
         f"WHEN regexp_full_match({v}, '[-+]?[0-9]+[.]0+') THEN regexp_replace({v}, '^[+]|[.]0+$', '', 'g') "
@@ -60,6 +59,7 @@ def _id_text(col: str) -> str:
 
 
 _SCIENTIFIC = "[-+]?[0-9]([.][0-9]+)?[eE][+]?[0-9]+"
+_CELL = "__cell_"  # prefix of an id column's text computed once, so its long expressions read a column
 
 
 def _is_excel_rounded(v: str) -> str:
@@ -86,10 +86,12 @@ def parse_table(
         rules += col_rules
         if not identity:  # the raw text, for messages about cells that failed
             raw_copies.append(f"{ident(col)} AS {ident('__raw_' + col)}")
+    ids = [c for c in raw.columns if (spec := table.column(c)) and spec.kind == "id"]
+    cells = ", ".join(f"{cell_value(c)} AS {ident(_CELL + c)}" for c in ids)
     fetch(
         con,
         f"CREATE OR REPLACE TABLE parsed_{table.name} AS SELECT __line, {', '.join(parsed + raw_copies)} "
-        f"FROM {raw.name}",
+        f"FROM (SELECT *{', ' + cells if cells else ''} FROM {raw.name})",
     )
     return rules
 
@@ -256,9 +258,10 @@ def _typed_id(col: str, source_type: str, integer: bool) -> str:
     """An id as BIGINT when the table's ids are integers (``integer``), else as text."""
     if source_type in INTEGER_TYPES and integer:
         return ident(col) if source_type == "BIGINT" else f"CAST({ident(col)} AS BIGINT)"
-    text = _id_text(col)
+    v = ident(_CELL + col)  # the cell's text, computed once by parse_table
+    text = _id_text(v)
     typed = f"TRY_CAST({text} AS BIGINT)" if integer else text
-    return f"CASE WHEN {_is_excel_rounded(cell_value(col))} THEN NULL ELSE {typed} END"
+    return f"CASE WHEN {_is_excel_rounded(v)} THEN NULL ELSE {typed} END"
 
 
 def _typed_label(raw: RawTable, column: Column) -> tuple[str, tuple[str, str, str]]:
