@@ -137,3 +137,12 @@ def test_a_last_line_ending_in_lf_after_crlf_lines_is_read(tmp_path):
     data = load(tmp_path)
     assert data.frame("transactions").category.tolist() == ["a", "b"]
     assert "line endings mixed (2 CRLF, 1 LF): read as one" in data.report.tables["transactions"].assumptions
+
+
+@pytest.mark.parametrize(
+    "read, shown", [({"header_row": 0}, "header_row must be"), ({"timezone": "Paris"}, "timezone must be a time zone")]
+)
+def test_layout_options_outside_their_domain_are_refused_before_reading(tmp_path, read, shown):
+    (tmp_path / "transactions.csv").write_bytes(HEADER + b"1;05/01/2024;10,50;a\r\n")
+    error = refused(tmp_path, read)
+    assert error.category == "bad_mapping" and shown in str(error)
