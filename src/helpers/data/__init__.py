@@ -11,7 +11,10 @@ from helpers.data.consents import (
 )
 from helpers.data.contract import Column, DataContractError, Rule, Table, pandera_schema
 from helpers.data.dataset import Dataset, load_tables
+from helpers.data.dates import typed_date
 from helpers.data.duplicates import key_rules
+from helpers.data.encodings import utf8_copy
+from helpers.data.excel import HeadRows, read_excel
 from helpers.data.files import RawTable, locate_files, permission_denied_is_unreadable, read_raw_tables
 from helpers.data.lines import (
     LineRules,
@@ -33,6 +36,7 @@ __all__ = [
     "DataContractError",
     "DataQualityReport",
     "Dataset",
+    "HeadRows",
     "LineRules",
     "Mapping",
     "RawTable",
@@ -57,6 +61,7 @@ __all__ = [
     "pandera_schema",
     "parse_table",
     "permission_denied_is_unreadable",
+    "read_excel",
     "read_line_rules",
     "read_mapping",
     "read_raw_tables",
@@ -64,4 +69,6 @@ __all__ = [
     "resolve_consents",
     "return_flag",
     "settle_history",
+    "typed_date",
+    "utf8_copy",
 ]

@@ -29,3 +29,13 @@ def literal(value: object) -> str:
 def cell_text(column: str) -> str:
     """SQL of a column's cells as trimmed text, empty cells as NULL."""
     return f"NULLIF(trim(CAST({ident(column)} AS VARCHAR)), '')"
+
+
+MISSING_WORDS = ("n/a", "#n/a", "na", "null", "none", "nan", "-", "--")  # cells that mean "no value", any case
+
+
+def cell_value(column: str) -> str:
+    """SQL of a column's cells as trimmed text, empty cells and the words for a missing value
+    (``MISSING_WORDS``: N/A, NULL, '-'...) as NULL."""
+    v = cell_text(column)
+    return f"CASE WHEN lower({v}) IN ({', '.join(map(literal, MISSING_WORDS))}) THEN NULL ELSE {v} END"

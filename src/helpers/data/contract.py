@@ -64,6 +64,7 @@ CATEGORIES = (
     "date_out_of_range",  # before 1990 or after the latest allowed date (the future)
     "duplicate_id",  # a key shared by rows that disagree
     "unknown_reference",  # an id that the referenced table does not hold
+    "bad_id",  # an id whose digits Excel lost (1.23456E+11)
 )
 ROW_CATEGORIES = CATEGORIES[CATEGORIES.index("missing_value") :]  # faults of rows, excluded up to a share
 

@@ -1,16 +1,17 @@
-"""An analyst's files found and read as they are into DuckDB (``raw_<table>``): each table's file,
-CSV in any encoding (a UTF-8 copy when needed) with its separator detected, Parquet, Excel, and
-the file's column names put onto the contract. Original files are never modified."""
+"""An analyst's files found and read as they are into DuckDB (``raw_<table>``): each table's file in
+the format its first bytes tell, CSV in any encoding (a UTF-8 copy when needed) with its separator
+and header line detected or given, Parquet, Excel, and the file's column names put onto the
+contract. Original files are never modified."""
 
 from __future__ import annotations
 
-import codecs
 import csv
-import datetime as dt
+import itertools
 import os
 import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,16 +19,19 @@ from pathlib import Path
 
 import duckdb
 import ibis
-import pandas as pd
 
 from helpers.data._sql import column_types, fetch, ident, literal
 from helpers.data.contract import LOAD_ORDER, TABLES, DataContractError, Table
+from helpers.data.encodings import utf8_copy
+from helpers.data.excel import HeadRows, read_excel
 from helpers.data.mapping import Mapping, TableMapping
 from helpers.data.quality import TableReport
 from helpers.paths import relative_to_repo
 
-FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".xlsx": "excel"}
+FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".xlsx": "excel", ".xls": "excel"}
+FORMAT_NAMES = {"csv": "text (CSV)", "parquet": "a Parquet file", "excel": "an Excel workbook"}
 SEPARATORS = (";", ",", "\t", "|")
+HEAD_LINES = 30  # lines looked at for Excel's 'sep=' line, the header and the rows' separator
 
 
 @contextmanager
@@ -122,22 +126,23 @@ def locate_files(data_dir: Path, spec: Mapping, required: tuple[str, ...]) -> tu
 def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping, tmp: Path) -> RawTable:
     """Read ``path`` into DuckDB as ``raw_<table>``: ``__line`` plus the file's columns under their
     contract names (text cells stay text until parsed)."""
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DataContractError(
-            "unreadable", f"{path.name}: unknown format {path.suffix!r}; use .csv, .parquet or .xlsx."
-        )
     if path.stat().st_size == 0:
         raise DataContractError("empty_file", f"{path.name} is empty (0 bytes): export {table} again.")
+    fmt = _format(path)
     report = TableReport(table, path.name, fmt)
+    if fmt != FORMATS.get(path.suffix.lower()):
+        report.assumptions.append(f"{path.name} is {FORMAT_NAMES[fmt]} (told by its first bytes), read as such")
     name, options = f"raw_{table}", dict(spec.read)
-    names = lambda columns: _contract_names(path, TABLES[table], columns, spec, report)  # noqa: E731
+
+    def names(columns: list[str], head: HeadRows) -> list[str]:
+        return _contract_names(path, TABLES[table], columns, spec, report, head)
+
     try:
         if fmt == "csv":
             columns = _read_csv(con, name, path, options, report, tmp, names)
         elif fmt == "parquet":
             source = [c for c in column_types(con, f"SELECT * FROM read_parquet({literal(path)})")]
-            columns = names(source)
+            columns = names(source, lambda: ([], ""))
             select = ", ".join(f"{ident(c)} AS {ident(t)}" for c, t in zip(source, columns, strict=True))
             fetch(
                 con,
@@ -145,7 +150,7 @@ def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping,
                 f"FROM read_parquet({literal(path)})",
             )
         else:
-            columns = _read_excel(con, name, path, options, names)
+            columns = read_excel(con, name, path, options, names)
     except duckdb.Error as exc:
         hint = " (an unclosed quote, or a row with more fields than the header?)" if fmt == "csv" else ""
         raise DataContractError("unreadable", f"{path.name} cannot be read as {fmt}: {_first_line(exc)}{hint}") from exc
@@ -157,6 +162,33 @@ def _read_raw(con: ibis.BaseBackend, table: str, path: Path, spec: TableMapping,
     return RawTable(name, path, fmt, columns, options, spec.values, report, line_word)
 
 
+def _format(path: Path) -> str:
+    """The file's format as its first bytes tell (a workbook renamed .csv is still a workbook), else
+    its name's. Refuses a zip archive that is not a workbook, and text named .xlsx or .parquet."""
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    named = FORMATS.get(path.suffix.lower())
+    if magic.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(path) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise DataContractError(
+                    "unreadable",
+                    f"{path.name} is a zip archive, not an export: unzip it and put the file it holds in its place.",
+                )
+        return "excel"
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):  # the Excel 97-2003 (.xls) container
+        return "excel"
+    if magic.startswith(b"PAR1"):
+        return "parquet"
+    if named in ("excel", "parquet"):
+        raise DataContractError(
+            "unreadable",
+            f"{path.name} is not {FORMAT_NAMES[named]}: its first bytes {magic!r} are not those of one "
+            f"(a text export named {path.suffix}?). Rename it {path.stem}.csv if it is CSV, or export it again.",
+        )
+    return "csv"
+
+
 def _read_csv(
     con: ibis.BaseBackend,
     name: str,
@@ -164,17 +196,26 @@ def _read_csv(
     options: dict,
     report: TableReport,
     tmp: Path,
-    names: Callable[[list[str]], list[str]],
+    names: Callable[[list[str], HeadRows], list[str]],
 ) -> list[str]:
-    """A CSV (through its UTF-8 copy) with every cell as text; the separator given or detected."""
-    utf8 = _utf8_copy(path, options, report, tmp)
-    with open(utf8, encoding="utf-8", newline="") as fh:
-        header = fh.readline().rstrip("\r\n")
-    sep = options.get("sep") or _sniff_separator(header)
-    if not options.get("sep") and sep != ",":
+    """A CSV (through its UTF-8 copy) with every cell as text: Excel's 'sep=;' first line, the header
+    on read.header_row, the separator given or detected (rows may use another than the header)."""
+    text = _one_line_ending(utf8_copy(path, options, report, tmp), report, tmp)
+    header_row = options.get("header_row", 1)
+    lines = _head_lines(text, header_row + HEAD_LINES)
+    excel_sep = re.fullmatch("sep=(.)", lines[0]) if lines else None
+    if excel_sep and "header_row" not in options:
+        header_row = 2
+        report.assumptions.append(f"first line {lines[0]!r} (Excel's separator line) read as the separator")
+    if header_row > len(lines):
+        raise DataContractError(
+            "no_rows", f"{path.name} has {len(lines)} lines, fewer than read.header_row ({header_row})."
+        )
+    header = lines[header_row - 1]
+    sep = options.get("sep") or (excel_sep.group(1) if excel_sep else _sniff_separator(header))
+    if not options.get("sep") and not excel_sep and sep != ",":
         report.assumptions.append(f"column separator {sep!r} (detected from the header)")
-    options["sep"] = sep
-    fields = [f.strip() or f"column{i + 1}" for i, f in enumerate(next(csv.reader([header], delimiter=sep)))]
+    fields = [f.strip() or f"column{i + 1}" for i, f in enumerate(_split(header, sep))]
     others = [s for s in SEPARATORS if s != sep and s in header]
     if len(fields) == 1 and others:
         raise DataContractError(
@@ -183,127 +224,85 @@ def _read_csv(
             f"column {header[:60]!r}; the file seems to use {others[0]!r}. "
             f"Set read.sep: {others[0]!r} in the mapping.",
         )
-    columns = names(fields)
+    if not options.get("sep"):
+        sep = _row_separator(path, sep, fields, lines[header_row : header_row + HEAD_LINES], report)
+    options["sep"] = sep
+    columns = names(fields, lambda: ([_split(line, sep) for line in lines], ""))
     struct = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in columns) + "}"
     fetch(
         con,
-        f"CREATE OR REPLACE TABLE {name} AS SELECT row_number() OVER () + 1 AS __line, * FROM read_csv("
-        f"{literal(utf8)}, delim={literal(sep)}, header=true, quote='\"', escape='\"', auto_detect=false, "
-        f"columns={struct})",
+        f"CREATE OR REPLACE TABLE {name} AS SELECT row_number() OVER () + {header_row} AS __line, * FROM read_csv("
+        f"{literal(text)}, delim={literal(sep)}, header=false, skip={header_row}, quote='\"', escape='\"', "
+        f"auto_detect=false, columns={struct})",
     )
     return columns
 
 
-def _utf8_copy(path: Path, options: dict, report: TableReport, tmp: Path) -> Path:
-    """The file itself if it is UTF-8 without BOM, else a UTF-8 copy in ``tmp`` (decoded from the
-    given encoding, or from cp1252 when the bytes are not UTF-8). Refuses mixed encodings."""
+def _row_separator(path: Path, sep: str, fields: list[str], rows: list[str], report: TableReport) -> str:
+    """The rows' separator: the header's, or another that splits every row into as many fields as
+    the header has (said); refused, naming both, when the rows split evenly with another only."""
+    rows = [r for r in rows if r.strip()]
+    if len(fields) == 1 or not rows or all(len(_split(r, sep)) == len(fields) for r in rows):
+        return sep
+    for other in SEPARATORS:
+        if other != sep and all(len(_split(r, other)) == len(fields) for r in rows):
+            report.assumptions.append(f"header separated by {sep!r}, rows by {other!r}: rows read with {other!r}")
+            return other
+    even = {s: {len(_split(r, s)) for r in rows} for s in SEPARATORS if s != sep}
+    used = next((s for s, counts in even.items() if len(counts) == 1 and counts != {1}), None)
+    if used is None:
+        return sep  # uneven rows: the reader names the first that does not fit
+    raise DataContractError(
+        "wrong_separator",
+        f"{path.name}: the header is separated by {sep!r} ({len(fields)} columns) but the rows by {used!r} "
+        f"({len(_split(rows[0], used))} fields). Export the file again with one separator, or fix its header line.",
+    )
+
+
+def _one_line_ending(path: Path, report: TableReport, tmp: Path) -> Path:
+    """The file, or a copy in ``tmp`` with every line ending LF when it mixes CRLF and LF lines
+    (DuckDB's reader takes one line ending per file)."""
     with open(path, "rb") as fh:
-        head = fh.read(4)
-    given = options.get("encoding")
-    if given:
-        encoding = codecs.lookup(given).name
-    elif head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-        report.assumptions.append("UTF-8 with a byte-order mark (BOM)")
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-        report.assumptions.append("UTF-16 (byte-order mark)")
-    elif _is_utf8(path):
+        crlf = lf = 0
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            crlf, lf = crlf + block.count(b"\r\n"), lf + block.count(b"\n")  # \r\n across blocks: counted as LF
+    if crlf == 0 or crlf == lf:
         return path
-    else:
-        _refuse_mixed_encodings(path)
-        encoding = "cp1252"
-        report.assumptions.append(
-            "not UTF-8: read as Windows-1252 (cp1252), the encoding of French Excel "
-            "exports; set read.encoding to override"
-        )
-    if encoding == "utf-8" and not head.startswith(codecs.BOM_UTF8) and _is_utf8(path):
-        return path
-    target = tmp / f"{path.stem}.utf8.csv"
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    line = 1
-    with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
+    target = tmp / f"{path.stem}.lf.csv"
+    with open(path, "rb") as src, open(target, "wb") as dst:
+        carry = b""
         for block in iter(lambda: src.read(1 << 22), b""):
-            try:
-                text = decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                bad_line = line + block[: exc.start].count(b"\n")
-                raise DataContractError(
-                    "encoding",
-                    f"{path.name}, line {bad_line}: bytes that are not {encoding} "
-                    f"({block[exc.start : exc.start + 4]!r}); set read.encoding to "
-                    "the file's encoding (utf-8, cp1252, latin-1...).",
-                ) from exc
-            line += block.count(b"\n")
-            dst.write(text)
-        dst.write(decoder.decode(b"", final=True))
+            block = carry + block
+            carry = b"\r" if block.endswith(b"\r") else b""
+            dst.write(block[: len(block) - len(carry)].replace(b"\r\n", b"\n"))
+        dst.write(carry)
+    report.assumptions.append(f"line endings mixed ({crlf:,} CRLF, {lf - crlf:,} LF): read as one")
     return target
 
 
-def _is_utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 22), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+def _head_lines(path: Path, n: int) -> list[str]:
+    """The first ``n`` lines of a UTF-8 file, without their line endings."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [line.rstrip("\r\n") for line in itertools.islice(fh, n)]
 
 
-def _refuse_mixed_encodings(path: Path) -> None:
-    """A file that is not UTF-8 but also holds UTF-8 accented letters mixes two encodings."""
-    utf8_line = bad_line = None
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                text = raw.decode("utf-8")
-                if utf8_line is None and re.search(r"[^\x00-\x7f]", text):
-                    utf8_line = number
-            except UnicodeDecodeError:
-                bad_line = bad_line or number
-            if utf8_line and bad_line:
-                raise DataContractError(
-                    "encoding",
-                    f"{path.name} mixes two encodings: line {utf8_line} is UTF-8, "
-                    f"line {bad_line} is not (probably cp1252). Re-export the file "
-                    "in one encoding (UTF-8).",
-                )
+def _split(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep), [""])
 
 
 def _sniff_separator(header: str) -> str:
-    counts = {s: len(next(csv.reader([header], delimiter=s))) - 1 for s in SEPARATORS}
+    counts = {s: len(_split(header, s)) - 1 for s in SEPARATORS}
     best = max(SEPARATORS, key=lambda s: counts[s])
     return best if counts[best] > 0 else ","
 
 
-def _read_excel(
-    con: ibis.BaseBackend, name: str, path: Path, options: dict, names: Callable[[list[str]], list[str]]
-) -> list[str]:
-    """An .xlsx sheet with every cell as text (dates as ISO), so parsing is the same as for CSV."""
-    try:
-        df = pd.read_excel(path, sheet_name=options.get("sheet", 0), dtype=object, engine="openpyxl")
-    except (ValueError, KeyError, OSError) as exc:
-        raise DataContractError("unreadable", f"{path.name} cannot be read as Excel: {exc}") from exc
-    columns = names([str(c) for c in df.columns])
-    text = pd.DataFrame({t: df[c].map(_excel_text).astype("string") for c, t in zip(df.columns, columns, strict=True)})
-    con.con.register("__excel", text)
-    fetch(con, f"CREATE OR REPLACE TABLE {name} AS SELECT row_number() OVER () + 1 AS __line, * FROM __excel")
-    con.con.unregister("__excel")
-    return columns
-
-
-def _excel_text(value) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, (dt.datetime, pd.Timestamp)):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _header_row(table: Table, renames: dict[str, str], rows: list[list[str]]) -> int | None:
+    """The number (from 1) of the first of ``rows`` holding every required column, if any."""
+    for number, row in enumerate(rows, start=1):
+        found = {(renames.get(str(c).strip()) or _normal(str(c))).replace("_", "") for c in row}
+        if {c.replace("_", "") for c in table.required} <= found:
+            return number
+    return None
 
 
 def _normal(name: str) -> str:
@@ -312,10 +311,13 @@ def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
 
 
-def _contract_names(path: Path, table: Table, columns: list[str], spec: TableMapping, report: TableReport) -> list[str]:
+def _contract_names(
+    path: Path, table: Table, columns: list[str], spec: TableMapping, report: TableReport, head: HeadRows
+) -> list[str]:
     """The file's column names on the contract: the mapping's renames first, then names equal to a
-    contract column once normalised ('Customer ID' -> customer_id); others kept. Refuses a missing
-    required column (unless the mapping derives it), naming the columns the file has."""
+    contract column once normalised ('Customer ID', 'CustomerID' -> customer_id); others kept. Refuses a missing
+    required column (unless the mapping derives it), naming the columns the file has and, from ``head``
+    (its first rows), the line where the header seems to be."""
     renames = spec.columns
     missing_sources = [src for src in renames if src not in columns]
     if missing_sources:
@@ -324,10 +326,10 @@ def _contract_names(path: Path, table: Table, columns: list[str], spec: TableMap
             f"{path.name}: the mapping renames column(s) {missing_sources} that the "
             f"file does not have; its columns: {columns}.",
         )
-    contract = {c.name for c in table.columns}
+    contract = {c.name.replace("_", ""): c.name for c in table.columns}  # 'CustomerID' is customer_id too
     targets = []
     for col in columns:
-        target = renames.get(col) or (_normal(col) if _normal(col) in contract else col)
+        target = renames.get(col) or contract.get(_normal(col).replace("_", ""), col)
         if target != col and col not in renames:
             report.assumptions.append(f"column {col!r} read as {target}")
         targets.append(target)
@@ -341,9 +343,22 @@ def _contract_names(path: Path, table: Table, columns: list[str], spec: TableMap
             f"{path.name}, column {missing[0]}: required column(s) {missing} "
             f"missing; the file has {columns}. Rename it in the file or map it "
             f"in the mapping (tables.{table.name}.columns: {{'Your name': "
-            f"{missing[0]}}}).",
+            f"{missing[0]}}}).{_where_header_is(table, renames, report, head)}",
         )
     return targets
+
+
+def _where_header_is(table: Table, renames: dict[str, str], report: TableReport, head: HeadRows) -> str:
+    """A refusal's hint on where the header is: the row that holds every required column, else the
+    options that say where it is."""
+    rows, elsewhere = head()
+    word = "line" if report.format == "csv" else "row"
+    number = _header_row(table, renames, rows)
+    if number and number > 1:
+        return f" The header seems to be on {word} {number}: set read.header_row: {number} (tables.{table.name}.read)."
+    if not rows:
+        return elsewhere
+    return f" If the header is not on {word} 1 (title {word}s above it), set read.header_row to its number.{elsewhere}"
 
 
 def _first_line(exc: Exception) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from helpers.data.contract import CURRENCIES, FALSE_WORDS, ROW_CATEGORIES, TABLE
 from helpers.data.lines import LINE_KEYS, LineRules, read_line_rules
 from helpers.paths import REPO_ROOT, relative_to_repo
 
-READ_OPTIONS = {"sep", "decimal", "encoding", "date_format", "sheet"}
+READ_OPTIONS = {"sep", "decimal", "encoding", "date_format", "sheet", "header_row", "timezone"}
 TABLE_KEYS = {"file", "columns", "read", "values"} | LINE_KEYS
 OPTION_KEYS = {"pseudonymise", "salt", "max_excluded_share", "latest_date", "currency"}
 DEFAULT_SHARE = 0.01
@@ -46,7 +47,7 @@ class TableMapping:
 
     file: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # file column -> contract column
-    read: dict = field(default_factory=dict)  # sep, decimal, encoding, date_format, sheet
+    read: dict = field(default_factory=dict)  # sep, decimal, encoding, date_format, sheet, header_row, timezone
     values: dict[str, dict] = field(default_factory=dict)  # contract column -> {file value: contract value}
     lines: LineRules = field(default_factory=LineRules)  # derived columns, non-product lines, returns
 
@@ -280,7 +281,27 @@ def _read_options(read, where: str) -> dict:
         raise DataContractError(
             "bad_mapping", f"{where}.sheet must be a sheet name or its position (0 for the first), got {_shown(sheet)}."
         )
+    _layout_options(read, where)
     return read
+
+
+def _layout_options(read: dict, where: str) -> None:
+    """tables.<table>.read.header_row (the header's line or row, from 1) and .timezone (an IANA name)."""
+    row = read.get("header_row")
+    if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 1):
+        raise DataContractError(
+            "bad_mapping",
+            f"{where}.header_row must be the header's line (CSV) or row (Excel) number, from 1, got {_shown(row)}.",
+        )
+    zone = read.get("timezone")
+    if zone is not None:
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError):
+            raise DataContractError(
+                "bad_mapping",
+                f"{where}.timezone must be a time zone such as 'Europe/Paris' or 'UTC', got {_shown(zone)}.",
+            ) from None
 
 
 def _is_text_encoding(name) -> bool:
