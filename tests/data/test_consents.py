@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.data.dataset import load_tables
 from helpers.decide import contact_plan as ch
-from helpers.decide.contact_plan.exact import NODE_LIMIT, _milp
 from helpers.decide.contact_plan.problem import _plan_frame
 
 ON = dt.date(2026, 1, 5)
@@ -253,6 +252,5 @@ def _plan(values: pd.DataFrame, eligible: pd.DataFrame, budget: float, method: s
     if method == "lagrangian":
         return ch.optimise_contact_plan(values, ARMS, eligible, budget, method="lagrangian")[0]
     problem = ch.build_problem(values, ARMS, eligible, budget)
-    status, choice, *_ = _milp(problem, NODE_LIMIT)
-    ch.check_plan(problem, choice)
+    choice, _ = ch.solve_exact(problem, in_process=True)
     return _plan_frame(problem, choice)

@@ -23,7 +23,6 @@ EARLIEST_DATE = dt.date(1990, 1, 1)
 PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")  # direct identifiers
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "o", "vrai")  # a boolean cell's yes, in any case
 FALSE_WORDS = ("false", "f", "0", "no", "n", "non", "faux")
-MISSING_WORDS = ("n/a", "na", "#n/a", "-", "--", "null", "none", "nan", "?")  # an id cell meaning "no id", any case
 # ISO 4217 codes of the currencies in circulation (SIX list one, 2025), without funds, metals and test codes.
 CURRENCIES = frozenset(
     """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import ibis
 
-from helpers.data._sql import column_types, fetch, ident, literal
+from helpers.data._sql import fetch, ident, literal
 from helpers.data.consents import needs_settling, settle_history
-from helpers.data.contract import MISSING_WORDS, PERSONAL_COLUMNS, DataContractError, Rule, Table, pandera_schema
+from helpers.data.contract import PERSONAL_COLUMNS, DataContractError, Rule, Table, pandera_schema
 from helpers.data.duplicates import key_rules
 from helpers.data.files import RawTable
 from helpers.data.lines import count_transactions, count_zero_prices, merge_order_lines, non_product_rules, return_flag
@@ -81,12 +81,8 @@ def _exclude(
 ) -> str:
     """The rows of ``parsed_<table>`` that break no rule, with unknown optional links cleared, and the
     relation that holds them."""
-    text = [c for c, typ in column_types(con, f"parsed_{table.name}").items() if typ == "VARCHAR" and c in raw.columns]
-    rules = rules + _placeholder_rules(table, text, required=True) + key_rules(con, table, raw, raw.columns)
-    rules += _reference_rules(table, raw.columns, loaded, required=True)
-    clears = _placeholder_rules(table, text, required=False) + _reference_rules(
-        table, raw.columns, loaded, required=False
-    )
+    rules = [*rules, *key_rules(con, table, raw, raw.columns), *_reference_rules(table, raw.columns, loaded, True)]
+    clears = _reference_rules(table, raw.columns, loaded, required=False)
     _apply_rules(con, table, raw, rules, spec.max_excluded_share)
     flagged = f"NOT coalesce({' OR '.join(f'({r.condition})' for r in rules) or 'false'}, false)"
     emptied: dict[str, list[str]] = {}
@@ -120,26 +116,6 @@ def _exclude(
     if table.name == "consents" and needs_settling(con, raw.columns, key_repeats):
         return settle_history(con, raw.columns, raw.report)
     return f"kept_{table.name}"
-
-
-def _placeholder_rules(table: Table, columns: list[str], required: bool) -> list[Rule]:
-    """An id cell holding a word for 'no id' (N/A, -, NULL...) is a missing id: the row is excluded
-    when the id is required (``required``), the cell cleared when it is an optional link. ``columns``:
-    the text columns (whole-number ids hold no words)."""
-    words = ", ".join(literal(w) for w in MISSING_WORDS)
-    return [
-        Rule(
-            "missing_value",
-            c.name,
-            f"{c.name} is a placeholder for a missing id (N/A, -, NULL...)"
-            + ("" if required else ": left empty, the row kept"),
-            f"lower(CAST({ident(c.name)} AS VARCHAR)) IN ({words})",
-            ident(c.name),
-            "fill these ids or drop the rows before loading",
-        )
-        for c in table.columns
-        if c.kind == "id" and c.name in columns and (c.required if required else c.name in table.references)
-    ]
 
 
 def _reference_rules(table: Table, columns: list[str], loaded: dict[str, ibis.Table], required: bool) -> list[Rule]:

@@ -1,7 +1,7 @@
 """The exact solver's own process, which needs only numpy and scipy (it starts in a fraction of a
 second, where importing the package took 4 s). ``exact.solve_exact`` runs this file by its path,
 ``python _exact_process.py ARRAYS RESULT NODE_LIMIT``, with the mixed-integer program's arrays
-pickled."""
+pickled; ``exact`` imports ``solve`` to run it in-process too."""
 
 import pickle
 import sys

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from helpers.decide.contact_plan._exact_process import solve
 from helpers.decide.contact_plan.lagrangian import LagrangianSolution, lagrangian_solution, plan_diagnostics
 from helpers.decide.contact_plan.problem import Diagnostics, Problem, _usage, check_plan
 from helpers.errors import Failure
@@ -105,7 +106,11 @@ class MarginTooWide(Failure):
 
 
 def solve_exact(
-    problem: Problem, node_limit: int = NODE_LIMIT, safety_seconds: float | None = None, max_pairs: int | None = None
+    problem: Problem,
+    node_limit: int = NODE_LIMIT,
+    safety_seconds: float | None = None,
+    max_pairs: int | None = None,
+    in_process: bool = False,
 ) -> tuple[np.ndarray, Diagnostics]:
     """The optimal plan: the Lagrangian's prices and plan (earning z under the bound L), then the
     program over the customers within (L - z) / 8 of a second option; if its plan is still
@@ -113,7 +118,8 @@ def solve_exact(
     The search stops after ``node_limit`` nodes (the method then says so; the gap stays
     certified). Raises MarginTooWide past ``max_pairs`` candidate pairs at the margin,
     ExactSolverFailed when the solver's process crashed, SolverPastSafetyLimit past
-    ``safety_seconds`` (default SAFETY_SECONDS)."""
+    ``safety_seconds`` (default SAFETY_SECONDS). ``in_process`` runs HiGHS here, without the safety
+    limit (its own process costs about 1 s: for many small plans, as in tests)."""
     start = time.perf_counter()
     solution = lagrangian_solution(problem)
     scores = solution.scores(problem)
@@ -123,14 +129,19 @@ def solve_exact(
     for _ in range(2):
         free = at_the_margin(scores, width)
         fixed = np.where(free, -1, response)
-        rows, arms, *arrays = _milp_arrays(problem, free, fixed)
+        rows, arms, c, A, lo, hi = _milp_arrays(problem, free, fixed)
         if max_pairs is not None and len(rows) > max_pairs:
             method, seconds = "Lagrangian (prices, then repair)", time.perf_counter() - start
             raise MarginTooWide(
                 f"{len(rows):,} candidate pairs at the margin, above the exact search's {max_pairs:,}",
                 (solution.choice, plan_diagnostics(problem, solution, solution.choice, method, seconds)),
             )
-        result = _run(arrays, node_limit, SAFETY_SECONDS if safety_seconds is None else safety_seconds)
+        if in_process:
+            result = solve(c, A, lo, hi, node_limit)
+        else:
+            result = _run((c, A, lo, hi), node_limit, SAFETY_SECONDS if safety_seconds is None else safety_seconds)
+        if result[0] == "failed":
+            raise ExactSolverFailed(f"The exact solver found no plan ({result[1]})")
         if result[0] == "ok":
             candidate = fixed.copy()
             candidate[rows[result[1] > 0.5]] = arms[result[1] > 0.5]
@@ -155,12 +166,12 @@ def _margin(problem: Problem, choice: np.ndarray) -> float:
     return float(problem.net[np.flatnonzero(choice >= 0), choice[choice >= 0]].sum())
 
 
-def _run(arrays: list, node_limit: int, safety_seconds: float) -> tuple:
+def _run(arrays: tuple, node_limit: int, safety_seconds: float) -> tuple:
     """``_exact_process.solve`` on the program's arrays in a process of its own, stopped (and the run
     with it) past ``safety_seconds``."""
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "problem.pkl", Path(tmp) / "result.pkl"
-        source.write_bytes(pickle.dumps(tuple(arrays)))
+        source.write_bytes(pickle.dumps(arrays))
         script = str(Path(__file__).with_name("_exact_process.py"))
         try:
             subprocess.run(
@@ -179,7 +190,4 @@ def _run(arrays: list, node_limit: int, safety_seconds: float) -> tuple:
         except subprocess.CalledProcessError as exc:
             last = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else f"exit code {exc.returncode}"
             raise ExactSolverFailed(f"The exact solver's process failed ({last})") from exc
-        result = pickle.loads(target.read_bytes())
-    if result[0] == "failed":
-        raise ExactSolverFailed(f"The exact solver found no plan ({result[1]})")
-    return result
+        return pickle.loads(target.read_bytes())
