@@ -9,7 +9,7 @@ import pytest
 
 from helpers import features
 from helpers.decide import audience, automation, triggers
-from helpers.models import clv
+from helpers.models import bg_nbd
 from helpers.paths import SCENARIOS_DIR
 from helpers.run.notebook import world_data
 
@@ -24,7 +24,7 @@ def setting(small_world):
     first_day = end + dt.timedelta(days=1)
     eligible = audience.eligible_on(data, audience.buyers(data), first_day)
     rules = triggers.load_rules(SCENARIOS_DIR / "triggers_retail_fr.yml", small_world.spec["offers"])
-    bgnbd = tuple(clv.fit_bgnbd(features.execute(features.customer_summary(tx, end))).params.values())
+    bgnbd = tuple(bg_nbd.fit(features.execute(features.customer_summary(tx, end))).params.values())
     return {
         "world": small_world,
         "rules": rules,

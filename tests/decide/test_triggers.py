@@ -8,7 +8,7 @@ import pytest
 
 from helpers.decide.automation import newsletter_calendar
 from helpers.decide.triggers import TriggerRuleError, event_days, load_rules, schedule, uniform_draws
-from helpers.models import clv
+from helpers.models import bg_nbd
 
 OFFERS = ("discount_10", "free_shipping", "new_collection")
 RULES = """
@@ -136,7 +136,7 @@ rules: [{name: fading, event: p_alive_below, threshold: 0.5, channel: postal, of
     first, last = pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-15")
 
     def alive(on):
-        return clv.p_alive(params, 2, (last - first).days / 7, (on - first).days / 7)
+        return bg_nbd.p_alive(params, 2, (last - first).days / 7, (on - first).days / 7)
 
     assert alive(day) < 0.5 <= alive(day - pd.Timedelta(days=1))
 

@@ -133,11 +133,9 @@ def test_segmentation_and_clv_run_on_a_bare_transaction_log(bare_export, tmp_pat
         output_dir=str(tmp_path / "m21"),
     )
     metrics = json.loads((tmp_path / "m21" / "metrics.json").read_text())
-    assert set(metrics["clv"]["bgnbd"]) == {"r", "alpha", "a", "b"} and set(metrics["clv"]["gamma_gamma"]) == {
-        "p",
-        "q",
-        "gamma",
-    }
+    purchase_parameters = {"bgnbd": "r alpha a b", "mbg_nbd": "r alpha a b", "pareto_nbd": "r alpha s beta"}
+    assert set(metrics["clv"]["purchases"]) == set(purchase_parameters[metrics["clv_model"]].split())
+    assert set(metrics["clv"]["gamma_gamma"]) == {"p", "q", "gamma"}
     assert abs(metrics["holdout_error"]) < 0.2
     assert "Skipped: own data has no hidden truth" in outputs
 

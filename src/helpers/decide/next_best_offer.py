@@ -17,8 +17,9 @@ from numpy.typing import ArrayLike
 
 from helpers.data.contract import PERSONAL_COLUMNS
 from helpers.data.dataset import Dataset
+from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute, money_sum
-from helpers.models import clv, uplift
+from helpers.models import bg_nbd, uplift
 
 NO_CONTACT = "no contact"
 OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue")
@@ -83,11 +84,11 @@ def customer_features(
         )
         step = -(-len(summary) // MAX_FIT_CUSTOMERS)
         try:
-            fit = clv.fit_bgnbd(summary.sort_index().iloc[::step])
+            fit = bg_nbd.fit(summary.sort_index().iloc[::step])
             x, t_x, T = summary.frequency.to_numpy(float), summary.recency.to_numpy(float), summary["T"].to_numpy(float)
-            history["p_alive"] = clv.p_alive(fit.values, x, t_x, T)
-            history["expected_purchases_12w"] = clv.expected_purchases(fit.values, x, t_x, T, 12.0)
-        except clv.ModelInputError:
+            history["p_alive"] = bg_nbd.p_alive(fit.values, x, t_x, T)
+            history["expected_purchases_12w"] = bg_nbd.expected_purchases(fit.values, x, t_x, T, 12.0)
+        except ModelInputError:
             pass  # too little history at this date: no model features
         out = out.join(history)
     if data.has("customers"):
@@ -268,7 +269,7 @@ def due_in_weeks(data: Dataset, as_of: dt.date, customer_ids: ArrayLike) -> pd.S
     expected gap between purchases under BG/NBD, (alpha + T) / (r + x), minus the time since their
     last purchase), at least 0."""
     summary = execute(customer_summary(data.table("transactions"), as_of)).set_index("customer_id")
-    fit = clv.fit_bgnbd(summary)
+    fit = bg_nbd.fit(summary)
     r, alpha, _, _ = fit.values
     gap = (alpha + summary["T"]) / (r + summary.frequency)
     due = (gap - (summary["T"] - summary.recency)).clip(lower=0)

@@ -14,8 +14,9 @@ from helpers.data.dataset import Dataset
 from helpers.decide.audience import buyers, eligible_on
 from helpers.decide.contact_plan import sent_contacts
 from helpers.decide.triggers import TriggerSet, schedule, volumes
+from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute, order_days
-from helpers.models.clv import fit_models
+from helpers.models import bg_nbd
 
 DUE_COLUMNS = ["customer_id", "rule", "channel", "offer"]
 DUE_FILE = "triggered_on_the_analysis_date.csv"
@@ -43,11 +44,13 @@ def backtest(data: Dataset, rules: TriggerSet, as_of: dt.date, seed: int, months
     eligible = eligible_on(data, buyers(data), as_of)
     own_maximum = own_monthly_maximum(consents) if consents is not None else None
     history = order_days(tx, as_of)
-    models = fit_models(execute(customer_summary(tx, as_of)))
-    bgnbd = tuple(models.bgnbd.params.values()) if models.ok and models.bgnbd else None
+    try:
+        bgnbd, reason = bg_nbd.fit(execute(customer_summary(tx, as_of))).values, ""
+    except ModelInputError as exc:
+        bgnbd, reason = None, f"BG/NBD not fitted: {exc}"
     note = ""
     if bgnbd is None and any(r.event == "p_alive_below" for r in rules.rules):
-        note = f"p_alive_below rules are left out: {models.message}"
+        note = f"p_alive_below rules are left out: {reason}"
         rules = rules.only([r.name for r in rules.rules if r.event != "p_alive_below"])
     sent_before = (
         sent_contacts(data.frame("contacts"), data.frame("campaigns"))

@@ -1,22 +1,9 @@
-"""Models fitted on the contract tables: customer lifetime value, uplift, experiments, effects with intervals."""
+"""Models fitted on the contract tables: purchase models and customer lifetime value, uplift, experiments,
+effects with intervals."""
 
-from helpers.models.clv import (
-    Models,
-    bgnbd_log_likelihood,
-    customer_value,
-    expected_order_value,
-    expected_purchases,
-    expected_purchases_if_alive,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    fit_models,
-    gamma_gamma_log_likelihood,
-    gamma_gamma_sample,
-    holdout_by_frequency,
-    p_alive,
-    tracking,
-    value_at_risk,
-)
+from helpers.models import bg_nbd, gamma_gamma, mbg_nbd, pareto_nbd, sbg
+from helpers.models.beta_quadrature import beta_rules
+from helpers.models.clv import Models, customer_value, fit_models, value_at_risk
 from helpers.models.effects import MeanDifference, difference_in_means, holm_adjusted
 from helpers.models.experiments import (
     ExperimentInputError,
@@ -31,8 +18,20 @@ from helpers.models.experiments import (
     pre_period_revenue,
     readout,
 )
+from helpers.models.holdout import (
+    NOT_TRACKING,
+    TRACKING_TOLERANCE,
+    CalibrationPeriod,
+    calibration_period,
+    holdout_by_frequency,
+    holdout_error,
+    tracking,
+    tracks,
+)
 from helpers.models.likelihood import Fit, maximise
+from helpers.models.model_choice import Comparison, compare_models
 from helpers.models.off_policy import policy_value
+from helpers.models.purchase_models import MODELS, PurchaseModel, model_of
 from helpers.models.uplift import (
     ArmModel,
     TLearner,
@@ -55,12 +54,18 @@ from helpers.models.world_test import PlayedTest, against_truth, mail_then_call_
 
 __all__ = [
     "ArmModel",
+    "CalibrationPeriod",
+    "Comparison",
     "ExperimentInputError",
     "Fit",
+    "MODELS",
     "MeanDifference",
     "Models",
+    "NOT_TRACKING",
     "PlayedTest",
+    "PurchaseModel",
     "TLearner",
+    "TRACKING_TOLERANCE",
     "TransformedOutcome",
     "UpliftInputError",
     "XLearner",
@@ -69,10 +74,13 @@ __all__ = [
     "auuc",
     "average_effect",
     "balance_check",
-    "bgnbd_log_likelihood",
+    "beta_rules",
+    "bg_nbd",
     "bootstrap_difference",
+    "calibration_period",
     "calibration_slope",
     "check_test",
+    "compare_models",
     "conclusion",
     "control_size_for_rate",
     "control_size_for_revenue",
@@ -80,29 +88,28 @@ __all__ = [
     "customer_value",
     "default_estimator",
     "difference_in_means",
-    "expected_order_value",
-    "expected_purchases",
-    "expected_purchases_if_alive",
     "fit_arm",
     "fitted_learners",
-    "fit_bgnbd",
-    "fit_gamma_gamma",
     "fit_models",
-    "gamma_gamma_log_likelihood",
-    "gamma_gamma_sample",
+    "gamma_gamma",
     "holdout_by_frequency",
+    "holdout_error",
     "holdout_tradeoff",
     "holm_adjusted",
     "mail_then_call_plan",
     "maximise",
-    "p_alive",
+    "mbg_nbd",
+    "model_of",
+    "pareto_nbd",
     "play_test",
     "policy_value",
     "pre_period_revenue",
     "qini_coefficient",
     "qini_curve",
     "readout",
+    "sbg",
     "tracking",
+    "tracks",
     "true_gain_curve",
     "uplift_at_k",
     "value_at_risk",

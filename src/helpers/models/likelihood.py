@@ -13,14 +13,18 @@ from scipy.optimize import minimize
 
 @dataclass
 class Fit:
-    """A fitted model: parameters, standard errors (delta method), log-likelihood, convergence."""
+    """A fitted model (``model``: its short name, e.g. "bgnbd"): parameters, standard errors (delta
+    method), log-likelihood, convergence; ``basis`` says what it was fitted on when a model has
+    options (Gamma-Gamma: "repeat_occasions" or "orders")."""
 
+    model: str
     params: dict[str, float]
     std_errors: dict[str, float]
     log_likelihood: float
     n_customers: int
     converged: bool
     message: str
+    basis: str = ""
 
     def table(self) -> pd.DataFrame:
         """Parameters with standard errors, one row each."""
@@ -36,6 +40,16 @@ class Fit:
     def values(self) -> tuple[float, ...]:
         return tuple(self.params.values())
 
+    @property
+    def aic(self) -> float:
+        """Akaike's information criterion, 2k - 2 LL."""
+        return 2 * len(self.params) - 2 * self.log_likelihood
+
+    @property
+    def bic(self) -> float:
+        """Schwarz's Bayesian information criterion, k ln(n) - 2 LL, n the customers."""
+        return len(self.params) * float(np.log(self.n_customers)) - 2 * self.log_likelihood
+
 
 def maximise(
     negll: Callable[[np.ndarray], float],
@@ -43,11 +57,13 @@ def maximise(
     names: Sequence[str],
     n_weight: float,
     n_customers: int,
+    model: str,
+    basis: str = "",
 ) -> Fit:
     """The ``Fit`` maximising the likelihood: ``negll`` is the mean negative log-likelihood per unit
     of weight (``n_weight`` in all) over log parameters, from ``start``; L-BFGS-B within [-12, 12]
     (Nelder-Mead when it fails), then polished; the parameters ``names`` are reported on their own
-    scale, standard errors by the delta method."""
+    scale, standard errors by the delta method; ``model`` and ``basis`` label the ``Fit``."""
     res = minimize(
         negll,
         start,
@@ -64,12 +80,14 @@ def maximise(
     except np.linalg.LinAlgError:
         se = np.full(len(start), np.nan)
     return Fit(
+        model,
         dict(zip(names, np.exp(theta).tolist(), strict=True)),
         dict(zip(names, se.tolist(), strict=True)),
         float(-negll(theta) * n_weight),
         int(n_customers),
         bool(res.success),
         str(res.message),
+        basis,
     )
 
 
@@ -87,7 +105,7 @@ def _polish(f, theta, steps: int = 8) -> np.ndarray:
         if not np.all(np.isfinite(step)) or f(theta - step) > best:
             break
         theta, best = theta - step, f(theta - step)
-        if np.max(np.abs(step)) < 1e-10:
+        if np.max(np.abs(step)) < 1e-7:  # the floor of the numerical derivatives' noise: further steps only wander
             break
     return theta
 

@@ -1,4 +1,4 @@
-"""The accepted values of every numeric notebook parameter, in one place.
+"""The accepted values of every numeric notebook parameter, and of those that take one of a few words, in one place.
 
 ``helpers.run.playbook`` checks each value a playbook or ``--set`` gives against its domain before any
 notebook runs; a test checks that every int and float parameter of every notebook has a domain
@@ -45,6 +45,20 @@ class Domain:
         return f"{kind} in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One of the words ``values``."""
+
+    values: tuple[str, ...]
+
+    def admits(self, value: object) -> bool:
+        """``value`` is one of the words."""
+        return isinstance(value, str) and value in self.values
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(self.values)
+
+
 SHARE = Domain(0, 1)  # a share or rate, 0 and 1 included
 PROBABILITY = Domain(0, 1, low_open=True, high_open=True)  # strictly between 0 and 1
 POSITIVE = Domain(0, low_open=True)
@@ -52,7 +66,7 @@ NON_NEGATIVE = Domain(0)
 COUNT = Domain(0, whole=True)  # 0 allowed: none
 AT_LEAST_ONE = Domain(1, whole=True)
 
-DOMAINS: dict[str, Domain] = {
+DOMAINS: dict[str, Domain | Choice] = {
     # the synthetic world
     "n_customers": AT_LEAST_ONE,
     "n_prospects": COUNT,
@@ -63,6 +77,8 @@ DOMAINS: dict[str, Domain] = {
     # 21 customer lifetime value
     "horizon_months": AT_LEAST_ONE,
     "annual_discount_rate": SHARE,
+    "clv_model": Choice(("auto", "bgnbd", "pareto_nbd", "mbg_nbd")),  # helpers.models.model_choice.CHOICES
+    "spend_basis": Choice(("repeat_occasions", "orders")),  # helpers.models.gamma_gamma.BASES
     # money and margins (30, 35, 40, 50)
     "margin_rate": SHARE,
     "offer_discounts": SHARE,  # every discount rate of the mapping

@@ -1,0 +1,122 @@
+"""Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves";
+Colombo & Jiang 1999): each of a customer's transactions is Gamma(p, nu), nu ~ Gamma(q, gamma).
+
+Two bases, ``basis``:
+- "repeat_occasions" (default, as the paper and every BTYD library): a customer's transactions are
+  their repeat purchase occasions, the days after the first one, same-day orders combined; n is
+  the frequency x of the purchase models and the mean is ``repeat_monetary`` (EUR per occasion).
+  Expected purchase occasions times the expected occasion value is then the customer's value.
+- "orders": every order, the first included (n_orders, monetary): the older definition, kept as an
+  option; on the CDNOW log it moves p, q, gamma from the published 6.25 / 3.74 / 15.44 to 8.16 /
+  4.04 / 12.84.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis import _
+from numpy.typing import ArrayLike
+from scipy.special import gammaln
+
+from helpers.errors import ModelInputError
+from helpers.features import money_sum
+from helpers.models.likelihood import Fit, maximise
+
+PARAMS = ("p", "q", "gamma")
+BASES = {"repeat_occasions": ("frequency", "repeat_monetary"), "orders": ("n_orders", "monetary")}
+
+
+def log_likelihood(params: Sequence[float], n: ArrayLike, mean: ArrayLike) -> np.ndarray:
+    """Per-customer log-likelihood of the mean transaction value ``mean`` over ``n`` transactions,
+    at ``params`` = (p, q, gamma)."""
+    p, q, gamma = params
+    n, mean = np.asarray(n, dtype=float), np.asarray(mean, dtype=float)
+    return (
+        gammaln(p * n + q)
+        - gammaln(p * n)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (p * n - 1) * np.log(mean)
+        + p * n * np.log(n)
+        - (p * n + q) * np.log(gamma + n * mean)
+    )
+
+
+def repeat_spend(tx: ibis.Table, as_of: dt.date) -> ibis.Table:
+    """Per customer with an order on or before ``as_of``: repeat_revenue (EUR, net, of the order days
+    after the first one) and repeat_occasions (those days)."""
+    day = tx.order_date.cast("date")
+    orders = tx.filter(day <= ibis.literal(as_of, type="date")).mutate(day=day)
+    later = orders.mutate(first=_.day.min().over(group_by="customer_id")).filter(_.day > _.first)
+    # summed as DECIMAL from the order lines: exact, so the same on every engine and thread count
+    return later.group_by("customer_id").aggregate(repeat_revenue=money_sum(_.amount), repeat_occasions=_.day.nunique())
+
+
+def with_repeat_spend(summary: pd.DataFrame, tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
+    """``summary`` (``features.customer_summary`` at ``as_of``) with repeat_monetary: the mean value of
+    each customer's repeat purchase occasions (EUR; NaN without one)."""
+    spend = repeat_spend(tx, as_of).to_pandas()
+    table = summary.merge(spend, on="customer_id", how="left", validate="one_to_one")
+    occasions = table.pop("repeat_occasions").fillna(0).to_numpy()
+    if not np.array_equal(occasions, table.frequency.to_numpy()):
+        raise ModelInputError("repeat purchase occasions disagree with the summary's frequency: same as_of?")
+    table["repeat_monetary"] = table.pop("repeat_revenue") / table.frequency.where(table.frequency > 0)
+    return table
+
+
+def _inputs(summary: pd.DataFrame, basis: str) -> tuple[np.ndarray, np.ndarray]:
+    if basis not in BASES:
+        raise ModelInputError(f"Gamma-Gamma basis {basis!r} is not one of {', '.join(BASES)}.")
+    n_col, mean_col = BASES[basis]
+    if mean_col not in summary:
+        raise ModelInputError(
+            f"Gamma-Gamma on {basis} needs the column {mean_col}: add it with gamma_gamma.with_repeat_spend."
+        )
+    return summary[n_col].to_numpy(dtype=float), summary[mean_col].to_numpy(dtype=float)
+
+
+def in_sample(summary: pd.DataFrame, basis: str = "repeat_occasions") -> np.ndarray:
+    """Which customers Gamma-Gamma is fitted on: repeat buyers (frequency > 0) whose mean transaction
+    value is positive (a customer with only returns has none)."""
+    _, mean = _inputs(summary, basis)
+    return (summary.frequency.to_numpy() > 0) & np.isfinite(mean) & (np.nan_to_num(mean) > 0)
+
+
+def fit(summary: pd.DataFrame, basis: str = "repeat_occasions") -> Fit:
+    """Maximum-likelihood Gamma-Gamma on the repeat buyers of ``summary``, on ``basis``."""
+    n, mean = _inputs(summary, basis)
+    keep = in_sample(summary, basis)
+    order = np.lexsort((mean[keep], n[keep]))  # row order never changes the fit
+    n, mean = n[keep][order], mean[keep][order]
+    if len(n) < 10:
+        raise ModelInputError(
+            f"Gamma-Gamma needs repeat buyers with a positive mean order value; this data has "
+            f"{len(n)}. Use a longer history."
+        )
+    unique_n, inverse = np.unique(n, return_inverse=True)
+    log_n, log_mean = np.log(n), np.log(mean)
+
+    def negll(theta):
+        p, q, gamma = np.exp(theta)
+        per_n = gammaln(p * unique_n + q) - gammaln(p * unique_n)
+        ll = per_n[inverse] + (p * n - 1) * log_mean + p * n * log_n - (p * n + q) * np.log(gamma + n * mean)
+        return -(np.mean(ll) - gammaln(q) + q * np.log(gamma))
+
+    start = np.log([2.0, 3.0, 2.0 * np.mean(mean)])
+    return maximise(negll, start, PARAMS, len(n), len(n), "gamma_gamma", basis)
+
+
+def expected_order_value(fit: Fit, summary: pd.DataFrame) -> np.ndarray:
+    """Expected value of each customer's next transaction on the fit's basis (EUR):
+    p (gamma + n mean) / (p n + q - 1); without a positive mean (no repeat occasion, only returns)
+    the population's p gamma / (q - 1)."""
+    p, q, gamma = fit.values
+    n, mean = _inputs(summary, fit.basis)
+    with np.errstate(invalid="ignore"):
+        conditional = p * (gamma + n * mean) / (p * n + q - 1)
+    return np.where(np.isfinite(mean) & (np.nan_to_num(mean) > 0), conditional, p * gamma / (q - 1))

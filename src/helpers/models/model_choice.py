@@ -1,0 +1,83 @@
+"""Choosing the purchase model: every candidate fitted on the calibration period, compared by
+likelihood, AIC/BIC and holdout error (overall and by past frequency), one picked by a stated rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.errors import ModelInputError
+from helpers.models.holdout import holdout_by_frequency, holdout_error, tracks
+from helpers.models.likelihood import Fit
+from helpers.models.purchase_models import MODELS
+
+AUTO = "auto"
+CHOICES = (AUTO, *MODELS)
+RULE = (
+    "auto picks the converged model whose holdout predictions by past frequency are closest to what happened "
+    "(customer-weighted mean absolute gap between predicted and actual mean repeat purchases, over the actual "
+    "total); BIC breaks ties within 0.5 points"
+)
+
+
+@dataclass
+class Comparison:
+    """Candidates fitted on the calibration period: ``table`` (one row each), ``by_frequency`` (model,
+    frequency, customers, actual, predicted), the fits, the chosen model and why."""
+
+    table: pd.DataFrame
+    by_frequency: pd.DataFrame
+    fits: dict[str, Fit]
+    chosen: str
+    why: str
+
+
+def compare_models(
+    holdout: pd.DataFrame, holdout_weeks: float, requested: str = AUTO, candidates: Sequence[str] = tuple(MODELS)
+) -> Comparison:
+    """Fit every candidate on ``holdout``'s calibration columns, score it on its holdout, and choose
+    ``requested`` (a model's name, or ``auto``: see ``RULE``)."""
+    if requested not in CHOICES:
+        raise ModelInputError(f"clv_model {requested!r} is not one of {', '.join(CHOICES)}.")
+    rows, frames, fits = [], [], {}
+    for name in candidates:
+        fit = MODELS[name].fit(holdout)
+        fits[name] = fit
+        by_frequency = holdout_by_frequency(holdout, fit, holdout_weeks)
+        frames.append(by_frequency.assign(model=name))
+        predicted, actual, error = holdout_error(holdout, fit, holdout_weeks)
+        gap = np.sum(by_frequency.customers * (by_frequency.predicted - by_frequency.actual).abs())
+        rows.append(
+            {
+                "model": name,
+                "label": MODELS[name].label,
+                "log_likelihood": fit.log_likelihood,
+                "parameters": len(fit.params),
+                "aic": fit.aic,
+                "bic": fit.bic,
+                "predicted": predicted,
+                "actual": actual,
+                "holdout_error": error,
+                "error_by_frequency": float(gap / max(actual, 1.0)),
+                "tracks": tracks(error),
+                "converged": fit.converged,
+            }
+        )
+    table = pd.DataFrame(rows)
+    chosen, why = _choose(table, requested)
+    return Comparison(table, pd.concat(frames, ignore_index=True), fits, chosen, why)
+
+
+def _choose(table: pd.DataFrame, requested: str) -> tuple[str, str]:
+    if requested != AUTO:
+        return requested, f"{requested} as requested (clv_model)"
+    usable = table[table.converged]
+    if usable.empty:
+        raise ModelInputError("No purchase model converged on the calibration period; set clv_model to a model.")
+    best = usable.error_by_frequency.min()
+    close = usable[usable.error_by_frequency <= best + 0.005].sort_values(["bic", "model"])
+    chosen = str(close.model.iloc[0])
+    return chosen, f"{chosen}: {RULE}"

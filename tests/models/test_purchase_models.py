@@ -1,0 +1,94 @@
+"""BG/NBD, MBG/NBD and Pareto/NBD: likelihoods against direct integration, parameter recovery on
+customers simulated from each model's story, P(alive) and conditional expected purchases against
+what the simulated customers did."""
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+from scipy.special import betaln, gammaln
+from scipy.stats import beta as beta_dist
+
+from helpers.models import mbg_nbd, pareto_nbd
+from helpers.models.purchase_models import MODELS, model_of
+from tests.models.simulated_customers import simulate
+
+TRUE = {
+    "bgnbd": (0.35, 8.0, 0.9, 3.5),
+    "mbg_nbd": (0.5, 10.0, 1.2, 5.0),
+    "pareto_nbd": (0.6, 12.0, 0.8, 40.0),
+}
+CHI2_4_999 = 18.47  # 99.9% quantile of chi2 with 4 degrees of freedom
+
+
+def _pareto_by_quad(params, x, t_x, T):
+    """The Pareto/NBD log-likelihood with its death term integrated by quad, relative to the
+    integrand at t_x (so nothing underflows)."""
+    r, alpha, s, beta = params
+
+    def log_f(u):
+        return -(r + x) * np.log(alpha + u) - (s + 1) * np.log(beta + u)
+
+    width = (alpha + t_x) / (r + s + x + 1)
+    points = [t_x + k * width for k in (1, 5, 20) if t_x + k * width < T]
+    tail = quad(lambda u: np.exp(log_f(u) - log_f(t_x)), t_x, T, limit=500, points=points, epsabs=0, epsrel=1e-12)[0]
+    died = np.log(s) + log_f(t_x) + np.log(tail)
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(alive, died)
+
+
+def test_pareto_nbd_likelihood_matches_direct_integration_over_the_lifetime():
+    """The death term s * integral of (alpha+u)^-(r+x) (beta+u)^-(s+1) over (t_x, T], by quad in log
+    space, against the transformed hypergeometric form; both branches (alpha >= beta and below),
+    frequencies up to 10,000."""
+    for params in [(0.55, 10.6, 0.61, 11.7), (0.55, 20.0, 0.61, 5.0), (0.5, 3.0, 1.5, 30.0)]:
+        for x, t_x, T in [(0, 0.0, 30.0), (2, 10.0, 30.0), (50, 25.0, 39.0), (1_000, 30.0, 40.0), (10_000, 39.9, 40.0)]:
+            direct = _pareto_by_quad(params, x, t_x, T)
+            assert pareto_nbd.log_likelihood(params, [x], [t_x], [T])[0] == pytest.approx(direct, rel=1e-10, abs=1e-9)
+
+
+def test_mbg_nbd_likelihood_matches_integration_over_the_drop_out_probability():
+    r, alpha, a, b = params = (0.5, 10.0, 1.2, 5.0)
+    for x, t_x, T in [(0, 0.0, 30.0), (3, 12.0, 30.0), (40, 50.0, 52.0)]:
+        lead = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + t_x)  # factored out
+
+        def story(p, x=x, t_x=t_x, T=T):  # alive at T, or left right after the last purchase
+            later = ((alpha + t_x) / (alpha + T)) ** (r + x)
+            return ((1 - p) ** (x + 1) * later + p * (1 - p) ** x) * beta_dist.pdf(p, a, b)
+
+        direct = quad(story, 0, 1, limit=200, epsabs=0, epsrel=1e-12)[0]
+        assert mbg_nbd.log_likelihood(params, [x], [t_x], [T])[0] == pytest.approx(lead + np.log(direct), rel=1e-10)
+    # a customer with no repeat purchase may have left at once: P(alive) = b / (a + b), not 1
+    assert mbg_nbd.p_alive(params, [0], [0.0], [0.0])[0] == pytest.approx(b / (a + b))
+    assert np.exp(betaln(a, b + 1) - betaln(a, b)) == pytest.approx(b / (a + b))
+
+
+@pytest.mark.parametrize("name", list(TRUE))
+def test_each_model_recovers_its_parameters_over_three_seeds(name):
+    """10,000 simulated customers per seed: every parameter within 3.5 standard errors of the
+    truth, and the likelihood ratio at the truth below chi2(4)'s 99.9% quantile."""
+    model, true = MODELS[name], TRUE[name]
+    for seed in (1, 2, 3):
+        customers = simulate(name, true, 10_000, seed)
+        fit = model.fit(customers)
+        assert fit.converged and fit.model == name
+        for (key, value), truth in zip(fit.params.items(), true, strict=True):
+            assert abs(value - truth) < 3.5 * fit.std_errors[key], (name, seed, key, value, truth)
+        at_truth = model.log_likelihood(true, customers.frequency, customers.recency, customers["T"]).sum()
+        assert 0 <= 2 * (fit.log_likelihood - at_truth) < CHI2_4_999
+
+
+@pytest.mark.parametrize("name", list(TRUE))
+def test_p_alive_and_conditional_expectations_match_the_simulated_customers(name):
+    """At the true parameters, the mean P(alive) equals the share alive at T and the expected
+    holdout purchases equal those made, overall and among frequent customers (within 4 standard
+    errors of the simulated mean)."""
+    model, true = MODELS[name], TRUE[name]
+    customers = simulate(name, true, 40_000, seed=9)
+    x, t_x, T = customers.frequency, customers.recency, customers["T"]
+    alive = model.p_alive(true, x, t_x, T)
+    assert abs(alive.mean() - customers.alive.mean()) < 4 * customers.alive.std() / np.sqrt(len(customers))
+    predicted = model.expected_purchases(true, x, t_x, T, 52.0)
+    for rows in (slice(None), (x >= 5).to_numpy()):
+        actual = customers.holdout_purchases[rows]
+        assert abs(predicted[rows].mean() - actual.mean()) < 4 * actual.std() / np.sqrt(len(actual)), name
+    assert model_of(name) is model
