@@ -207,9 +207,9 @@ def clv_ranking(world: World, data: Dataset) -> tuple[list[dict], dict]:
     as_of = dt.date.fromisoformat(world.parameters["end"])
     summary = execute(customer_summary(data.table("transactions"), as_of), "customer_id")
     models = clv.fit_models(summary)
-    if models.bgnbd is None or models.gamma_gamma is None:
+    if models.purchases is None or models.spend is None:
         raise ModelInputError(f"{world.path.name}: {models.message}")
-    value = clv.customer_value(summary, models.bgnbd, models.gamma_gamma).set_index("customer_id")
+    value = clv.customer_value(summary, models.purchases, models.spend).set_index("customer_id")
     true = oracle.true_value_ranking(world, value.index)
     scores = {
         "CLV (BG/NBD x Gamma-Gamma)": value.clv,
