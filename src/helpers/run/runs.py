@@ -26,6 +26,7 @@ from helpers.errors import Failure
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
 from helpers.run.execute import KERNEL
+from helpers.run.exports import write_exports
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
 from helpers.run.playbook import Playbook, PlaybookError, Step, check
@@ -204,8 +205,10 @@ def _write_report_and_manifest(playbook: Playbook, run_dir: Path, pdf: bool, com
         "packages": {p: installed.get(p, "?") for p in KEY_PACKAGES},
         "parameters": {s.notebook: playbook.parameters_for(s) for s in playbook.steps},
     }
+    exports = write_exports(run_dir, playbook.report.get("language", "en"))
     (run_dir / "report.html").write_text(
-        report.render_html(playbook.report, playbook.question, summary, notebooks, appendix), encoding="utf-8"
+        report.render_report(playbook.report, playbook.question, metrics, notebooks, appendix, exports),
+        encoding="utf-8",
     )
     if pdf:
         report.print_pdf(run_dir / "report.html", run_dir / "report.pdf")
