@@ -173,7 +173,8 @@ section { break-before: page; } .contents ol { font-size: 12pt; line-height: 2; 
 table { border-collapse: collapse; width: 100%%; table-layout: fixed; margin: 6pt 0; font-size: 9pt; }
 th { background: #eef3f8; text-align: left; } th, td { border-bottom: 1px solid #ccc; padding: 3pt 5pt;
      vertical-align: top; overflow-wrap: anywhere; }
-table.decisions td:nth-child(n+2) { text-align: right; } table.decisions th:first-child { width: 40%%; }
+table.decisions :is(td, th):is(:nth-child(2), :nth-child(3), :nth-child(4)) { text-align: right; }
+table.decisions th:first-child { width: 40%%; }
 li { margin: 4pt 0; } a { color: #1f4e79; } code { font-size: 8.5pt; overflow-wrap: anywhere; }
 """
 

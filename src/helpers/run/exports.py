@@ -32,14 +32,15 @@ class ExportError(RunInputError):
 
 def export_list(frame: pd.DataFrame, name: str, notebook: str, output_dir: str | Path | None = None) -> Path:
     """Record ``frame`` (one row per customer or contact; columns as the code names them) as the list
-    ``name`` of ``notebook``; the report turns it into CSV and xlsx. Prints where it went."""
+    ``name`` of ``notebook``; the report turns it into CSV and xlsx. Prints how many rows, not where
+    (the report shows the line, and two runs of a playbook must write the same report)."""
     if frame.columns.duplicated().any() or not len(frame.columns):
         raise ExportError(f"{notebook}: the list {name!r} needs named, distinct columns; got {list(frame.columns)}.")
     folder = notebook_output_dir(notebook, output_dir) / EXPORTS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.parquet"
     frame.reset_index(drop=True).to_parquet(path, index=False)
-    print(f"{len(frame):,} rows of {name.replace('_', ' ')} written to {relative_to_repo(path)}")
+    print(f"{len(frame):,} rows of {name.replace('_', ' ')} recorded for the CRM files.")  # no path: runs differ
     return path
 
 
