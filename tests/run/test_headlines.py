@@ -36,9 +36,9 @@ def test_a_headline_keeps_its_template_apart_from_its_figures():
         (57.4, "number", "57"),
         (10.44, "number.1", "10.4"),
         (0.0234, "+percent.1", "+2.3%"),
-        (1200.0, "money", "1\u202f200 €"),
-        (-2879.4, "+money", "-2\u202f879 €"),
-        (70.456, "money.2", "70.46 €"),
+        (1200.0, "money", "€1,200"),
+        (-2879.4, "+money", "-€2,879"),
+        (70.456, "money.2", "€70.46"),
         (["a", "b"], "names", "a, b"),
         ([], "names", "none"),
         (["a", "b"], "count", "2"),
@@ -50,7 +50,7 @@ def test_formats(value, spec, text):
 
 
 def test_money_is_in_the_runs_currency():
-    assert render(12.5, "money.2", "GBP") == "12.50 £"
+    assert render(12.5, "money.2", "GBP") == "£12.50"
 
 
 def test_a_missing_figure_leaves_the_headline_out_and_never_invents_one():
@@ -59,7 +59,7 @@ def test_a_missing_figure_leaves_the_headline_out_and_never_invents_one():
     metrics["strategies"] = {"optimised plan": {"margin_eur": None}}
     assert executive_summary({"40_plan": metrics}) == {"40_plan": []}
     metrics["strategies"]["optimised plan"]["margin_eur"] = 3536.2
-    assert executive_summary({"40_plan": metrics}) == {"40_plan": ["Played forward: mail earned +3\u202f536 €."]}
+    assert executive_summary({"40_plan": metrics}) == {"40_plan": ["Played forward: mail earned +€3,536."]}
 
 
 def test_the_report_knows_no_notebooks_keys(tmp_path):
@@ -74,7 +74,7 @@ def test_the_report_knows_no_notebooks_keys(tmp_path):
     write_metrics("99_anything", metrics, tmp_path, [item])
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert executive_summary({"99_anything": written}) == {
-        "99_anything": ["The letters to the best fifth plan earned +12 €."]
+        "99_anything": ["The letters to the best fifth plan earned +€12."]
     }
 
 

@@ -208,10 +208,11 @@ def test_a_failing_notebook_stops_the_run_naming_notebook_cell_and_error(tmp_pat
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """best_customers run twice with the same parameters, report.pdf included."""
+    """best_customers run twice with the same parameters, report.pdf included, as the training printout
+    (the client report has its own tests in test_report_client.py)."""
     out = tmp_path_factory.mktemp("runs")
     for _ in range(2):
-        assert main(["run", "best_customers", "--out", str(out), *SMALL]) == 0
+        assert main(["run", "best_customers", "--out", str(out), "--set", "report.audience=training", *SMALL]) == 0
     return sorted(out.iterdir())
 
 
@@ -236,7 +237,7 @@ def test_the_same_playbook_twice_gives_identical_data_metrics_and_report(two_run
 def test_reproduce_passes_then_fails_naming_the_altered_file(two_runs, capsys):
     manifest = two_runs[0] / "manifest.json"
     assert main(["reproduce", str(manifest), "--no-pdf"]) == 0
-    assert "reproduced: all 8 outputs identical" in capsys.readouterr().out
+    assert "reproduced: all 11 outputs identical" in capsys.readouterr().out
     metrics = two_runs[0] / "20_segment_customers" / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"k": ', '"k": 1'))
     assert main(["reproduce", str(manifest), "--no-pdf"]) == 1

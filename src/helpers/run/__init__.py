@@ -1,7 +1,12 @@
 """Where a run becomes a report: playbooks, runs and their manifests, the report, the CLI."""
 
+from helpers.run.catalogue import MissingTranslation
 from helpers.run.checked_data import is_checked, load_once, open_checked, shown_path, write_checked
+from helpers.run.client_report import render_client
+from helpers.run.decisions import decision, decisions
 from helpers.run.execute import coalesce_streams, notebooks, refresh
+from helpers.run.exports import ExportError, export_list, write_exports
+from helpers.run.formats import LanguageError
 from helpers.run.headlines import HeadlineError, check_keys, compose, headline, lookup, render
 from helpers.run.memory import PeakMemory, tree_peak
 from helpers.run.notebook import analysis_date, open_data, versions, world_data, write_metrics
@@ -31,13 +36,16 @@ from helpers.run.provenance import (
     sha256,
     write_manifest,
 )
-from helpers.run.report import chromium, executive_summary, notebook_section, print_pdf, render_html
+from helpers.run.report import chromium, executive_summary, notebook_section, print_pdf, render_html, render_report
 from helpers.run.runs import RunFailed, RunInterrupted, check_run_folder, execute, reproduce, run
 
 __all__ = [
     "Domain",
+    "ExportError",
     "HeadlineError",
+    "LanguageError",
     "ManifestError",
+    "MissingTranslation",
     "PeakMemory",
     "Playbook",
     "PlaybookError",
@@ -56,9 +64,12 @@ __all__ = [
     "data_files",
     "data_sources",
     "data_support",
+    "decision",
+    "decisions",
     "describe",
     "execute",
     "executive_summary",
+    "export_list",
     "git_commit",
     "headline",
     "installed_packages",
@@ -80,7 +91,9 @@ __all__ = [
     "read_manifest",
     "refresh",
     "render",
+    "render_client",
     "render_html",
+    "render_report",
     "reproduce",
     "run",
     "run_folder_forms",
@@ -92,6 +105,7 @@ __all__ = [
     "with_settings",
     "world_data",
     "write_checked",
+    "write_exports",
     "write_manifest",
     "write_metrics",
 ]

@@ -7,9 +7,13 @@ figures stay apart, so a message catalogue can translate the template alone.
 
 Formats, ``[+]kind[.decimals]`` (``+`` shows the sign):
 
-    integer   13,319            number    10.4 (decimals, no separator)     percent   63%
-    money     1,200 € (the run's currency, thin spaces)                     count     how many items
-    names     a, b (or "none")  text      the value as written
+    integer   13,319            number    10.4                  percent   63%
+    money     €1,200 (the run's currency)                           count     how many items
+    names     a, b (or "none")  text      the value as written  date      31 December 2025
+
+Numbers, money, percentages and dates are written as the report's language writes them
+(``helpers.run.formats``: ``13 319``, ``1 200 €``, ``63 %`` in French). In a client report, names and
+text figures are shown as its catalogue names them (``helpers.run.catalogue``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ import string
 from typing import Any
 
 from helpers.errors import RunInputError
+from helpers.run import catalogue, formats
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
-KINDS = ("integer", "number", "percent", "money", "count", "names", "text")
+KINDS = ("integer", "number", "percent", "money", "count", "names", "text", "date")
 FORMAT = re.compile(rf"(?P<sign>\+?)(?P<kind>{'|'.join(KINDS)})(?:\.(?P<decimals>\d))?")
 
 
@@ -86,32 +90,41 @@ def check_keys(headlines: list[dict], metrics: dict) -> None:
                 value = value[part]
 
 
-def render(value: Any, spec: str, currency: str = "EUR") -> str:
-    """``value`` written in the format ``spec`` (see the module docstring)."""
+def render(value: Any, spec: str, currency: str = "EUR", language: str = "en", client: bool = False) -> str:
+    """``value`` written in the format ``spec`` (see the module docstring) in ``language``; ``client``:
+    names and text as the language's catalogue names them."""
     parts = FORMAT.fullmatch(spec)
     if parts is None:
         raise HeadlineError(f"unknown format {spec!r}: formats are [+]kind[.decimals], kind one of {', '.join(KINDS)}.")
-    kind, sign, decimals = parts["kind"], parts["sign"], int(parts["decimals"] or 0)
+    kind, sign, decimals = parts["kind"], bool(parts["sign"]), int(parts["decimals"] or 0)
     if kind == "integer":
-        return f"{value:{sign},}"
+        return formats.integer(value, language, sign)
     if kind == "number":
-        return f"{value:{sign}.{decimals}f}"
+        return formats.number(value, language, decimals, sign)
     if kind == "percent":
-        return f"{value:{sign}.{decimals}%}"
+        return formats.percent(value, language, decimals, sign)
     if kind == "money":
-        return f"{value:{sign},.{decimals}f} {CURRENCY_SYMBOLS.get(currency, currency)}".replace(",", "\u202f")
+        return formats.money(value, currency, language, decimals, sign)
     if kind == "count":
-        return f"{len(value):,}"
+        return formats.integer(len(value), language)
+    if kind == "date":
+        return formats.date(value, language)
+    shown = (lambda v: catalogue.name(v, language)) if client else str
     if kind == "names":
-        return ", ".join(map(str, value)) or "none"
-    return str(value)
+        return ", ".join(map(shown, value)) or (catalogue.gettext("none", language) if client else "none")
+    return shown(value)
 
 
-def compose(item: dict, metrics: dict, currency: str = "EUR") -> str | None:
-    """The sentence of one headline on ``metrics``, or None when one of its figures is missing."""
+def compose(item: dict, metrics: dict, currency: str = "EUR", language: str = "en", client: bool = False) -> str | None:
+    """The sentence of one headline on ``metrics``, or None when one of its figures is missing; a client
+    report's sentence is the language's translation of the template."""
     values = {name: lookup(metrics, figure["key"]) for name, figure in item["figures"].items()}
     if any(value is None for value in values.values()):
         return None
-    return item["text"].format(
-        **{name: render(values[name], figure["format"], currency) for name, figure in item["figures"].items()}
+    template = catalogue.gettext(item["text"], language) if client else item["text"]
+    return template.format(
+        **{
+            name: render(values[name], figure["format"], currency, language, client)
+            for name, figure in item["figures"].items()
+        }
     )

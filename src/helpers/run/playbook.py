@@ -10,7 +10,7 @@ A recipe is a YAML file in ``playbooks/``::
       - 10_customer_knowledge
       - {notebook: 20_segment_customers, parameters: {compare_months: 3}}
       - {notebook: 40_plan_channel_mix, if_tables_missing: skip}   # default: refuse the run
-    report: {title: ..., client: ..., author: ..., currency: EUR}
+    report: {title: ..., client: ..., author: ..., currency: EUR, audience: client, language: fr, paper: a4}
 
 The data parameters (``helpers.run.notebook.DATA_PARAMETERS``) go to every notebook; any other
 parameter to the notebooks whose ``parameters`` cell declares it. Everything is checked here, before
@@ -35,13 +35,16 @@ import yaml
 from helpers.errors import RunInputError
 from helpers.paths import NOTEBOOKS_DIR, PLAYBOOKS_DIR, REPO_ROOT
 from helpers.run.execute import notebooks
+from helpers.run.formats import LOCALES
 from helpers.run.notebook import DATA_PARAMETERS
 from helpers.run.parameter_domains import DOMAINS
 from helpers.world.scenario import WORLD_KEYS, WorldParameterError, world_parameters, world_settings
 
 DATA_KEYS = tuple(DATA_PARAMETERS)  # for every notebook, declared or not
 IF_TABLES_MISSING = ("refuse", "skip")  # what a run does with a notebook whose tables the data lack
-REPORT_KEYS = ("title", "client", "author", "currency", "date")
+REPORT_KEYS = ("title", "client", "author", "currency", "date", "audience", "language", "paper")
+REPORT_CHOICES = {"audience": ("client", "training"), "language": tuple(LOCALES), "paper": ("a4", "letter")}
+REPORT_DEFAULTS = {"currency": "EUR", "audience": "client", "language": "en", "paper": "a4"}
 RESERVED = ("output_dir",)  # set by the run itself
 DATE_PARAMETERS = ("start", "end", "as_of", "plan_date", "calibration_end")  # ISO dates, or empty
 FILE_PARAMETERS = ("mapping", "values_file", "rules_file")  # files the notebooks read
@@ -136,9 +139,15 @@ def load(name: str | Path) -> Playbook:
         str(spec["question"]),
         {**shared, **data},
         tuple(_step(where, entry) for entry in spec["notebooks"]),
-        {"title": str(spec["title"]), "currency": "EUR", **{k: str(v) for k, v in report.items()}},
+        {"title": str(spec["title"]), **REPORT_DEFAULTS, **{k: str(v) for k, v in report.items()}},
     )
     return check(playbook)
+
+
+def _report_choices(where: str, report: dict) -> None:
+    for key, choices in REPORT_CHOICES.items():
+        if report.get(key, choices[0]) not in choices:
+            raise PlaybookError(f"{where}: report {key} {report[key]!r} is not one of {', '.join(choices)}.")
 
 
 def _mapping(where: str, spec: dict, key: str) -> dict:
@@ -176,6 +185,7 @@ def check(playbook: Playbook) -> Playbook:
     """Check every value against the notebooks' declared parameters; return the playbook with
     values in their declared types and data paths made absolute. Raises PlaybookError."""
     where = playbook.path.name
+    _report_choices(where, playbook.report)
     declared_anywhere = {name for step in playbook.steps for name in parameters_of(step.notebook)}
     shared = {}
     for name, value in playbook.shared.items():

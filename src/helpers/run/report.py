@@ -1,11 +1,13 @@
-"""The client report of a playbook run: one HTML page without code (title page, executive summary
-from the notebooks' metrics.json, their narrative and figures, a reproducibility appendix), printed
-to PDF by headless Chromium."""
+"""The report of a playbook run, for one of two audiences: ``client`` (``helpers.run.client_report``:
+decisions first, in the client's language) or ``training``, the lesson printout: one HTML page
+without code (title page, executive summary from the notebooks' metrics.json, their narrative and
+figures, a reproducibility appendix). Either is printed to PDF by headless Chromium."""
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 import shutil
 import subprocess
 import tempfile
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.run.client_report import render_client
 from helpers.run.headlines import compose
 
 OMITTED_HEADINGS = ("## Parameters", "## Versions")  # the appendix holds both
@@ -71,6 +74,12 @@ def _outputs(cell) -> list[str]:
             elif "text/plain" in data:
                 parts.append(f'<pre class="output">{html.escape(data["text/plain"])}</pre>')
     return parts
+
+
+def _anchored(section: str, stem: str) -> str:
+    """A notebook's heading anchors and links to them prefixed with its stem, unique in the report."""
+    section = re.sub(r'id="([^"]+)"', lambda m: f'id="{stem}-{m[1]}"', section)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{stem}-{m[1]}"', section)
 
 
 def notebook_section(nb: nbformat.NotebookNode) -> str:
@@ -132,12 +141,16 @@ def render_html(
         for stem, sentences in summary.items()
         if sentences
     )
-    sections = "".join(f'<section id="{esc(stem)}">{notebook_section(nb)}</section>' for stem, nb in notebooks.items())
+    sections = "".join(
+        f'<section id="{esc(stem)}">{_anchored(notebook_section(nb), esc(stem))}</section>'
+        for stem, nb in notebooks.items()
+    )
     parameters = [
         (stem, name, value) for stem, values in appendix["parameters"].items() for name, value in values.items()
     ]
+    language = esc(title_page.get("language", "en"))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(title_page["title"])}</title>
+<html lang="{language}"><head><meta charset="utf-8"><title>{esc(title_page["title"])}</title>
 <style>{STYLE}</style></head><body>
 <div class="title-page"><h1>{esc(title_page["title"])}</h1><p class="question">{esc(question)}</p>
 <p class="meta">{meta}</p></div>
@@ -152,6 +165,21 @@ at commit <code>{esc(appendix["git"])}</code>. To rerun it and check every outpu
 <h2>Versions</h2>{_table(sorted(appendix["packages"].items()), ("package", "version"))}
 </section></body></html>
 """
+
+
+def render_report(
+    report: dict,
+    question: str,
+    metrics: dict[str, dict],
+    notebooks: dict[str, nbformat.NotebookNode],
+    appendix: dict,
+    exports: dict[str, dict[str, str]],
+) -> str:
+    """The report for ``report["audience"]``: the client's (from the metrics) or the training printout."""
+    if report.get("audience", "client") == "client":
+        return render_client(report, question, metrics, appendix, exports)
+    summary = executive_summary(metrics, report["currency"])
+    return render_html(report, question, summary, notebooks, appendix)
 
 
 def chromium() -> str | None:
@@ -182,3 +210,44 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout_s: float = 120) -> None:
         )
     if done.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
         raise RuntimeError(f"Chromium could not print {html_path.name} (exit {done.returncode}): {done.stderr[-1500:]}")
+
+
+def from_run(run_dir: Path, out: Path, pdf: bool = False, **options: str) -> Path:
+    """The report of a finished run (its manifest.json, metrics and executed notebooks) written again
+    into the folder ``out`` (report.html, its CRM files, report.pdf if ``pdf``) with report ``options``
+    changed (``language="fr"``, ``audience="training"``, ``paper="letter"``): two audiences or two
+    languages from one run, without running a notebook again and without touching the run folder."""
+    import json
+
+    from helpers.paths import REPO_ROOT
+    from helpers.run.exports import write_exports
+    from helpers.run.notebook import KEY_PACKAGES
+    from helpers.run.playbook import Playbook, Step
+    from helpers.run.provenance import read_manifest
+
+    run_dir, out = Path(run_dir), Path(out)
+    manifest = read_manifest(run_dir / "manifest.json")
+    spec = manifest["playbook"]
+    steps = tuple(Step(s["notebook"], s["parameters"]) for s in spec["steps"])
+    playbook = Playbook(
+        spec["name"], REPO_ROOT / spec["file"], spec["title"], spec["question"], spec["shared"], steps, {}
+    )
+    report = {**spec["report"], **options}
+    metrics = {s.notebook: json.loads((run_dir / s.notebook / "metrics.json").read_text()) for s in steps}
+    notebooks = {s.notebook: nbformat.read(run_dir / f"{s.notebook}.ipynb", as_version=4) for s in steps}
+    appendix = {
+        "command": manifest["command"],
+        "playbook": spec["file"],
+        "git": manifest["git"],
+        "data": manifest["data"],
+        "packages": {p: manifest["packages"].get(p, "?") for p in KEY_PACKAGES},
+        "parameters": {s.notebook: playbook.parameters_for(s) for s in steps},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    exports = write_exports(run_dir, report["language"], out)
+    (out / "report.html").write_text(
+        render_report(report, spec["question"], metrics, notebooks, appendix, exports), encoding="utf-8"
+    )
+    if pdf:
+        print_pdf(out / "report.html", out / "report.pdf")
+    return out / "report.html"

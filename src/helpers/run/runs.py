@@ -30,6 +30,7 @@ from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_rep
 from helpers.run import report
 from helpers.run.checked_data import load_once, shown_path, write_checked
 from helpers.run.execute import KERNEL, coalesce_streams
+from helpers.run.exports import write_exports
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
 from helpers.run.playbook import DATA_KEYS, FILE_PARAMETERS, Playbook, PlaybookError, Step, check
@@ -227,8 +228,10 @@ def _write_report_and_manifest(
         },
         "notes": list(notes),
     }
+    exports = write_exports(run_dir, playbook.report.get("language", "en"))
     (run_dir / "report.html").write_text(
-        report.render_html(playbook.report, playbook.question, summary, notebooks, appendix), encoding="utf-8"
+        report.render_report(playbook.report, playbook.question, metrics, notebooks, appendix, exports),
+        encoding="utf-8",
     )
     if pdf:
         report.print_pdf(run_dir / "report.html", run_dir / "report.pdf")
