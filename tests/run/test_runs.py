@@ -14,7 +14,8 @@ import nbformat
 import pytest
 import yaml
 
-from helpers.run.cli import INTERRUPTED_STATUS, main
+from helpers.errors import RunInputError
+from helpers.run.cli import INTERRUPTED_STATUS, main, stored_notebook
 from helpers.run.provenance import read_manifest
 from helpers.run.runs import RunFailed, check_run_folder
 
@@ -194,3 +195,11 @@ def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
     ], "a cell that did not run says completed"
     assert all(not c.outputs for c in nb.cells if c.metadata.papermill["status"] == "pending" and c.cell_type == "code")
     assert json.loads((run_dir / "10_customer_knowledge" / "metrics.json").read_text())
+
+
+def test_refresh_names_a_notebook_by_path_name_or_number():
+    lifetime = stored_notebook("21")
+    assert lifetime.name == "21_customer_lifetime_value.ipynb"
+    assert stored_notebook("21_customer_lifetime_value") == lifetime == stored_notebook(str(lifetime))
+    with pytest.raises(RunInputError, match="'2' names 2 notebooks; one of: 00_generate_world"):
+        stored_notebook("2")

@@ -19,7 +19,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from helpers.errors import PlaybooksError
+from helpers.errors import PlaybooksError, RunInputError
 from helpers.paths import REPORTS_DIR
 from helpers.run import playbook as recipes
 from helpers.run.checked_data import load_once, shown_path
@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     stored = commands.add_parser(
         "refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)"
     )
-    stored.add_argument("notebooks", nargs="*", type=Path, help="only these notebooks (default: all)")
+    stored.add_argument("notebooks", nargs="*", help="only these: paths, names or numbers such as 21 (default: all)")
     audit = commands.add_parser("audit", help="every decision against its oracle over seeds and world variants")
     audit.add_argument("--seeds", type=int, default=20, help="seeds per variant (default 20)")
     audit.add_argument("--variant", action="append", dest="variants", help="only this variant; repeatable")
@@ -115,7 +115,7 @@ def _run_command(args: argparse.Namespace) -> None:
         )
         run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
     elif args.command == "refresh":
-        for path in args.notebooks or notebooks():
+        for path in [stored_notebook(name) for name in args.notebooks] or notebooks():
             _say(f"refreshing {path.name}")
             refresh(path)
     elif args.command == "audit":
@@ -152,3 +152,13 @@ def _say(message: str) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def stored_notebook(name: str) -> Path:
+    """A stored notebook by path, file name, stem or number (``21``, ``21_customer_lifetime_value``)."""
+    if Path(name).is_file():
+        return Path(name)
+    found = [path for path in notebooks() if path.name.startswith(Path(name).name)]
+    if len(found) != 1:
+        raise RunInputError(f"{name!r} names {len(found)} notebooks; one of: {', '.join(p.stem for p in notebooks())}.")
+    return found[0]
