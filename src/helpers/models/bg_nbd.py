@@ -10,7 +10,7 @@ needs a > 1 and overflows for frequent customers).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,17 +76,23 @@ def pooled(summary: pd.DataFrame, model: str) -> tuple[np.ndarray, ...]:
 
 def fit(summary: pd.DataFrame) -> Fit:
     """Maximum-likelihood BG/NBD on a customer summary (columns frequency, recency, T; see
-    ``features.customer_summary``): identical rows pooled with weights, log parameters from a
-    moment-based start (``likelihood.maximise``)."""
-    px, pt, pT, w = pooled(summary, "BG/NBD")
+    ``features.customer_summary``)."""
+    return fit_r_alpha_a_b(summary, _loglik, "BG/NBD", "bgnbd")
+
+
+def fit_r_alpha_a_b(summary: pd.DataFrame, loglik: Callable, label: str, model: str) -> Fit:
+    """Maximum likelihood of a model with parameters (r, alpha, a, b) and per-customer log-likelihood
+    ``loglik(params, x, t_x, T, unique_x, inverse)`` (BG/NBD, MBG/NBD): identical rows pooled with
+    weights, log parameters from a moment-based start (``likelihood.maximise``)."""
+    px, pt, pT, w = pooled(summary, label)
     unique_x, inverse = np.unique(px, return_inverse=True)
 
     def negll(theta):
-        return -np.sum(w * _loglik(np.exp(theta), px, pt, pT, unique_x, inverse)) / w.sum()
+        return -np.sum(w * loglik(np.exp(theta), px, pt, pT, unique_x, inverse)) / w.sum()
 
     mean_T, mean_x = np.sum(w * pT) / w.sum(), np.sum(w * px) / w.sum()
     start = np.log([1.0, max(mean_T / max(mean_x, 1e-3), 1e-2), 1.0, 3.0])
-    return maximise(negll, start, PARAMS, w.sum(), len(summary), "bgnbd")
+    return maximise(negll, start, PARAMS, w.sum(), len(summary), model)
 
 
 def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:

@@ -16,10 +16,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import betaln, expit, gammaln
 
-from helpers.models.bg_nbd import pooled, purchases_if_alive
-from helpers.models.likelihood import Fit, maximise
-
-PARAMS = ("r", "alpha", "a", "b")
+from helpers.models.bg_nbd import fit_r_alpha_a_b, purchases_if_alive
+from helpers.models.likelihood import Fit
 
 
 def log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
@@ -39,15 +37,7 @@ def _loglik(params, x, t_x, T, unique_x, inverse) -> np.ndarray:
 
 def fit(summary: pd.DataFrame) -> Fit:
     """Maximum-likelihood MBG/NBD on a customer summary (columns frequency, recency, T in weeks)."""
-    px, pt, pT, w = pooled(summary, "MBG/NBD")
-    unique_x, inverse = np.unique(px, return_inverse=True)
-
-    def negll(theta):
-        return -np.sum(w * _loglik(np.exp(theta), px, pt, pT, unique_x, inverse)) / w.sum()
-
-    mean_T, mean_x = np.sum(w * pT) / w.sum(), np.sum(w * px) / w.sum()
-    start = np.log([1.0, max(mean_T / max(mean_x, 1e-3), 1e-2), 1.0, 3.0])
-    return maximise(negll, start, PARAMS, w.sum(), len(summary), "mbg_nbd")
+    return fit_r_alpha_a_b(summary, _loglik, "MBG/NBD", "mbg_nbd")
 
 
 def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
