@@ -2,27 +2,12 @@
 line, title rows, a header separated unlike its rows, mixed line endings), Excel sheets. Each fixture
 is written here byte by byte, shaped like the case met in a real export."""
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
-from helpers.data.contract import DataContractError
-from helpers.data.dataset import load_tables
+from tests.data.reading import load, refused
 
-LATEST = dt.date(2026, 1, 1)
 HEADER = b"customer_id;order_date;amount;category\r\n"
-
-
-def load(folder, read=None, **options):
-    mapping = {"tables": {"transactions": {"read": read}}} if read else {}
-    return load_tables(folder, mapping={**mapping, "options": options} if options else mapping, latest_date=LATEST)
-
-
-def refused(folder, read=None, **options) -> DataContractError:
-    with pytest.raises(DataContractError) as info:
-        load(folder, read, **options)
-    return info.value
 
 
 def test_a_cp1252_file_holding_bytes_that_read_as_utf8_loads_once_its_encoding_is_set(tmp_path):

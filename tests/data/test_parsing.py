@@ -2,28 +2,13 @@
 years, Excel serial days, dot thousands marks, ids Excel rounded, ids that are not whole numbers,
 words for a missing value, time-zone-aware timestamps. Every fixture is written here."""
 
-import datetime as dt
-
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from helpers.data.contract import DataContractError
 from helpers.data.dataset import load_tables
-
-LATEST = dt.date(2026, 1, 1)
-
-
-def load(folder, read=None, **options):
-    mapping = {"tables": {"transactions": {"read": read}}} if read else {}
-    return load_tables(folder, mapping={**mapping, "options": options} if options else mapping, latest_date=LATEST)
-
-
-def refused(folder, read=None, **options) -> DataContractError:
-    with pytest.raises(DataContractError) as info:
-        load(folder, read, **options)
-    return info.value
+from tests.data.reading import LATEST, load, refused
 
 
 def write(folder, text: str) -> None:
