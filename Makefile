@@ -33,8 +33,11 @@ java:  ## a Java 17 runtime for Spark (engine=pyspark), from Debian's packages i
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q openjdk-17-jre-headless >/dev/null; }; }
 	@java -version 2>&1 | head -1
 
-lab: $(STAMP)  ## JupyterLab on the notebooks, with the project's kernel (as root too: classroom containers)
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_PORT ?= 8888
+LAB_IP ?= 127.0.0.1
+
+lab: $(STAMP)  ## JupyterLab on the notebooks, no browser opened (LAB_PORT=8888, LAB_IP=0.0.0.0 for a shared server; root too)
+	$(BIN)/jupyter lab notebooks/ --no-browser --port=$(LAB_PORT) --ip=$(LAB_IP) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (commit the outputs)
 	$(BIN)/playbook refresh
