@@ -17,7 +17,7 @@ from helpers.decide import audience, contact_plan as cp, next_best_offer as nbo
 from helpers.describe import segmentation
 from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute
-from helpers.models import clv
+from helpers.models import clv, gamma_gamma
 from helpers.world import World
 from helpers.world.play import PlayResult
 from helpers.world.truth import decile_calibration, effect_column, rank_correlation
@@ -205,7 +205,8 @@ def clv_ranking(world: World, data: Dataset) -> tuple[list[dict], dict]:
     its top decile (EUR, the oracle's: the truth's own top decile), its share of all true value, and
     its rank correlation with the truth."""
     as_of = dt.date.fromisoformat(world.parameters["end"])
-    summary = execute(customer_summary(data.table("transactions"), as_of), "customer_id")
+    tx = data.table("transactions")
+    summary = gamma_gamma.with_repeat_spend(execute(customer_summary(tx, as_of), "customer_id"), tx, as_of)
     models = clv.fit_models(summary)
     if models.purchases is None or models.spend is None:
         raise ModelInputError(f"{world.path.name}: {models.message}")
