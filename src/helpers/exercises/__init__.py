@@ -9,6 +9,7 @@ A grader given ``NO_ANSWER`` (the placeholder) says "No answer yet"; a malformed
 """
 
 from helpers.exercises.channel_mix import best_plan, grade_contact_plan, mass_send
+from helpers.exercises.classroom import GRADERS, grade_class, learner_seed, learner_world, read_answers
 from helpers.exercises.experiments import grade_rollout, grade_sample_size, power, true_test_rates
 from helpers.exercises.grading import CLASS_WORLD, NO_ANSWER, Verdict
 from helpers.exercises.knowledge import grade_pareto_share, grade_vip_invitations
@@ -20,12 +21,14 @@ from helpers.exercises.values import arm_name, arm_table, true_values
 
 __all__ = [
     "CLASS_WORLD",
+    "GRADERS",
     "NO_ANSWER",
     "Verdict",
     "arm_name",
     "arm_table",
     "best_plan",
     "days_since_purchase",
+    "grade_class",
     "grade_contact_plan",
     "grade_dormant_active_share",
     "grade_offers",
@@ -37,8 +40,11 @@ __all__ = [
     "grade_win_back_segments",
     "grade_win_back_threshold",
     "last_year_revenue",
+    "learner_seed",
+    "learner_world",
     "mass_send",
     "power",
+    "read_answers",
     "segments",
     "threshold_values",
     "true_test_rates",

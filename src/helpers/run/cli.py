@@ -7,6 +7,7 @@
     playbook reproduce MANIFEST [--out DIR] [--no-pdf]
     playbook refresh [NOTEBOOK ...]
     playbook audit [--seeds K] [--variant NAME ...] [--customers N] [--out DIR]
+    playbook class EXERCISE ANSWERS.json [--out CSV]
 
 A fault in the input (recipe, parameter, data or output folder, manifest) or a failed notebook is
 one line ``playbook <command>: <message>`` and exit status 1; Ctrl-C is exit status 130.
@@ -84,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
         "refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)"
     )
     stored.add_argument("notebooks", nargs="*", help="only these: paths, names or numbers such as 21 (default: all)")
+    grading = commands.add_parser("class", help="grade a class's answers to an exercise, each on its learner's world")
+    grading.add_argument("exercise", help="e.g. 01_pareto_share")
+    grading.add_argument("answers", type=Path, help='JSON file {"learner id": answer, ...}')
+    grading.add_argument("--out", type=Path, help="also write the ranked table to this CSV file")
     audit = commands.add_parser("audit", help="every decision against its oracle over seeds and world variants")
     audit.add_argument("--seeds", type=int, default=20, help="seeds per variant (default 20)")
     audit.add_argument("--variant", action="append", dest="variants", help="only this variant; repeatable")
@@ -118,6 +123,13 @@ def _run_command(args: argparse.Namespace) -> None:
         for path in [stored_notebook(name) for name in args.notebooks] or notebooks():
             _say(f"refreshing {path.name}")
             refresh(path)
+    elif args.command == "class":
+        from helpers.exercises.classroom import grade_class, read_answers
+
+        table = grade_class(args.exercise, read_answers(args.answers))
+        print(table[["rank", "learner", "score", "verdict"]].to_string(index=False))
+        if args.out:
+            table.to_csv(args.out, index=False)
     elif args.command == "audit":
         from helpers.audit import audit_report, load_variants
 
