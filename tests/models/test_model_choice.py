@@ -40,7 +40,7 @@ def test_repeat_occasions_combine_same_day_orders_and_leave_out_the_first_day():
     )
     by_id = summary.set_index("customer_id")
     assert by_id.loc[1, "frequency"] == 2 and by_id.loc[1, "repeat_monetary"] == pytest.approx((50.0 + 70.0) / 2)
-    assert by_id.loc[1, "monetary"] == pytest.approx(170.0 / 6)  # the "orders" basis: every order
+    assert by_id.loc[1, "monetary"] == pytest.approx(170.0 / 5)  # the "orders" basis: net revenue per purchase order
     assert np.isnan(by_id.loc[2, "repeat_monetary"]) and np.isnan(by_id.loc[3, "repeat_monetary"])
     assert gamma_gamma.in_sample(summary).tolist() == [True, False, False]
     with pytest.raises(ModelInputError, match="with_repeat_spend"):
