@@ -18,6 +18,7 @@ from helpers.run import playbook as recipes
 from helpers.run.cli import main
 from helpers.run.execute import notebooks
 from helpers.run.memory import PeakMemory
+from tests.run.reports import code_lines
 
 SMALL = ["--set", "n_customers=3000", "--set", "n_prospects=500", "--set", "seed=7"]
 
@@ -271,14 +272,7 @@ def test_report_in_headless_chromium_shows_no_code_every_figure_and_no_console_e
     from helpers.run.report import CHROMIUM_FLAGS, chromium
 
     run_dir = two_runs[1]
-    code = [
-        line.strip()
-        for nb in run_dir.glob("*.ipynb")
-        for cell in nbformat.read(nb, as_version=4).cells
-        if cell.cell_type == "code"
-        for line in cell.source.splitlines()
-        if len(line.strip()) >= 20
-    ]
+    code = code_lines(run_dir)
     figures = sum(
         "image/png" in out.get("data", {})
         for nb in run_dir.glob("*.ipynb")

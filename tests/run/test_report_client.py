@@ -18,6 +18,7 @@ from helpers.run.decisions import decisions, role_text
 from helpers.run.exports import read_csv
 from helpers.run.headlines import lookup
 from helpers.run.report import CHROMIUM_FLAGS, chromium, from_run
+from tests.run.reports import code_lines
 
 WORLD = {"scenario": "retail_fr", "n_customers": 3000, "n_prospects": 500, "seed": 7}
 SETTINGS = [f"--set={k}={v}" for k, v in WORLD.items() if k != "scenario"]
@@ -121,17 +122,6 @@ def reports(client_run, tmp_path_factory):
     return {"fr": client_run, "en": english}
 
 
-def _code_lines(run_dir) -> list[str]:
-    return [
-        line.strip()
-        for nb in run_dir.glob("*.ipynb")
-        for cell in nbformat.read(nb, as_version=4).cells
-        if cell.cell_type == "code"
-        for line in cell.source.splitlines()
-        if len(line.strip()) >= 20
-    ]
-
-
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_client_report_in_a_browser_reads_as_a_deliverable(reports, client_run, language):
     from playwright.sync_api import sync_playwright
@@ -153,7 +143,7 @@ def test_the_client_report_in_a_browser_reads_as_a_deliverable(reports, client_r
         anchors = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
         page.locator("#decisions").screenshot(path=str(shot))
         browser.close()
-    assert not [line for line in _code_lines(client_run) if line in text], "code leaks into the report"
+    assert not [line for line in code_lines(client_run) if line in text], "code leaks into the report"
     assert re.findall(r"\b\w+_\w+\b", text) == [], "identifiers in the visible text"
     assert not re.search(r"\b(NaN|NaT|None|nan|null)\b|<NA>", text)
     assert too_wide == 0 and len(anchors) == len(set(anchors))
