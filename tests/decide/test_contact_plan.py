@@ -218,7 +218,7 @@ def test_the_exact_plan_is_the_optimum_of_the_whole_program(seed):
     optimality in one piece, earns what the plan over the customers at the margin earns."""
     values, eligible, segments = instance(seed, n=500)
     problem = ch.build_problem(values, ARMS, eligible, 25.0, {"phone": 6, "postal": 20}, segments, {"new": 15})
-    rows, arms = np.nonzero(exact._candidates(problem))
+    rows, arms = np.nonzero(problem.candidates)
     people, person = np.unique(rows, return_inverse=True)
     A = sparse.vstack(
         [

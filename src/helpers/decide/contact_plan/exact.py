@@ -29,32 +29,13 @@ from helpers.decide.contact_plan.problem import Diagnostics, Problem, _usage, ch
 from helpers.errors import Failure
 
 
-def _candidates(problem: Problem) -> np.ndarray:
-    """Customers x arms: the pairs an optimal plan may use. A pair is useful when its net margin is
-    positive, or its customer is in a minimum-reach segment; it is dropped when another arm of the
-    same customer is at least as good and as cheap and takes no scarcer capacity (same channel, or
-    a channel without a capacity), since swapping to that arm never breaks a constraint."""
-    net = problem.net
-    reach = np.isin(problem.segment_codes, list(problem.reach)) if problem.reach else np.zeros(len(net), bool)
-    keep = problem.allowed & ((net > 0) | reach[:, None])
-    dominated = np.zeros_like(keep)
-    for b in range(len(problem.arms)):
-        for a in range(len(problem.arms)):
-            free = problem.arm_channel[a] == problem.arm_channel[b] or problem.arm_channel[a] not in problem.capacity
-            if a == b or not free or problem.cost[a] > problem.cost[b]:
-                continue
-            strictly = (net[:, a] > net[:, b]) | (problem.cost[a] < problem.cost[b]) | (a < b)
-            dominated[:, b] |= keep[:, a] & (net[:, a] >= net[:, b]) & strictly
-    return keep & ~dominated
-
-
 def _milp_arrays(
     problem: Problem, free: np.ndarray, fixed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray]:
     """The program over the ``free`` customers' candidate pairs, the others keeping their arm in
     ``fixed`` (-1: none): at most one arm per free customer, and the budget, capacities and reach
     less what the fixed customers use. Returns rows, arms, c (minimised: minus the margin), A, lo, hi."""
-    rows, arms = np.nonzero(_candidates(problem) & free[:, None])
+    rows, arms = np.nonzero(problem.candidates & free[:, None])
     people, person = np.unique(rows, return_inverse=True)
     n_var = len(rows)
     spent, per_channel, per_segment = _usage(problem, fixed)

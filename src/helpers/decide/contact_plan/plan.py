@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from helpers.decide.contact_plan.exact import NODE_LIMIT, ExactSolverFailed, MarginTooWide, _candidates, solve_exact
+from helpers.decide.contact_plan.exact import NODE_LIMIT, ExactSolverFailed, MarginTooWide, solve_exact
 from helpers.decide.contact_plan.lagrangian import solve_lagrangian
 from helpers.decide.contact_plan.problem import Diagnostics, PlanInputError, _plan_frame, build_problem
 
@@ -50,7 +50,7 @@ def optimise_contact_plan(
     message = ""
     if problem.budget == 0:
         message = "The budget is 0: no contact can be paid for (free arms only)."
-    if not _candidates(problem).any():
+    if not problem.candidates.any():
         message += " No allowed contact is worth its cost: the plan is empty."
     result = None
     if method in ("auto", "exact"):

@@ -6,6 +6,7 @@ every solver's plan passes before it is returned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,26 @@ class Problem:
     def segment_codes(self) -> np.ndarray:
         """The segment code per customer, -1 for none (every customer when no segments are given)."""
         return self.segment if self.segment is not None else np.full(len(self.customer_ids), -1)
+
+    @cached_property
+    def candidates(self) -> np.ndarray:
+        """Customers x arms: the pairs an optimal plan may use. A pair is useful when its net margin is
+        positive, or its customer is in a minimum-reach segment; it is dropped when another arm of the
+        same customer is at least as good and as cheap and takes no scarcer capacity (same channel, or
+        a channel without a capacity), since swapping to that arm never breaks a constraint. Computed
+        once: a problem is not changed once built."""
+        net = self.net
+        reach = np.isin(self.segment_codes, list(self.reach)) if self.reach else np.zeros(len(net), bool)
+        keep = self.allowed & ((net > 0) | reach[:, None])
+        dominated = np.zeros_like(keep)
+        for b in range(len(self.arms)):
+            for a in range(len(self.arms)):
+                free = self.arm_channel[a] == self.arm_channel[b] or self.arm_channel[a] not in self.capacity
+                if a == b or not free or self.cost[a] > self.cost[b]:
+                    continue
+                strictly = (net[:, a] > net[:, b]) | (self.cost[a] < self.cost[b]) | (a < b)
+                dominated[:, b] |= keep[:, a] & (net[:, a] >= net[:, b]) & strictly
+        return keep & ~dominated
 
 
 def build_problem(
