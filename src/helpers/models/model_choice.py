@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.errors import ModelInputError
+from helpers.models.bg_bb import DISCRETE_RULE, discrete_problem
 from helpers.models.holdout import holdout_by_frequency, holdout_error, tracks
 from helpers.models.likelihood import Fit
 from helpers.models.purchase_models import MODELS
@@ -20,6 +21,11 @@ RULE = (
     "auto picks the converged model whose holdout predictions by past frequency are closest to what happened "
     "(customer-weighted mean absolute gap between predicted and actual mean repeat purchases, over the actual "
     "total); BIC breaks ties within 0.5 points"
+)
+DISCRETE_ONLY = ("bg_bb",)
+CANDIDATE_RULE = (
+    f"BG/BB is a candidate only on a summary of discrete opportunities ({DISCRETE_RULE}) with a holdout of a "
+    "whole number of them; the continuous-time models always are"
 )
 
 
@@ -35,13 +41,23 @@ class Comparison:
     why: str
 
 
+def candidates_for(summary: pd.DataFrame, holdout_weeks: float) -> tuple[str, ...]:
+    """The models to compare on ``summary`` (see ``CANDIDATE_RULE``)."""
+    discrete = not discrete_problem(summary) and float(holdout_weeks).is_integer()
+    return tuple(name for name in MODELS if discrete or name not in DISCRETE_ONLY)
+
+
 def compare_models(
-    holdout: pd.DataFrame, holdout_weeks: float, requested: str = AUTO, candidates: Sequence[str] = tuple(MODELS)
+    holdout: pd.DataFrame, holdout_weeks: float, requested: str = AUTO, candidates: Sequence[str] | None = None
 ) -> Comparison:
-    """Fit every candidate on ``holdout``'s calibration columns, score it on its holdout, and choose
-    ``requested`` (a model's name, or ``auto``: see ``RULE``)."""
+    """Fit every candidate (by default ``candidates_for``, and the ``requested`` model) on ``holdout``'s
+    calibration columns, score it on its holdout (``holdout_weeks`` long, in the summary's time unit),
+    and choose ``requested`` (a model's name, or ``auto``: see ``RULE``)."""
     if requested not in CHOICES:
         raise ModelInputError(f"clv_model {requested!r} is not one of {', '.join(CHOICES)}.")
+    candidates = tuple(candidates_for(holdout, holdout_weeks) if candidates is None else candidates)
+    if requested != AUTO and requested not in candidates:
+        candidates = (*candidates, requested)
     rows, frames, fits = [], [], {}
     for name in candidates:
         fit = MODELS[name].fit(holdout)

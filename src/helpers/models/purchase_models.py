@@ -1,5 +1,6 @@
 """The non-contractual purchase models, one entry each, all on the same customer summary
-(frequency x, recency t_x, age T in weeks) and the same functions of (params, x, t_x, T[, t])."""
+(frequency x, recency t_x, age T in weeks; for BG/BB, in discrete opportunities) and the same
+functions of (params, x, t_x, T[, t])."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from helpers.errors import ModelInputError
-from helpers.models import bg_nbd, mbg_nbd, pareto_nbd
+from helpers.models import bg_bb, bg_nbd, mbg_nbd, pareto_nbd
 from helpers.models.likelihood import Fit
 
 
@@ -67,6 +68,15 @@ MODELS: dict[str, PurchaseModel] = {
             mbg_nbd.log_likelihood,
             mbg_nbd.p_alive,
             mbg_nbd.expected_purchases_if_alive,
+        ),
+        PurchaseModel(
+            "bg_bb",
+            "BG/BB",
+            "Fader, Hardie & Shang (2010)",
+            bg_bb.fit,
+            bg_bb.log_likelihood,
+            bg_bb.p_alive,
+            bg_bb.expected_purchases_if_alive,
         ),
     )
 }

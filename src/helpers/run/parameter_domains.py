@@ -77,7 +77,7 @@ DOMAINS: dict[str, Domain | Choice] = {
     # 21 customer lifetime value
     "horizon_months": AT_LEAST_ONE,
     "annual_discount_rate": SHARE,
-    "clv_model": Choice(("auto", "bgnbd", "pareto_nbd", "mbg_nbd")),  # helpers.models.model_choice.CHOICES
+    "clv_model": Choice(("auto", "bgnbd", "pareto_nbd", "mbg_nbd", "bg_bb")),  # helpers.models.model_choice.CHOICES
     "spend_basis": Choice(("repeat_occasions", "orders")),  # helpers.models.gamma_gamma.BASES
     # money and margins (30, 35, 40, 50)
     "margin_rate": SHARE,

@@ -1,0 +1,113 @@
+"""A transaction log as discrete purchase opportunities, for BG/BB: one opportunity per calendar
+period (year, quarter, month or ISO week), a customer "buys" at an opportunity when they made at
+least one purchase in it. Only complete periods count: the one holding ``as_of`` counts when
+``as_of`` is its last day.
+
+Per customer, counted from the period of their first purchase (opportunity 0): frequency x, the
+later periods with a purchase; recency t_x, the last of them (0 without); T = n, the complete
+periods since the first. A customer whose first purchase lies in the unfinished period has no
+opportunity yet: counted in ``excluded``, not in the summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+from ibis import _
+
+from helpers.errors import ModelInputError
+from helpers.features import purchases
+
+PERIODS = ("year", "quarter", "month", "week")
+WEEK_ZERO = dt.date(1900, 1, 1)  # a Monday: week k starts WEEK_ZERO + 7k days (ISO weeks)
+
+
+@dataclass(frozen=True)
+class Opportunities:
+    """Per customer: customer_id, first_period (start date of the period of the first purchase),
+    frequency, recency, T in opportunities (``period``s); ``end``: last day of the last complete
+    period; ``excluded``: customers whose first purchase lies after ``end``."""
+
+    summary: pd.DataFrame
+    period: str
+    end: dt.date
+    excluded: int
+
+    @property
+    def note(self) -> str:
+        """What the summary counts, in one sentence."""
+        return (
+            f"{len(self.summary):,} customers on one opportunity per {self.period} up to {self.end} "
+            f"(complete {self.period}s only); {self.excluded:,} first bought after it and have no opportunity yet"
+        )
+
+
+def period_index(day: dt.date, period: str) -> int:
+    """The number of ``period`` holding ``day`` (years since year 0, quarters, months, weeks since 1900)."""
+    if period == "year":
+        return day.year
+    if period == "quarter":
+        return day.year * 4 + (day.month - 1) // 3
+    if period == "month":
+        return day.year * 12 + day.month - 1
+    return (day - WEEK_ZERO).days // 7
+
+
+def period_start(index: int, period: str) -> dt.date:
+    """The first day of ``period`` number ``index`` (inverse of ``period_index``)."""
+    if period == "year":
+        return dt.date(index, 1, 1)
+    if period == "quarter":
+        return dt.date(index // 4, 3 * (index % 4) + 1, 1)
+    if period == "month":
+        return dt.date(index // 12, index % 12 + 1, 1)
+    return WEEK_ZERO + dt.timedelta(weeks=index)
+
+
+def _index_expr(day: ibis.Value, period: str) -> ibis.Value:
+    """``period_index`` in the engine."""
+    if period == "year":
+        return day.year()
+    if period == "quarter":
+        return day.year() * 4 + day.quarter() - 1
+    if period == "month":
+        return day.year() * 12 + day.month() - 1
+    return day.delta(ibis.literal(WEEK_ZERO, type="date"), unit="day") // 7
+
+
+def per_period(tx: ibis.Table, as_of: dt.date, period: str = "year") -> Opportunities:
+    """The opportunities summary of a transaction log (customer_id, order_date, amount[, is_return]):
+    purchases on or before ``as_of``, one opportunity per complete ``period`` (see the module)."""
+    if period not in PERIODS:
+        raise ModelInputError(f"period {period!r} is not one of {', '.join(PERIODS)}.")
+    last = period_index(as_of + dt.timedelta(days=1), period) - 1  # the last complete period
+    day = _.order_date.cast("date")
+    bought = (
+        purchases(tx).filter(day <= ibis.literal(as_of, type="date")).select("customer_id", k=_index_expr(day, period))
+    )
+    agg = (
+        bought.distinct()
+        .group_by("customer_id")
+        .aggregate(first=_.k.min(), last_bought=_.k.max(where=_.k <= last), counted=(_.k <= last).sum())
+    )
+    frame = agg.to_pandas().sort_values("customer_id", ignore_index=True)
+    kept = frame[frame["first"] <= last]
+    if kept.empty:
+        raise ModelInputError(
+            f"No customer bought before the last complete {period} ({period_start(last + 1, period)} - 1 day): "
+            "no opportunity to count. Use a later as_of or a shorter period."
+        )
+    summary = pd.DataFrame(
+        {
+            "customer_id": kept.customer_id.to_numpy(),
+            "first_period": kept["first"].map({k: period_start(int(k), period) for k in kept["first"].unique()}),
+            "frequency": (kept.counted - 1).to_numpy(dtype=float),
+            "recency": (kept.last_bought - kept["first"]).to_numpy(dtype=float),
+            "T": (last - kept["first"]).to_numpy(dtype=float),
+        }
+    )
+    end = period_start(last + 1, period) - dt.timedelta(days=1)
+    return Opportunities(summary, period, end, len(frame) - len(kept))
