@@ -15,7 +15,9 @@ from scipy.optimize import minimize
 class Fit:
     """A fitted model (``model``: its short name, e.g. "bgnbd"): parameters, standard errors (delta
     method), log-likelihood, convergence; ``basis`` says what it was fitted on when a model has
-    options (Gamma-Gamma: "repeat_occasions" or "orders")."""
+    options (Gamma-Gamma: "repeat_occasions" or "orders"); ``log_covariance``: the asymptotic covariance
+    of the log parameters (inverse Hessian of the negative log-likelihood), from which
+    ``clv_intervals`` draws parameter vectors."""
 
     model: str
     params: dict[str, float]
@@ -25,6 +27,7 @@ class Fit:
     converged: bool
     message: str
     basis: str = ""
+    log_covariance: tuple[tuple[float, ...], ...] = ()
 
     def table(self) -> pd.DataFrame:
         """Parameters with standard errors, one row each."""
@@ -76,9 +79,10 @@ def maximise(
     theta = _polish(negll, res.x)
     hess = _numerical_hessian(negll, theta) * n_weight
     try:
-        se = np.exp(theta) * np.sqrt(np.clip(np.diag(np.linalg.inv(hess)), 0, None))
+        covariance = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
-        se = np.full(len(start), np.nan)
+        covariance = np.full((len(start), len(start)), np.nan)
+    se = np.exp(theta) * np.sqrt(np.clip(np.diag(covariance), 0, None))
     return Fit(
         model,
         dict(zip(names, np.exp(theta).tolist(), strict=True)),
@@ -88,6 +92,7 @@ def maximise(
         bool(res.success),
         str(res.message),
         basis,
+        tuple(tuple(row) for row in covariance.tolist()),
     )
 
 

@@ -1,0 +1,197 @@
+"""Intervals for customer lifetime value, by simulation: parameter uncertainty and process noise.
+
+Each draw takes a parameter vector of the purchase model and one of Gamma-Gamma from the asymptotic
+normal of their maximum-likelihood estimates, on the log scale (``Fit.log_covariance``), then for
+every customer, given their history (x, t_x, T) and that draw:
+1. whether they are still alive at T (Bernoulli with the model's P(alive));
+2. their own purchase rate and drop-out from the posterior given their history and being alive
+   (BG/NBD: lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x); MBG/NBD: p ~ Beta(a, b + x + 1);
+   Pareto/NBD: lambda ~ Gamma(r + x, alpha + T), mu ~ Gamma(s, beta + T)), and the rate nu of their
+   spend from Gamma-Gamma's posterior Gamma(q + p n, gamma + n m);
+3. their purchases over the horizon (Poisson at rate lambda, leaving after each purchase with
+   probability p, or after an exponential lifetime of rate mu) and the value of each (Gamma(p, nu)),
+   discounted by month as in ``clv.customer_value``.
+Two quantities per customer and draw: the **realised** value of step 3 (what the customer will
+spend: parameter uncertainty plus process noise) and the **expected** value given step 2 (what a
+world that knows each customer's rate, drop-out and spend would call their value: parameter
+uncertainty plus what the history leaves unknown of each customer). A synthetic world's
+``future_purchases`` are the target of the first, its truth's ``expected_value_52w`` of the second.
+
+Memory is bounded: customers are simulated ``CELLS`` customer-draws at a time; totals are summed
+draw by draw across the blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.errors import ModelInputError
+from helpers.models import gamma_gamma
+from helpers.models.clv import WEEKS_PER_MONTH
+from helpers.models.likelihood import Fit
+from helpers.models.purchase_models import model_of
+
+CELLS = 400_000  # customer x draw cells simulated at once (about 20 arrays of this many floats)
+QUANTITIES = ("realised", "expected")
+
+
+@dataclass
+class ValueIntervals:
+    """Per customer (``customers``: customer_id, p_alive_low/high, then for each quantity its
+    interval, e.g. realised_low, realised_high, EUR) and in total (``totals``: one row per quantity
+    with the simulated mean, low and high, EUR), at ``level`` from ``draws`` draws."""
+
+    customers: pd.DataFrame
+    totals: pd.DataFrame
+    level: float
+    draws: int
+
+
+def parameter_draws(fit: Fit, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``draws`` x k parameter vectors: log parameters ~ N(log estimate, ``fit.log_covariance``)."""
+    covariance = np.asarray(fit.log_covariance, dtype=float)
+    if covariance.shape != (len(fit.params),) * 2 or not np.all(np.isfinite(covariance)):
+        raise ModelInputError(
+            f"{fit.model} has no finite covariance of its parameters (singular Hessian): no interval can be drawn; "
+            "fit it on more customers."
+        )
+    return np.exp(rng.multivariate_normal(np.log(fit.values), covariance, size=draws, method="cholesky"))
+
+
+def interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``samples`` (rows x draws, values >= 0): the central ``level`` interval, except that
+    when at least (1 - level) / 2 of the draws are zero (the customer may well buy nothing) the
+    interval runs from 0 to the ``level`` quantile, so it still holds ``level`` of the draws."""
+    tail = (1 - level) / 2
+    low, high, top = np.quantile(samples, [tail, 1 - tail, level], axis=1)
+    zero = np.mean(samples <= 0, axis=1) >= tail
+    return np.where(zero, 0.0, low), np.where(zero, top, high)
+
+
+def value_intervals(
+    summary: pd.DataFrame,
+    purchases: Fit,
+    spend: Fit,
+    months: int = 12,
+    annual_discount_rate: float = 0.10,
+    draws: int = 200,
+    level: float = 0.90,
+    seed: int | np.random.Generator = 0,
+) -> ValueIntervals:
+    """Intervals at ``level`` for every customer's value over ``months`` (EUR of revenue, discounted
+    at ``annual_discount_rate`` as in ``clv.customer_value``), for the totals, and for P(alive)
+    (parameter uncertainty), from ``draws`` simulated draws driven by ``seed``."""
+    if draws < 20 or not 0 < level < 1:
+        raise ModelInputError(f"value_intervals needs draws >= 20 and 0 < level < 1 (got {draws}, {level}).")
+    rng = np.random.default_rng(seed)
+    thetas, spend_thetas = parameter_draws(purchases, draws, rng), parameter_draws(spend, draws, rng)
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    n_col, mean_col = gamma_gamma.BASES[spend.basis]
+    keep = gamma_gamma.in_sample(summary, spend.basis)
+    n_spend = np.where(keep, summary[n_col].to_numpy(dtype=float), 0.0)
+    spent = np.where(keep, n_spend * np.nan_to_num(summary[mean_col].to_numpy(dtype=float)), 0.0)
+    discount = (1 + annual_discount_rate) ** (-np.arange(1, months + 1) / 12)
+    block = max(1, CELLS // draws)
+    columns: dict[str, list[np.ndarray]] = {}
+    totals = {q: np.zeros(draws) for q in QUANTITIES}
+    for lo in range(0, len(x), block):
+        rows = slice(lo, lo + block)
+        alive = np.stack([model_of(purchases).p_alive(th, x[rows], t_x[rows], T[rows]) for th in thetas], axis=1)
+        for name, values in zip(("p_alive_low", "p_alive_high"), _central(alive, level), strict=True):
+            columns.setdefault(name, []).append(values)
+        cells = _Cells(purchases.model, thetas, spend_thetas, x[rows], T[rows], n_spend[rows], spent[rows])
+        for quantity, values in zip(QUANTITIES, cells.simulate(alive, discount, rng), strict=True):
+            totals[quantity] += values.sum(axis=0)
+            for name, bound in zip(("low", "high"), interval(values, level), strict=True):
+                columns.setdefault(f"{quantity}_{name}", []).append(bound)
+    customers = pd.DataFrame(
+        {"customer_id": summary.customer_id.to_numpy()} | {k: np.concatenate(v) for k, v in columns.items()}
+    )
+    tail = (1 - level) / 2
+    table = pd.DataFrame(
+        [
+            {"quantity": q, "mean": t.mean(), "low": np.quantile(t, tail), "high": np.quantile(t, 1 - tail)}
+            for q, t in totals.items()
+        ]
+    )
+    return ValueIntervals(customers, table, level, draws)
+
+
+def _central(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = (1 - level) / 2
+    low, high = np.quantile(samples, [tail, 1 - tail], axis=1)
+    return low, high
+
+
+@dataclass
+class _Cells:
+    """One block of customers (rows) x parameter draws (columns)."""
+
+    model: str
+    thetas: np.ndarray  # draws x 4, the purchase model's parameters
+    spend_thetas: np.ndarray  # draws x 3: p, q, gamma
+    x: np.ndarray
+    T: np.ndarray
+    n_spend: np.ndarray  # Gamma-Gamma's n (0 outside its sample)
+    spent: np.ndarray  # n times the mean transaction value (EUR)
+
+    def simulate(
+        self, alive_prob: np.ndarray, discount: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Realised and expected values (EUR), each rows x draws, over ``len(discount)`` months
+        discounted by ``discount``."""
+        shape = alive_prob.shape
+        first, second, third, fourth = (self.thetas[:, i][None, :] for i in range(4))
+        x, T = self.x[:, None], self.T[:, None]
+        alive = rng.random(shape) < alive_prob
+        lam = rng.gamma(first + x, 1.0) / (second + T)
+        if self.model == "pareto_nbd":
+            hazard = rng.gamma(np.broadcast_to(third, shape), 1.0) / (fourth + T)
+        else:
+            hazard = rng.beta(third, fourth + x + (1 if self.model == "mbg_nbd" else 0))
+        hazard = np.clip(hazard, 1e-12, 1.0)  # a draw that underflows to 0 would leave forever unbounded
+        p, q, gamma = (self.spend_thetas[:, i][None, :] for i in range(3))
+        nu = rng.gamma(q + p * self.n_spend[:, None], 1.0) / (gamma + self.spent[:, None])
+        expected = np.where(alive, self._expected_purchases(lam, hazard, WEEKS_PER_MONTH, discount) * p / nu, 0.0)
+        owner, when = self._purchases(alive, lam, hazard, len(discount) * WEEKS_PER_MONTH, rng)
+        month = np.minimum((when // WEEKS_PER_MONTH).astype(np.int64), len(discount) - 1)
+        value = rng.gamma(np.broadcast_to(p, shape).ravel()[owner], 1.0) / nu.ravel()[owner] * discount[month]
+        realised = np.bincount(owner, weights=value, minlength=alive.size).reshape(shape)
+        return realised, expected
+
+    def _expected_purchases(self, lam, hazard, width: float, discount) -> np.ndarray:
+        """Discounted expected purchases over the horizon of a customer alive now with this rate and
+        drop-out: the sum over months m of discount_m (1/p) (e^(-lambda p t_(m-1)) - e^(-lambda p t_m))
+        (BG/NBD, MBG/NBD) or (lambda/mu) (e^(-mu t_(m-1)) - e^(-mu t_m)) (Pareto/NBD), months of
+        ``width`` weeks: (scale) (1 - q) sum_m discount_m q^(m-1), q = e^(-decay width), by Horner's rule."""
+        pareto = self.model == "pareto_nbd"
+        decay, scale = (hazard, lam / hazard) if pareto else (lam * hazard, 1 / hazard)
+        gone = -np.expm1(-decay * width)
+        kept = 1 - gone
+        series = np.full(lam.shape, discount[-1])
+        for factor in discount[-2::-1]:
+            series = series * kept + factor
+        return scale * gone * series
+
+    def _purchases(self, alive, lam, hazard, horizon: float, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Every future purchase: the flat index of its cell and its time (weeks from now)."""
+        if self.model == "pareto_nbd":
+            end = np.minimum(rng.exponential(1.0, alive.shape) / hazard, horizon)
+            count = rng.poisson(lam * end)
+            last = np.zeros(alive.shape, dtype=bool)
+        else:  # M purchases in the horizon, the customer leaves after their K-th: the first min(M, K) happen
+            events = rng.poisson(lam * horizon)
+            leaves_after = rng.geometric(hazard)
+            last = leaves_after < events  # then the K-th of M uniform times ends the purchases
+            count = np.minimum(events, leaves_after)
+            k, rest = np.where(last, leaves_after, 1), np.where(last, events - leaves_after + 1, 1)
+            end = np.where(last, horizon * rng.beta(k, rest), horizon)
+        count = np.where(alive, count, 0).ravel()
+        owner = np.repeat(np.arange(count.size), count)
+        when = rng.random(owner.size) * end.ravel()[owner]
+        is_last = np.zeros(owner.size, dtype=bool)
+        is_last[np.cumsum(count)[count > 0] - 1] = last.ravel()[count > 0]
+        return owner, np.where(is_last, end.ravel()[owner], when)
