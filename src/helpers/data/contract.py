@@ -64,6 +64,7 @@ CATEGORIES = (
     "duplicate_id",  # a key shared by rows that disagree
     "unknown_reference",  # an id that the referenced table does not hold
     "bad_id",  # an id whose digits Excel lost (1.23456E+11)
+    "end_before_start",  # a subscription that ends before it starts
 )
 ROW_CATEGORIES = CATEGORIES[CATEGORIES.index("missing_value") :]  # faults of rows, excluded up to a share
 
@@ -102,13 +103,14 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One contract table: columns, the key that must be unique, and references
-    (column -> (table, column)) checked when the referenced table is present."""
+    """One contract table: columns, the key that must be unique, references (column -> (table,
+    column)) checked when the referenced table is present, and rules between a row's cells."""
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()  # rules between a row's cells, on the parsed columns
 
     @property
     def required(self) -> list[str]:
@@ -218,11 +220,39 @@ TABLES: dict[str, Table] = {
             key=("campaign_id", "customer_id"),
             references={"customer_id": ("customers", "customer_id"), "campaign_id": ("campaigns", "campaign_id")},
         ),
+        Table(
+            "subscriptions",  # a contract business: one row per subscription, renewed until it ends
+            (
+                Column("customer_id", "id", True),
+                Column("start_date", "date", True),
+                Column("end_date", "date"),  # the date it ended (the renewal not taken); empty while active
+                Column("plan", "text"),
+                Column("monthly_price", "amount"),
+            ),
+            key=("customer_id", "start_date"),
+            references={"customer_id": ("customers", "customer_id")},
+            rules=(
+                Rule(
+                    "end_before_start",
+                    "start_date, end_date",
+                    "end_date before start_date",
+                    '"end_date" < "start_date"',
+                    """CAST("start_date" AS VARCHAR) || ' to ' || CAST("end_date" AS VARCHAR)""",
+                    "a subscription ends on or after its start: check the two columns are not swapped and "
+                    "the date format (day and month inverted?)",
+                ),
+            ),
+        ),
     )
 }
 REQUIRED_TABLES = ("transactions",)
 # Referenced tables load first, so references can be checked against what was kept.
-LOAD_ORDER = ("products", "campaigns", "customers", "transactions", "consents", "contacts")
+LOAD_ORDER = ("products", "campaigns", "customers", "transactions", "consents", "contacts", "subscriptions")
+
+
+def row_rules(table: Table, columns: list[str]) -> list[Rule]:
+    """The table's rules between cells whose columns the file holds."""
+    return [rule for rule in table.rules if set(rule.column.split(", ")) <= set(columns)]
 
 
 def pandera_schema(table: Table, dtypes: dict[str, str], latest: dt.date) -> pandera.ibis.DataFrameSchema:

@@ -31,7 +31,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from helpers.data.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES, DataContractError, Table
+from helpers.data.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES, DataContractError, Table, row_rules
 from helpers.data.files import RawTable, permission_denied_is_unreadable, read_raw_tables
 from helpers.data.lines import derive_columns
 from helpers.data.mapping import Mapping, TableMapping, read_mapping, repo_path
@@ -148,6 +148,7 @@ def _load_table(
     rules = parse_table(con, table, raw, id_types, latest)
     lines = spec.tables.get(table.name, TableMapping()).lines
     rules += derive_columns(con, table, raw.columns, lines, raw.path.name)
+    rules += row_rules(table, raw.columns)
     keep_rows(con, table, raw, rules, spec, loaded)
     result = con.table(table.name)
     pandera_gate(table, result, latest, raw.path)

@@ -1,7 +1,7 @@
 """Models fitted on the contract tables: purchase models and customer lifetime value, uplift, experiments,
 effects with intervals."""
 
-from helpers.models import bg_bb, bg_nbd, gamma_gamma, mbg_nbd, opportunities, pareto_nbd, sbg
+from helpers.models import bg_bb, bg_nbd, gamma_gamma, mbg_nbd, opportunities, pareto_nbd, retention, sbg
 from helpers.models.beta_quadrature import beta_rules
 from helpers.models.clv import Models, customer_value, fit_models, value_at_risk
 from helpers.models.effects import MeanDifference, difference_in_means, holm_adjusted

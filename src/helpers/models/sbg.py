@@ -18,12 +18,23 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, hyp2f1
 
 from helpers.errors import ModelInputError
-from helpers.models.likelihood import Fit, maximise
+from helpers.models.likelihood import Fit, _numerical_hessian, maximise
 
 PARAMS = ("alpha", "beta")
 
 
-def _check(alive: np.ndarray) -> None:
+def _check(lost: np.ndarray, censored: np.ndarray) -> None:
+    if len(lost) < 2 or lost.sum() <= 0 or censored[2:].sum() + lost[1:].sum() <= 0:
+        raise ModelInputError(
+            "sBG needs customers lost at renewals and customers followed past at least two renewals; got "
+            f"{int(lost.sum())} lost over {len(lost)} renewal(s) and {int(censored.sum())} still active."
+        )
+    if np.any(lost < 0) or np.any(censored < 0):
+        raise ModelInputError("Customers lost and still active are counts: none may be negative.")
+
+
+def _counts(alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lost at renewals 1..k and still active after 0..k renewals, from a curve of counts alive at 0..k."""
     if len(alive) < 3 or alive[0] <= 0:
         raise ModelInputError(
             "sBG needs a cohort's customers alive at the start and after at least two renewals "
@@ -31,29 +42,52 @@ def _check(alive: np.ndarray) -> None:
         )
     if np.any(np.diff(alive) > 0) or np.any(alive < 0):
         raise ModelInputError(f"A cohort's customers alive can only fall period after period; got {alive.tolist()}.")
+    censored = np.zeros(len(alive))
+    censored[-1] = alive[-1]
+    return -np.diff(alive), censored
+
+
+def log_likelihood_censored(params: Sequence[float], lost: ArrayLike, censored: ArrayLike) -> float:
+    """Log-likelihood of ``lost[t-1]`` customers lost at renewal t (t = 1..k: they paid t periods) and
+    ``censored[t]`` customers still active after t renewals when the observation stopped (t = 0..k)."""
+    alpha, beta = params
+    lost, censored = np.asarray(lost, dtype=float), np.asarray(censored, dtype=float)
+    t = np.arange(1, len(lost) + 1)
+    leave = betaln(alpha + 1, beta + t - 1) - betaln(alpha, beta)
+    stay = betaln(alpha, beta + np.arange(len(censored))) - betaln(alpha, beta)
+    return float(np.sum(lost * leave) + np.sum(censored * stay))
 
 
 def log_likelihood(params: Sequence[float], alive: ArrayLike) -> float:
     """Log-likelihood of a cohort's survival curve: ``alive`` = customers still active at the start of
     periods 0, 1, ..., k (those lost in period t left at t; those left at k are censored)."""
-    alpha, beta = params
-    alive = np.asarray(alive, dtype=float)
-    t = np.arange(1, len(alive))
-    lost = -np.diff(alive)
-    leave = betaln(alpha + 1, beta + t - 1) - betaln(alpha, beta)
-    return float(np.sum(lost * leave) + alive[-1] * (betaln(alpha, beta + t[-1]) - betaln(alpha, beta)))
+    return log_likelihood_censored(params, *_counts(np.asarray(alive, dtype=float)))
 
 
 def fit(alive: ArrayLike) -> Fit:
     """Maximum-likelihood sBG on one cohort's survival curve (counts alive at periods 0..k)."""
-    alive = np.asarray(alive, dtype=float)
-    _check(alive)
-    n = alive[0]
+    return fit_censored(*_counts(np.asarray(alive, dtype=float)))
 
-    def negll(theta):
-        return -log_likelihood(np.exp(theta), alive) / n
 
-    return maximise(negll, np.log([1.0, 1.0]), PARAMS, n, int(round(n)), "sbg")
+def _negll(lost: np.ndarray, censored: np.ndarray):
+    n = lost.sum() + censored.sum()
+    return lambda theta: -log_likelihood_censored(np.exp(theta), lost, censored) / n
+
+
+def fit_censored(lost: ArrayLike, censored: ArrayLike) -> Fit:
+    """Maximum-likelihood sBG on customers lost at renewals 1..k and still active after 0..k renewals
+    (right-censored: recent customers are followed for fewer renewals), see ``log_likelihood_censored``."""
+    lost, censored = np.asarray(lost, dtype=float), np.asarray(censored, dtype=float)
+    _check(lost, censored)
+    n = lost.sum() + censored.sum()
+    return maximise(_negll(lost, censored), np.log([1.0, 1.0]), PARAMS, n, int(round(n)), "sbg")
+
+
+def covariance(fitted: Fit, lost: ArrayLike, censored: ArrayLike) -> np.ndarray:
+    """Covariance of (log alpha, log beta) at the fit: the inverse of the observed information."""
+    lost, censored = np.asarray(lost, dtype=float), np.asarray(censored, dtype=float)
+    n = lost.sum() + censored.sum()
+    return np.linalg.inv(_numerical_hessian(_negll(lost, censored), np.log(fitted.values)) * n)
 
 
 def survival(params: Sequence[float], t: ArrayLike) -> np.ndarray:

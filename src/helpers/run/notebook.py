@@ -43,6 +43,10 @@ DATA_PARAMETERS: dict[str, dict] = {  # name -> {type, default (as source text),
 }
 
 
+WORLD_FOR_TABLE = {
+    "subscriptions": "subscription_fr"
+}  # the default world of a notebook needing a table retail_fr lacks
+
 KEY_PACKAGES = (
     "relation-playbooks",
     "pandas",
@@ -97,21 +101,23 @@ def versions() -> pd.DataFrame:
     return pd.DataFrame({"package": KEY_PACKAGES, "version": [version(p) for p in KEY_PACKAGES]})
 
 
-def world_data(world: World) -> Dataset:
+def world_data(world: World, required: tuple[str, ...] = REQUIRED_TABLES) -> Dataset:
     """A synthetic world's contract tables, loaded and checked like any analyst's folder (dates up
-    to the world's last day are allowed)."""
-    return load_tables(world.path, latest_date=dt.date.fromisoformat(world.parameters["end"]))
+    to the world's last day are allowed); ``required``: the tables the analysis needs."""
+    return load_tables(world.path, latest_date=dt.date.fromisoformat(world.parameters["end"]), required=required)
 
 
 def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) -> tuple[Dataset, World | None]:
     """What a notebook analyses, from its parameters (pass ``globals()``; a data parameter it does not
     hold takes its default from ``DATA_PARAMETERS``): the analyst's folder ``data_dir`` (read with
     ``mapping``, or ``mapping.yml`` beside the data; a run's checked copy is opened as it is) if set;
-    else the synthetic world of the world parameters (``world.scenario.WORLD_KEYS``), generated first
-    if missing. Both go through the same loader and contract; the world comes back too (None for own
-    data), for its truth and play(). ``required``: the tables the notebook cannot do without (a
-    playbook run checks them before any notebook runs); ``engine``: where the transaction log is
-    processed (``engine.connect``: duckdb, pyspark or an Ibis URL)."""
+    else the synthetic world of the world parameters (``world.scenario.WORLD_KEYS``; those not given
+    take the scenario's defaults; without a scenario, the one of ``WORLD_FOR_TABLE`` holding a
+    ``required`` table, else retail_fr), generated first if missing. Both go through the same loader
+    and contract; the world comes back too (None for own data), for its truth and play().
+    ``required``: the tables the notebook cannot do without (a playbook run checks them before any
+    notebook runs); ``engine``: where the transaction log is processed (``engine.connect``: duckdb,
+    pyspark or an Ibis URL)."""
     values = {n: parameters.get(n, ast.literal_eval(p["default"])) for n, p in DATA_PARAMETERS.items()}
     if values["data_dir"]:
         if is_checked(values["data_dir"]):
@@ -119,8 +125,10 @@ def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) 
         else:
             data = load_tables(values["data_dir"], values["mapping"] or None, required=required)
         return data.on_engine(values["engine"]), None
-    world = ensure_world(**world_settings(values))
-    return world_data(world).on_engine(values["engine"]), world
+    given = world_settings(parameters)  # the others: the scenario's own defaults
+    default = next((WORLD_FOR_TABLE[t] for t in required if t in WORLD_FOR_TABLE), values["scenario"])
+    world = ensure_world(given.pop("scenario", default), **given)
+    return world_data(world, required).on_engine(values["engine"]), world
 
 
 def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:

@@ -89,9 +89,10 @@ class World:
     def table_path(self, name: str) -> Path:
         return self.path / f"{name}.parquet"
 
-    def truth(self) -> pd.DataFrame:
-        """The hidden truth (read it only in cells titled "Check against the truth")."""
-        return pq.read_table(self.path / "truth" / "truth.parquet").to_pandas(date_as_object=False)
+    def truth(self, name: str = "truth") -> pd.DataFrame:
+        """The hidden truth (read it only in cells titled "Check against the truth"); a subscription
+        world also holds ``retention``, the true curves per cohort."""
+        return pq.read_table(self.path / "truth" / f"{name}.parquet").to_pandas(date_as_object=False)
 
     def verify(self) -> list[str]:
         """Files whose sha256 differs from the manifest (empty when the world is intact)."""
@@ -168,6 +169,7 @@ def _write_world(spec: dict, params: WorldParameters, folder: Path) -> dict:
     returns the manifest."""
     from helpers.world.datacard import data_card
     from helpers.world.generate import build_tables
+    from helpers.world.subscriptions import build_subscription_tables, true_parameters
 
     (folder / "truth").mkdir(parents=True)
 
@@ -178,14 +180,24 @@ def _write_world(spec: dict, params: WorldParameters, folder: Path) -> dict:
             for batch in batches:
                 writer.write_batch(batch)
 
-    tables = build_tables(spec, params, write_transactions)
+    streamed: tuple[str, ...] = ()
+    if spec.get("kind") == "subscriptions":
+        tables = build_subscription_tables(spec, params)
+        known = true_parameters(spec)
+    else:
+        tables = build_tables(spec, params, write_transactions)
+        streamed = ("transactions",)
+        known = {
+            "bgnbd": {k: spec["purchases"][k] for k in ("r", "alpha", "a", "b")},
+            "gamma_gamma": dict(spec["spend"]),
+        }
 
     def write(name: str) -> None:
         pq.write_table(tables[name], folder / _file_of(name), compression="zstd")
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes outside the GIL
         list(pool.map(write, tables))
-    names = ("transactions", *tables)
+    names = (*streamed, *tables)
     files = {
         _file_of(name): {
             "sha256": sha256_file(folder / _file_of(name)),
@@ -199,10 +211,7 @@ def _write_world(spec: dict, params: WorldParameters, folder: Path) -> dict:
         "generator_version": GENERATOR_VERSION,
         "parameters": params.as_dict(),
         "key": params.key(spec),
-        "true_parameters": {
-            "bgnbd": {k: spec["purchases"][k] for k in ("r", "alpha", "a", "b")},
-            "gamma_gamma": dict(spec["spend"]),
-        },
+        "true_parameters": known,
         "files": files,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -94,6 +94,12 @@ def load_scenario(scenario: str | Path) -> dict:
         raise WorldParameterError(f"scenario: {path.name} is not valid YAML ({exc}).") from exc
     if not isinstance(spec, dict):
         raise WorldParameterError(f"scenario: {path.name} must be a mapping of sections, got {type(spec).__name__}.")
+    if spec.get("kind") == "subscriptions":  # a contract business: helpers.world.subscriptions
+        from helpers.world.subscriptions import check_scenario
+
+        check_scenario(spec, path.name)
+        spec["name"] = spec.get("name", path.stem)
+        return spec
     missing = [s for s in REQUIRED_SECTIONS if not isinstance(spec.get(s), dict)]
     if missing:
         raise WorldParameterError(f"scenario: {path.name} lacks the section(s) {', '.join(missing)}.")

@@ -104,3 +104,27 @@ def true_nurture_values(
         },
         index=prospects.customer_id,
     )
+
+
+def survivors_churn(truth: pd.DataFrame, periods: int, by: str = "acquisition_source") -> pd.DataFrame:
+    """A subscription world's sorting effect: per group and renewal t = 0..``periods``, the mean true
+    churn probability of the subscribers still active after t renewals (from every subscriber's whole
+    lifetime, beyond the history's end too). Each subscriber's own probability never changes."""
+    rows = [
+        {by: name, "period": t, "mean_churn": float(group.churn_probability[group.periods_paid > t].mean())}
+        for name, group in truth.groupby(by, sort=True)
+        for t in range(periods + 1)
+    ]
+    return pd.DataFrame(rows)
+
+
+def curve_inside(fitted: pd.DataFrame, true: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort, the renewals (t >= 1) where the true survival lies inside the fitted interval:
+    ``fitted`` from ``models.retention.curve`` (cohort 'year / source', or 'year': the year's mix),
+    ``true`` the world's truth('retention'); columns cohort, renewals, inside (share), whole (every renewal inside)."""
+    named = np.where(true.acquisition_source == "all", true.cohort, true.cohort + " / " + true.acquisition_source)
+    keyed = true.assign(cohort=named)[["cohort", "period", "survival"]]
+    both = fitted[fitted.period > 0].merge(keyed, on=["cohort", "period"], suffixes=("", "_true"))
+    both["inside"] = both.survival_low.le(both.survival_true) & both.survival_true.le(both.survival_high)
+    table = both.groupby("cohort").inside.agg(renewals="size", inside="mean").reset_index()
+    return table.assign(whole=table.inside.eq(1.0))
