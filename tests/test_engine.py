@@ -27,6 +27,11 @@ def test_duckdb_spills_to_the_system_temporary_folder_past_its_memory_limit():
     assert _settings(engine.connect())[0] != "1.8 GiB", "no limit given: DuckDB's default (80% of the memory)"
 
 
+def test_duckdb_never_draws_a_progress_bar_into_a_notebook_or_a_cli():
+    con = engine.connect(memory_limit="2GB")
+    assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
+
+
 def test_the_loader_keeps_its_duckdb_under_2GB(small_world):
     assert MEMORY_LIMIT == "2GB"
     assert _settings(world_data(small_world).con) == ("1.8 GiB", duckdb_spill_dir())
