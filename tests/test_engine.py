@@ -3,6 +3,8 @@ transaction-level features, Ibis expressions, give the same values on DuckDB and
 reading the world's Parquet files."""
 
 import datetime as dt
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -25,6 +27,17 @@ def test_duckdb_spills_to_the_system_temporary_folder_past_its_memory_limit():
     reference.raw_sql("SET memory_limit = '2GB'").fetchall()
     assert _settings(limited) == _settings(reference) == ("1.8 GiB", duckdb_spill_dir())
     assert _settings(engine.connect())[0] != "1.8 GiB", "no limit given: DuckDB's default (80% of the memory)"
+
+
+def test_duckdb_never_draws_a_progress_bar_into_a_notebook_or_a_cli():
+    """DuckDB turns its bar off by itself in a script (pytest), not where ``__main__`` has no file: a
+    notebook's kernel, ``python -c``. So the check runs there."""
+    shown = (
+        "from helpers import engine; "
+        "print(engine.connect().raw_sql(\"SELECT current_setting('enable_progress_bar')\").fetchall())"
+    )
+    interactive = subprocess.run([sys.executable, "-c", shown], capture_output=True, text=True, check=True)
+    assert interactive.stdout.strip() == "[(False,)]"
 
 
 def test_the_loader_keeps_its_duckdb_under_2GB(small_world):

@@ -1,6 +1,6 @@
 """The one place that makes an Ibis backend: where tables live and expressions run.
 
-con = connect()                           # embedded DuckDB, spilling to the system's temporary folder
+con = connect()                           # embedded DuckDB, spilling to the system's temporary folder, no progress bar
 con = connect(memory_limit="2GB")         # ... and spilling past 2 GB of memory
 con = connect("pyspark")                  # a local Spark session (two cores)
 tx = read_table(con, "transactions.parquet", "transactions")
@@ -24,10 +24,13 @@ def connect(engine: str = "duckdb", memory_limit: str | None = None) -> ibis.Bas
     past ``memory_limit``, e.g. "2GB", else past DuckDB's default of 80% of the memory),
     ``pyspark`` (a local Spark session), a Spark master URL (``spark://host:7077``, ``yarn``,
     ``k8s://...``: a session on that cluster) or any Ibis connection URL (``postgres://...``,
-    ``snowflake://...``). ``memory_limit`` is DuckDB's only."""
+    ``snowflake://...``). ``memory_limit`` is DuckDB's only. DuckDB draws no progress bar: it would
+    print into a notebook's outputs or a CLI's lines whenever a query runs past two seconds."""
     if engine == "duckdb":
         limit = {"memory_limit": memory_limit} if memory_limit else {}
-        return ibis.duckdb.connect(temp_directory=duckdb_spill_dir(), **limit)
+        con = ibis.duckdb.connect(temp_directory=duckdb_spill_dir(), **limit)
+        con.raw_sql("SET enable_progress_bar = false")
+        return con
     if memory_limit:
         raise ValueError(f"memory_limit applies to engine='duckdb' only, not {engine!r}")
     if engine == "pyspark":
