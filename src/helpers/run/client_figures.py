@@ -8,17 +8,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
-import matplotlib
+from matplotlib import style
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from helpers.run import catalogue, formats  # noqa: E402
+from helpers.run import catalogue, formats
 
 MIN_FONT_PT = 8.0
 WIDTH_IN = 6.6  # the figure's width, inches: the A4 page's width inside its margins (174 mm)
-STYLE = {
+STYLE: dict[str, object] = {
     "font.family": "DejaVu Sans",
     "font.size": 9.0,
     "axes.titlesize": 10.0,
@@ -42,18 +41,17 @@ MESSAGES = (
 )
 
 
-def _svg(fig: plt.Figure) -> str:
+def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
 
-def _figure(height_in: float) -> tuple[plt.Figure, plt.Axes]:
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, height_in))
-    return fig, ax
+def _figure(height_in: float) -> tuple[Figure, Axes]:
+    """A figure outside pyplot (a notebook's inline figures are left alone) and its one plot."""
+    fig = Figure(figsize=(WIDTH_IN, height_in))
+    return fig, fig.subplots()
 
 
 def segments(metrics: dict, currency: str, language: str) -> str | None:
@@ -62,7 +60,7 @@ def segments(metrics: dict, currency: str, language: str) -> str | None:
     if not shares:
         return None
     order = sorted(shares, key=lambda s: shares[s]["revenue_share"])
-    with plt.rc_context(STYLE):
+    with style.context(STYLE):
         fig, ax = _figure(0.35 * len(order) + 0.9)
         rows = range(len(order))
         for offset, key, colour in ((0.2, "customer_share", GREY), (-0.2, "revenue_share", BLUE)):
@@ -82,7 +80,7 @@ def frontier(metrics: dict, currency: str, language: str) -> str | None:
     if len(points) < 2:
         return None
     money = FuncFormatter(lambda v, _: formats.money(v, currency, language))
-    with plt.rc_context(STYLE):
+    with style.context(STYLE):
         fig, ax = _figure(2.8)
         ax.plot([b for b, _ in points], [m for _, m in points], marker="o", color=BLUE)
         ax.xaxis.set_major_formatter(money)
@@ -101,7 +99,7 @@ def campaigns(metrics: dict, currency: str, language: str) -> str | None:
         return None
     holding = set(metrics.get("significant_after_holm") or ())
     names = sorted(history)
-    with plt.rc_context(STYLE):
+    with style.context(STYLE):
         fig, ax = _figure(0.24 * len(names) + 0.9)
         for row, name in enumerate(names):
             low, high = history[name]["ci"]
