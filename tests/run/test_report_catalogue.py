@@ -6,8 +6,10 @@ import string
 import nbformat
 import pytest
 
+from helpers.data.contract import LOAD_ORDER
+from helpers.describe.segmentation import SEGMENTS
 from helpers.paths import NOTEBOOKS_DIR
-from helpers.run import catalogue, playbook
+from helpers.run import appendices, catalogue, client_figures, playbook
 from helpers.run.client_report import MESSAGES, PRODUCED_BY
 from helpers.run.decisions import EVIDENCE
 from helpers.run.formats import LOCALES
@@ -47,8 +49,24 @@ def test_every_headline_has_a_translation_with_the_same_placeholders(language):
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_heading_label_and_kind_of_evidence_is_translated(language):
-    for text in (*MESSAGES, PRODUCED_BY, *EVIDENCE.values(), "none"):
+    for text in (*MESSAGES, PRODUCED_BY, *EVIDENCE.values(), "none", *client_figures.MESSAGES):
         assert placeholders(catalogue.gettext(text, language)) == placeholders(text)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_sentence_of_the_methods_and_data_appendices_is_translated(language):
+    methods = appendices.METHODS.values()
+    texts = [*appendices.MESSAGES, appendices.REASONS, appendices.SYNTHETIC, *appendices.MISSING_TABLE.values()]
+    texts += [m.model for m in methods] + [check["text"] for m in methods for check in m.checks]
+    for text in texts:
+        assert placeholders(catalogue.gettext(text, language)) == placeholders(text), text
+    assert set(appendices.MISSING_TABLE) == set(LOAD_ORDER) - {"transactions"}  # the one table every run has
+
+
+@pytest.mark.parametrize("language", list(LOCALES))
+def test_every_segment_and_table_has_a_name_in_every_language(language):
+    for name in (*SEGMENTS, *LOAD_ORDER):
+        assert "_" not in catalogue.name(name, language)
 
 
 @pytest.mark.parametrize("language", TRANSLATED)

@@ -4,6 +4,7 @@ plan, each row allowed, totals as reported."""
 
 import json
 import re
+from html import escape, unescape
 
 import nbformat
 import numpy as np
@@ -14,15 +15,14 @@ from helpers.decide import audience, contact_plan
 from helpers.paths import REPORTS_DIR
 from helpers.run import notebook_parameters, open_data
 from helpers.run.cli import main
-from helpers.run.decisions import decisions, role_text
+from helpers.run.decisions import decisions, per_year, role_text
 from helpers.run.exports import read_csv
-from helpers.run.headlines import lookup
-from helpers.run.report import CHROMIUM_FLAGS, chromium, from_run
-from tests.run.reports import code_lines
+from helpers.run.headlines import compose, lookup, render
+from helpers.run.report import from_run
+from tests.run.reports import code_lines, read_in_browser
 
 WORLD = {"scenario": "retail_fr", "n_customers": 3000, "n_prospects": 500, "seed": 7}
 SETTINGS = [f"--set={k}={v}" for k, v in WORLD.items() if k != "scenario"]
-A4_CONTENT_PX = round((210 - 2 * 18) / 25.4 * 96)  # A4's width less the report's margins, in CSS pixels
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +43,47 @@ def _printed(run_dir, stem: str) -> str:
     return "".join(o.get("text", "") for c in cells if c.cell_type == "code" for o in c.outputs)
 
 
+def _section(html: str, anchor: str) -> str:
+    start = html.index(f'id="{anchor}"')
+    return html[start : html.index("</section>", start)]
+
+
+def _figures_shown(d: dict, metrics: dict) -> list[str]:
+    """Every figure a decision's row may show, written as the French report writes it."""
+    m = metrics[d["notebook"]]
+    shown = [render(lookup(m, f["key"]), f["format"], "EUR", "fr", client=True) for f in d["item"]["figures"].values()]
+    shown += [role_text(d, role, "EUR", "fr") for role in d["item"]["roles"]]
+    times = d["item"]["decision"]["times_a_year"]
+    if per_year(d) is not None:
+        shown += [render(per_year(d), d["item"]["roles"]["earns"]["format"], "EUR", "fr"), str(times)]
+    return [s for s in shown if s]
+
+
 def test_every_number_on_the_decision_page_is_a_figure_of_the_metrics_the_body_prints(client_run):
     metrics, html = _metrics(client_run), (client_run / "report.html").read_text()
     found = decisions(metrics)
-    assert {(d["notebook"], d["item"]["id"]) for d in found} == {
+    shown = {(d["notebook"], d["item"]["id"]) for d in found}
+    assert {
+        ("20_segment_customers", "win_back_order"),
+        ("20_segment_customers", "lost"),
         ("21_customer_lifetime_value", "win_back"),
         ("40_plan_channel_mix", "plan"),
-    }
-    decision_page = html[html.index('id="decisions"') : html.index("</section>", html.index('id="decisions"'))]
+    } <= shown
+    history = metrics["50_design_and_read_test"]
+    assert {i for s, i in shown if s == "50_design_and_read_test"} == {k for k in ("roll_out", "stop") if history[k]}
+    assert any(not d["item"]["decision"]["recommended"] for d in found), "what is not recommended is on the page"
+    decision_page = _section(html, "decisions")
     for d in found:
         for role, figure in d["item"]["roles"].items():
             assert d["values"][role] == lookup(metrics[d["notebook"]], figure["key"])
             if role != "weeks":
                 assert role_text(d, role, "EUR", "fr") in decision_page
+        sentence = escape(compose(d["item"], metrics[d["notebook"]], "EUR", "fr", client=True))
+        assert sentence in decision_page and sentence in _section(html, f"q-{d['notebook']}"), sentence
+    figures = " ".join(f for d in found for f in _figures_shown(d, metrics))
+    page_text = unescape(re.sub(r"<[^>]+>", " ", decision_page))
+    for number in re.findall(r"\d[\d\u202f\u00a0,]*\d|\d", page_text):
+        assert number in figures, f"{number} on the decision page is none of the decisions' figures"
     plan = metrics["40_plan_channel_mix"]["plan"]
     body = _printed(client_run, "40_plan_channel_mix")
     assert f"{plan['contacts']:,} contacts for {plan['cost_eur']:,.0f} EUR" in body
@@ -124,32 +152,24 @@ def reports(client_run, tmp_path_factory):
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_client_report_in_a_browser_reads_as_a_deliverable(reports, client_run, language):
-    from playwright.sync_api import sync_playwright
-
     shot = REPORTS_DIR / "test-output" / f"decisions-{language}.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as engine:
-        browser = engine.chromium.launch(executable_path=chromium(), args=list(CHROMIUM_FLAGS[1:-1]))
-        page = browser.new_page(viewport={"width": A4_CONTENT_PX, "height": 1100})
-        page.emulate_media(media="print")
-        page.goto((reports[language] / "report.html").as_uri(), wait_until="load")
-        text = page.evaluate(
-            "[...document.body.children].filter(e => e.id !== 'reproducibility').map(e => e.innerText).join('\\n')"
-        )
-        too_wide = page.evaluate(
-            "[...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.clientWidth + 1"
-            " || t.getBoundingClientRect().right > window.innerWidth + 1).length"
-        )
-        anchors = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
-        page.locator("#decisions").screenshot(path=str(shot))
-        browser.close()
-    assert not [line for line in code_lines(client_run) if line in text], "code leaks into the report"
+    read = read_in_browser(reports[language] / "report.html", shot)
+    assert_reads_as_a_deliverable(read, client_run, language)
+    assert read["figures"] >= 3, "the segments, the budget frontier and the campaigns' lifts"
+    assert shot.stat().st_size > 5_000
+
+
+def assert_reads_as_a_deliverable(read: dict, run_dir, language: str) -> None:
+    """No code, no identifier, no missing-value marker, nothing wider than the page, unique anchors,
+    figures' text at 8 points or more, the decision page and the contents in the language."""
+    text = read["text"]
+    assert not [line for line in code_lines(run_dir) if line in text], "code leaks into the report"
     assert re.findall(r"\b\w+_\w+\b", text) == [], "identifiers in the visible text"
     assert not re.search(r"\b(NaN|NaT|None|nan|null)\b|<NA>", text)
-    assert too_wide == 0 and len(anchors) == len(set(anchors))
+    assert read["too_wide"] == 0 and len(read["anchors"]) == len(set(read["anchors"]))
+    assert read["figures"] == 0 or read["smallest_figure_pt"] >= 8 - 0.05
     heading = {"fr": "Ce que nous recommandons", "en": "What we recommend"}[language]
     assert heading in text and ("Sommaire" if language == "fr" else "Contents") in text
-    assert shot.stat().st_size > 5_000
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -163,3 +183,17 @@ def test_the_client_pdf_is_a4_with_contents_and_page_numbers(reports, language):
     assert ("Sommaire" if language == "fr" else "Contents") in texts[1]
     for number, text in enumerate(texts[1:], 2):
         assert f"page {number} / {len(pages)}" in text
+
+
+def test_playbook_report_writes_a_runs_report_again_beside_it_and_leaves_the_run_as_its_manifest_lists_it(
+    client_run, capsys
+):
+    before = {p: p.stat().st_mtime_ns for p in client_run.rglob("*")}
+    assert main(["report", str(client_run), "--audience", "training", "--language", "en", "--no-pdf"]) == 0
+    again = client_run.with_name(f"{client_run.name}.training-en")
+    assert "report:" in capsys.readouterr().out and {p: p.stat().st_mtime_ns for p in client_run.rglob("*")} == before
+    page = (again / "report.html").read_text()
+    assert '<html lang="en">' in page and "Executive summary" in page and "What we recommend" not in page
+    assert (again / "exports" / "contact_plan.csv").read_bytes().startswith(b"\xef\xbb\xbfcustomer id,")
+    assert main(["report", str(again), "--no-pdf"]) == 1
+    assert "holds no manifest.json" in capsys.readouterr().err

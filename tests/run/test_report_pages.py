@@ -13,7 +13,8 @@ from helpers.run.headlines import HeadlineError, headline
 REPORT = {"title": "Our best customers", "client": "Maison Dupont", "author": "Cabinet Martin", "date": "2025-12-31",
           "currency": "EUR", "language": "fr", "paper": "a4"}  # fmt: skip
 APPENDIX = {"command": "playbook run x", "playbook": "playbooks/x.yml", "git": "abc", "data": {"a.parquet": "00"},
-            "packages": {"pandas": "3"}, "parameters": {"40_plan_channel_mix": {"pressure_cap": 3}}}  # fmt: skip
+            "packages": {"pandas": "3"}, "parameters": {"40_plan_channel_mix": {"pressure_cap": 3}},
+            "quality": None}  # fmt: skip
 PLAN = decision(
     "plan",
     "Send the contact plan on {date}: {contacts} contacts costing {cost} for {earns} of expected incremental margin, "

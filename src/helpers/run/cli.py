@@ -5,6 +5,7 @@
     playbook check --data DIR [--mapping FILE]
     playbook run NAME [--data DIR] [--set key=value ...] [--out DIR] [--no-pdf]
     playbook reproduce MANIFEST [--out DIR] [--no-pdf]
+    playbook report RUN_DIR [--language fr|en] [--audience client|training] [--out DIR] [--no-pdf]
     playbook refresh [NOTEBOOK ...]
     playbook audit [--seeds K] [--variant NAME ...] [--customers N] [--out DIR]
     playbook class EXERCISE ANSWERS.json [--out CSV]
@@ -21,10 +22,11 @@ import sys
 from pathlib import Path
 
 from helpers.errors import PlaybooksError, RunInputError
-from helpers.paths import REPORTS_DIR
+from helpers.paths import REPORTS_DIR, relative_to_repo
 from helpers.run import playbook as recipes
 from helpers.run.checked_data import load_once, shown_path
 from helpers.run.execute import notebooks, refresh
+from helpers.run.formats import LOCALES
 from helpers.run.preflight import NO_CONSENTS, data_support
 from helpers.run.runs import RunInterrupted, reproduce, run
 
@@ -81,6 +83,16 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("manifest", type=Path)
     again.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the rerun (default: beside the run)")
     again.add_argument("--no-pdf", action="store_true")
+    again_report = commands.add_parser(
+        "report", help="write a finished run's report again, in another language or for another audience"
+    )
+    again_report.add_argument("run_dir", type=Path, help="the run folder (holds manifest.json)")
+    again_report.add_argument("--language", choices=tuple(LOCALES), help="default: the run's")
+    again_report.add_argument("--audience", choices=("client", "training"), help="default: the run's")
+    again_report.add_argument(
+        "--out", metavar="DIR", type=Path, help="default: RUN_DIR.<audience>-<language> beside it"
+    )
+    again_report.add_argument("--no-pdf", action="store_true")
     stored = commands.add_parser(
         "refresh", help="re-execute notebooks/ in place with their defaults (commit the outputs)"
     )
@@ -138,8 +150,28 @@ def _run_command(args: argparse.Namespace) -> None:
             load_variants(only=args.variants), args.seeds, args.out or REPORTS_DIR / "audit", world=world
         )
         _say(table.to_string(index=False))
+    elif args.command == "report":
+        _say(
+            f"report: {relative_to_repo(_rerender(args.run_dir, args.out, args.language, args.audience, args.no_pdf))}"
+        )
     else:
         reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
+
+
+def _rerender(run_dir: Path, out: Path | None, language: str | None, audience: str | None, no_pdf: bool) -> Path:
+    """A finished run's report written again (``report.from_run``) into ``out``, by default the folder
+    ``<run_dir>.<audience>-<language>`` beside the run, which stays as its manifest lists it."""
+    from helpers.run.provenance import read_manifest
+    from helpers.run.report import from_run
+
+    if not (run_dir / "manifest.json").is_file():
+        raise RunInputError(
+            f"{run_dir} holds no manifest.json: give the folder of a finished run (reports/NAME/RUN_ID)."
+        )
+    written = read_manifest(run_dir / "manifest.json")["playbook"]["report"]
+    options = {"language": language or written["language"], "audience": audience or written["audience"]}
+    target = out or run_dir.with_name(f"{run_dir.name}.{options['audience']}-{options['language']}")
+    return from_run(run_dir, target, pdf=not no_pdf, **options)
 
 
 def _shown_setting(setting: str) -> str:

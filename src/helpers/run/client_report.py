@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from helpers.run import catalogue, formats
+from helpers.run import appendices, catalogue, client_figures, formats
 from helpers.run.decisions import EVIDENCE, decisions, per_year, replaced, role_text
 from helpers.run.headlines import compose, render
 
@@ -110,13 +110,15 @@ def decision_page(metrics: dict[str, dict], currency: str, language: str) -> str
 
 
 def findings(metrics: dict[str, dict], currency: str, language: str) -> list[tuple[str, str, str]]:
-    """One section per business question: (anchor, title, HTML) for each notebook with a finding."""
+    """One section per business question: (anchor, title, HTML) for each notebook with a finding: its
+    headlines, then its figures."""
     gone = [r.split(":", 1) for r in replaced(metrics)]
     sections = []
     for stem, m in metrics.items():
         sentences = client_headlines(m, currency, language, tuple(i for s, i in gone if s == stem))
         if sentences:
             body = "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ul>"
+            body += "".join(f"<figure>{svg}</figure>" for svg in client_figures.figures(stem, m, currency, language))
             sections.append((f"q-{stem}", catalogue.notebook_title(stem, language), body))
     return sections
 
@@ -175,6 +177,8 @@ th { background: #eef3f8; text-align: left; } th, td { border-bottom: 1px solid 
      vertical-align: top; overflow-wrap: anywhere; }
 table.decisions :is(td, th):is(:nth-child(2), :nth-child(3), :nth-child(4)) { text-align: right; }
 table.decisions th:first-child { width: 40%%; }
+figure { margin: 8pt 0; break-inside: avoid; } figure svg { max-width: 100%%; height: auto; }
+ul.sources li { overflow-wrap: anywhere; } h3 { font-size: 11pt; color: #1f4e79; }
 li { margin: 4pt 0; } a { color: #1f4e79; } code { font-size: 8.5pt; overflow-wrap: anywhere; }
 """
 
@@ -189,6 +193,12 @@ def render_client(report: dict, question: str, metrics: dict[str, dict], appendi
     sections += findings(metrics, currency, language)
     if exports:
         sections.append(("crm-files", catalogue.gettext("Files for your CRM", language), crm_files(exports, language)))
+    sections.append(
+        ("methods", catalogue.gettext("Methods appendix", language), appendices.methods(metrics, currency, language))
+    )
+    sections.append(
+        ("data", catalogue.gettext("Data appendix", language), appendices.data(appendix["quality"], language))
+    )
     sections.append(
         (
             "reproducibility",

@@ -15,6 +15,7 @@ EVIDENCE = {
     "test": "a randomised test",
     "model": "a model learned from past randomised campaigns",
     "forecast": "a purchase model checked on a held-out year",
+    "observation": "what the customers' purchases show, not yet tested",
     "assumption": "an assumption to be tested",
 }
 ROLES = ("earns", "cost", "low", "high", "weeks")

@@ -10,6 +10,7 @@ Formats, ``[+]kind[.decimals]`` (``+`` shows the sign):
     integer   13,319            number    10.4                  percent   63%
     money     €1,200 (the run's currency)                           count     how many items
     names     a, b (or "none")  text      the value as written  date      31 December 2025
+    codes     CMP-1, CMP-2: the data's own codes (campaign ids), never translated
 
 Numbers, money, percentages and dates are written as the report's language writes them
 (``helpers.run.formats``: ``13 319``, ``1 200 €``, ``63 %`` in French). In a client report, names and
@@ -25,7 +26,7 @@ from typing import Any
 from helpers.errors import RunInputError
 from helpers.run import catalogue, formats
 
-KINDS = ("integer", "number", "percent", "money", "count", "names", "text", "date")
+KINDS = ("integer", "number", "percent", "money", "count", "names", "codes", "text", "date")
 FORMAT = re.compile(rf"(?P<sign>\+?)(?P<kind>{'|'.join(KINDS)})(?:\.(?P<decimals>\d))?")
 
 
@@ -109,6 +110,8 @@ def render(value: Any, spec: str, currency: str = "EUR", language: str = "en", c
         return formats.integer(len(value), language)
     if kind == "date":
         return formats.date(value, language)
+    if kind == "codes":
+        return ", ".join(map(str, value))
     shown = (lambda v: catalogue.name(v, language)) if client else str
     if kind == "names":
         return ", ".join(map(shown, value)) or (catalogue.gettext("none", language) if client else "none")

@@ -220,10 +220,13 @@ def from_run(run_dir: Path, out: Path, pdf: bool = False, **options: str) -> Pat
     import json
 
     from helpers.paths import REPO_ROOT
+    from helpers.run.appendices import checked_quality
+    from helpers.run.checked_data import shown_path
     from helpers.run.exports import write_exports
     from helpers.run.notebook import KEY_PACKAGES
-    from helpers.run.playbook import Playbook, Step
+    from helpers.run.playbook import FILE_PARAMETERS, Playbook, Step
     from helpers.run.provenance import read_manifest
+    from helpers.run.runs import CHECKED_DATA
 
     run_dir, out = Path(run_dir), Path(out)
     manifest = read_manifest(run_dir / "manifest.json")
@@ -241,7 +244,14 @@ def from_run(run_dir: Path, out: Path, pdf: bool = False, **options: str) -> Pat
         "git": manifest["git"],
         "data": manifest["data"],
         "packages": {p: manifest["packages"].get(p, "?") for p in KEY_PACKAGES},
-        "parameters": {s.notebook: playbook.parameters_for(s) for s in steps},
+        "parameters": {
+            s.notebook: {
+                k: shown_path(v) if k in ("data_dir", *FILE_PARAMETERS) and v else v
+                for k, v in playbook.parameters_for(s).items()
+            }
+            for s in steps
+        },
+        "quality": checked_quality(run_dir / CHECKED_DATA),
     }
     out.mkdir(parents=True, exist_ok=True)
     exports = write_exports(run_dir, report["language"], out)

@@ -28,6 +28,7 @@ import yaml
 from helpers.errors import Failure
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
+from helpers.run.appendices import checked_quality
 from helpers.run.checked_data import load_once, shown_path, write_checked
 from helpers.run.execute import KERNEL, coalesce_streams
 from helpers.run.exports import write_exports
@@ -227,6 +228,7 @@ def _write_report_and_manifest(
             for s in playbook.steps
         },
         "notes": list(notes),
+        "quality": checked_quality(run_dir / CHECKED_DATA),
     }
     exports = write_exports(run_dir, playbook.report.get("language", "en"))
     (run_dir / "report.html").write_text(
