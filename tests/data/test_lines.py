@@ -11,6 +11,7 @@ from helpers import features
 from helpers.data.contract import DataContractError
 from helpers.data.dataset import load_tables
 from helpers.describe.knowledge import kpis
+from helpers.models import clv
 
 DATA = Path(__file__).parents[1] / "exports"
 LATEST = dt.date(2026, 1, 1)
@@ -75,6 +76,8 @@ def test_cancellations_net_revenue_but_are_neither_orders_nor_purchase_occasions
     assert 12347 not in set(modelled.customer_id) and (modelled.revenue > 0).all()
     assert 12347 not in set(features.execute(features.rfm_features(tx, AS_OF)).customer_id)
     assert 12347 not in set(features.execute(features.calibration_holdout(tx, AS_OF, LATEST)).customer_id)
+    said = clv.fit_models(summary.reset_index()).message
+    assert said.endswith("Customers whose net revenue is zero or less, left out of the models: 1."), said
     first, repeats = features.repeat_days(tx, AS_OF)
     assert len(first) == 15 and len(repeats) == 0, "a return the same day is no repeat purchase"
     headline = kpis(tx, AS_OF).set_index("kpi").value
