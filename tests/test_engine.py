@@ -88,7 +88,7 @@ def _same(make, duck, spark, key):
         ("order days", lambda tx: features.order_days(tx, AS_OF), ["customer_id", "day", "category"]),
         ("revenue between", lambda tx: features.revenue_between(tx, dt.date(2025, 1, 1), AS_OF), None),
         ("Pareto curve", lambda tx: knowledge.pareto_curve(tx), None),
-        ("KPIs", lambda tx: knowledge.kpis(tx, AS_OF), None),
+        ("KPIs", lambda tx: knowledge.kpis(tx, AS_OF, "EUR"), None),
         ("cohort retention", lambda tx: knowledge.cohort_retention(tx, AS_OF).reset_index(), None),
     ],
 )

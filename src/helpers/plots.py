@@ -1,4 +1,5 @@
-"""One look for every figure: seaborn theme, labelled axes with units, euro and percent formats.
+"""One look for every figure: seaborn theme, labelled axes with units, money (in the data's currency)
+and percent formats.
 Each function draws on a new or given Axes and returns nothing, so a notebook never shows a repr."""
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from helpers.run.formats import money
+
 
 def set_theme() -> None:
     """The project's plotting theme (call once per notebook)."""
@@ -17,9 +20,9 @@ def set_theme() -> None:
     plt.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 90, "axes.titleweight": "bold"})
 
 
-def euro_axis(axis: Axis) -> None:
-    """Tick labels in euros with a thin space between thousands."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f} €".replace(",", " ")))
+def money_axis(axis: Axis, currency: str) -> None:
+    """Tick labels in ``currency`` (ISO code) with its symbol, as an English reader writes them (``£1,200``)."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: money(v, currency, "en")))
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -74,12 +77,12 @@ def bars(
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
 
 
-def monthly_revenue(monthly: pd.DataFrame, ax: Axes | None = None) -> None:
-    """Revenue per month (columns month, revenue) as a line."""
+def monthly_revenue(monthly: pd.DataFrame, currency: str, ax: Axes | None = None) -> None:
+    """Revenue per month (columns month, revenue, in ``currency``) as a line."""
     ax = _axes(ax)
     ax.plot(monthly.month, monthly.revenue, lw=2)
-    euro_axis(ax.yaxis)
-    ax.set(xlabel="month", ylabel="revenue (EUR)", title="Revenue by month: sales and Black Friday peaks")
+    money_axis(ax.yaxis, currency)
+    ax.set(xlabel="month", ylabel=f"revenue ({currency})", title="Revenue by month: sales and Black Friday peaks")
 
 
 def lines(
@@ -90,15 +93,16 @@ def lines(
     xlabel: str,
     ylabel: str,
     marker: str | None = "o",
-    euro: bool = False,
+    currency: str | None = None,
     ax: Axes | None = None,
 ) -> None:
-    """One line per column in ``ys`` (column -> legend label) against ``x``."""
+    """One line per column in ``ys`` (column -> legend label) against ``x``; ``currency`` (ISO code):
+    the y axis is money in it."""
     ax = _axes(ax)
     for column, label in ys.items():
         ax.plot(df[x], df[column], marker=marker, lw=2, label=label)
-    if euro:
-        euro_axis(ax.yaxis)
+    if currency:
+        money_axis(ax.yaxis, currency)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend()
 

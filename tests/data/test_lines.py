@@ -11,6 +11,7 @@ from helpers import features
 from helpers.data.contract import DataContractError
 from helpers.data.dataset import load_tables
 from helpers.describe.knowledge import kpis
+from helpers.models import clv
 
 DATA = Path(__file__).parents[1] / "exports"
 LATEST = dt.date(2026, 1, 1)
@@ -65,7 +66,8 @@ def test_invoice_lines_load_with_a_derived_amount_and_every_exclusion_counted_on
 
 
 def test_cancellations_net_revenue_but_are_neither_orders_nor_purchase_occasions():
-    tx = load("invoice_lines").table("transactions")
+    data = load("invoice_lines")
+    tx = data.table("transactions")
     summary = features.execute(features.customer_summary(tx, AS_OF), "customer_id").set_index("customer_id")
     assert 14527 not in summary.index, "a customer who only cancelled never bought"
     assert summary.loc[12347, ["n_orders", "frequency"]].tolist() == [1, 0]
@@ -75,11 +77,13 @@ def test_cancellations_net_revenue_but_are_neither_orders_nor_purchase_occasions
     assert 12347 not in set(modelled.customer_id) and (modelled.revenue > 0).all()
     assert 12347 not in set(features.execute(features.rfm_features(tx, AS_OF)).customer_id)
     assert 12347 not in set(features.execute(features.calibration_holdout(tx, AS_OF, LATEST)).customer_id)
+    said = clv.fit_models(summary.reset_index()).message
+    assert said.endswith("Customers whose net revenue is zero or less, left out of the models: 1."), said
     first, repeats = features.repeat_days(tx, AS_OF)
     assert len(first) == 15 and len(repeats) == 0, "a return the same day is no repeat purchase"
-    headline = kpis(tx, AS_OF).set_index("kpi").value
+    headline = kpis(tx, AS_OF, data.currency).set_index("kpi").value
     assert headline["orders"] == 18 and headline["customers who ever bought"] == 15
-    assert headline["revenue (EUR)"] == pytest.approx(features.execute(tx).amount.sum()), "net of every return"
+    assert headline["revenue (GBP)"] == pytest.approx(features.execute(tx).amount.sum()), "net of every return"
 
 
 def test_a_return_marked_by_the_file_is_no_purchase_and_a_negative_order_is_one_by_its_sign(tmp_path):

@@ -134,12 +134,25 @@ def test_when_every_customer_bought_once_fit_models_explains_instead_of_failing(
             "recency": [0.0] * 3,
             "T": [10.0, 20.0, 5.0],
             "n_orders": [1, 1, 1],
+            "revenue": [20.0, 30.0, 15.0],
             "monetary": [20.0, 30.0, 15.0],
             "repeat_monetary": [np.nan] * 3,
         }
     )
     models = clv.fit_models(summary)
     assert not models.ok and "bought only once" in models.message
+
+
+def test_customers_whose_net_revenue_is_zero_or_less_are_counted_and_left_out_of_both_fits(small_world):
+    summary = _summary(small_world)
+    cancelled = summary.sort_values("frequency").index[-5:]  # the most frequent buyers: they would weigh
+    summary.loc[cancelled, "revenue"] = [0.0, -10.0, 0.0, -0.01, 0.0]  # their returns cancel their purchases
+    models, kept = clv.fit_models(summary), clv.fit_models(summary.drop(cancelled))
+    assert models.purchases.n_customers == len(summary) - 5
+    assert models.purchases.params == kept.purchases.params and models.spend.params == kept.spend.params
+    assert models.purchases.params != clv.fit_models(_summary(small_world)).purchases.params
+    assert "Customers whose net revenue is zero or less, left out of the models: 5." in models.message
+    assert "left out" not in kept.message
 
 
 def test_a_customer_with_only_returns_gets_the_population_order_value_and_finite_clv(small_world):

@@ -13,8 +13,9 @@ from ibis import _
 from helpers.features import customer_summary, is_return, money_sum
 
 
-def kpis(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
-    """Headline figures over the whole history and the last 12 months (EUR, counts, shares)."""
+def kpis(tx: ibis.Table, as_of: dt.date, currency: str) -> pd.DataFrame:
+    """Headline figures over the whole history and the last 12 months (money in ``currency``, an ISO
+    code that labels them; counts; shares)."""
     summary = customer_summary(tx, as_of)
     year_ago = as_of - dt.timedelta(days=365)
     last_year = tx.filter((_.order_date.cast("date") > year_ago) & (_.order_date.cast("date") <= as_of))
@@ -37,14 +38,14 @@ def kpis(tx: ibis.Table, as_of: dt.date) -> pd.DataFrame:
     rows = [
         ("customers who ever bought", whole.customers),
         ("orders", whole.orders),
-        ("revenue (EUR)", revenue),
-        ("average order value (EUR)", revenue / whole.orders),
+        (f"revenue ({currency})", revenue),
+        (f"average order value ({currency})", revenue / whole.orders),
         ("orders per customer", whole.orders / whole.customers),
         ("share of customers who bought again", whole.repeat_buyers / whole.customers),
         ("active customers, last 12 months", recent.active),
         ("share of customers active in the last 12 months", recent.active / whole.customers),
-        ("revenue, last 12 months (EUR)", recent.revenue),
-        ("revenue per active customer, last 12 months (EUR)", recent.revenue / max(recent.active, 1)),
+        (f"revenue, last 12 months ({currency})", recent.revenue),
+        (f"revenue per active customer, last 12 months ({currency})", recent.revenue / max(recent.active, 1)),
     ]
     return pd.DataFrame(rows, columns=["kpi", "value"]).assign(value=lambda d: d.value.astype(float).round(2))
 
@@ -149,7 +150,7 @@ def journey_funnel(customers: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
 
 
 def monthly_revenue(tx: ibis.Table) -> pd.DataFrame:
-    """Net revenue and orders per calendar month (columns month, orders, revenue in EUR)."""
+    """Net revenue and orders per calendar month (columns month, orders, revenue in the data's currency)."""
     per = (
         tx.mutate(month=_.order_date.truncate("M").cast("date"))
         .group_by("month")

@@ -87,16 +87,21 @@ class Models:
 
 
 def fit_models(summary: pd.DataFrame, model: str = "bgnbd", spend_basis: str = "repeat_occasions") -> Models:
-    """Fit the purchase model ``model`` and Gamma-Gamma on ``spend_basis``; when the data cannot
-    support them, say why instead of failing, so a notebook can skip the sections that need them
-    (e.g. every customer bought once)."""
+    """Fit the purchase model ``model`` and Gamma-Gamma on ``spend_basis`` on the customers of
+    ``summary`` whose net revenue is above zero (the others, whose returns cancel their purchases, are
+    counted and left out, as ``features.modelled_customers`` does); when the data cannot support the
+    models, say why instead of failing, so a notebook can skip the sections that need them (e.g.
+    every customer bought once)."""
     purchase_model = model_of(model)
+    modelled = summary[summary.revenue > 0]
+    left_out = len(summary) - len(modelled)
+    said = f" Customers whose net revenue is zero or less, left out of the models: {left_out:,}." if left_out else ""
     try:
-        purchases = purchase_model.fit(summary)
-        spend = gamma_gamma.fit(summary, spend_basis)
+        purchases = purchase_model.fit(modelled)
+        spend = gamma_gamma.fit(modelled, spend_basis)
     except ModelInputError as exc:
-        return Models(None, None, f"Models not fitted: {exc}")
-    fitted = int(gamma_gamma.in_sample(summary, spend_basis).sum())
+        return Models(None, None, f"Models not fitted: {exc}{said}")
+    fitted = int(gamma_gamma.in_sample(modelled, spend_basis).sum())
     basis_words = "repeat purchase occasions" if spend_basis == "repeat_occasions" else "orders"
     notes = [
         f"{purchase_model.label} on {purchases.n_customers:,} customers "
@@ -105,4 +110,4 @@ def fit_models(summary: pd.DataFrame, model: str = "bgnbd", spend_basis: str = "
         f"({'converged' if spend.converged else 'NOT converged'})",
         f"{len(summary) - fitted:,} customers (one-time buyers, or only returns) get the population's mean value",
     ]
-    return Models(purchases, spend, "; ".join(notes) + ".")
+    return Models(purchases, spend, "; ".join(notes) + "." + said)

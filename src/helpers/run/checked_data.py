@@ -74,4 +74,5 @@ def open_checked(folder: str | Path, required: tuple[str, ...] = ()) -> Dataset:
     for name in report["tables"]:
         con.create_table(name, read_table(con, folder / f"{name}.parquet", f"{name}_parquet"))
         tables[name] = con.table(name)
-    return Dataset(con, tables, DataQualityReport(**report), folder)
+    quality = DataQualityReport(**report)
+    return Dataset(con, tables, quality, folder, quality.currency)
