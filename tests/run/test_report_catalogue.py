@@ -5,10 +5,11 @@ import string
 
 import nbformat
 import pytest
+import yaml
 
 from helpers.data.contract import LOAD_ORDER
 from helpers.describe.segmentation import SEGMENTS
-from helpers.paths import NOTEBOOKS_DIR
+from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
 from helpers.run import appendices, catalogue, client_figures, playbook
 from helpers.run.client_report import MESSAGES, PRODUCED_BY
 from helpers.run.decisions import EVIDENCE
@@ -64,8 +65,9 @@ def test_every_sentence_of_the_methods_and_data_appendices_is_translated(languag
 
 
 @pytest.mark.parametrize("language", list(LOCALES))
-def test_every_segment_and_table_has_a_name_in_every_language(language):
-    for name in (*SEGMENTS, *LOAD_ORDER):
+def test_every_segment_table_and_shipped_rule_has_a_name_in_every_language(language):
+    rules = yaml.safe_load((REPO_ROOT / "synthetic_data/scenarios/triggers_retail_fr.yml").read_text())["rules"]
+    for name in (*SEGMENTS, *LOAD_ORDER, *(rule["name"] for rule in rules)):
         assert "_" not in catalogue.name(name, language)
 
 

@@ -1,5 +1,6 @@
 """Where a run becomes a report: playbooks, runs and their manifests, the report, the CLI."""
 
+from helpers.run.appendices import checked_quality
 from helpers.run.catalogue import MissingTranslation
 from helpers.run.checked_data import is_checked, load_once, open_checked, shown_path, write_checked
 from helpers.run.client_report import render_client
@@ -58,6 +59,7 @@ __all__ = [
     "check",
     "check_keys",
     "check_run_folder",
+    "checked_quality",
     "chromium",
     "coalesce_streams",
     "compose",

@@ -16,6 +16,7 @@ EVIDENCE = {
     "model": "a model learned from past randomised campaigns",
     "forecast": "a purchase model checked on a held-out year",
     "observation": "what the customers' purchases show, not yet tested",
+    "simulation": "a simulation of the customers, to be confirmed by a test",
     "assumption": "an assumption to be tested",
 }
 ROLES = ("earns", "cost", "low", "high", "weeks")
