@@ -30,7 +30,9 @@ def test_parameter_draws_follow_the_fitted_covariance_on_the_log_scale():
     fit = MODELS["bgnbd"].fit(summary)
     draws = np.log(clv_intervals.parameter_draws(fit, 20_000, np.random.default_rng(0)))
     assert np.allclose(draws.mean(axis=0), np.log(fit.values), atol=0.01)
-    assert np.allclose(np.cov(draws.T), np.asarray(fit.log_covariance), rtol=0.08, atol=1e-6)
+    covariance = np.asarray(fit.log_covariance)
+    scale = np.sqrt(np.outer(np.diag(covariance), np.diag(covariance)))
+    assert np.all(np.abs(np.cov(draws.T) - covariance) < 0.05 * scale)  # within 0.05 in correlation units
     fit.log_covariance = ()
     with pytest.raises(ModelInputError, match="no finite covariance"):
         clv_intervals.parameter_draws(fit, 10, np.random.default_rng(0))

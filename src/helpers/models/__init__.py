@@ -1,9 +1,23 @@
 """Models fitted on the contract tables: purchase models and customer lifetime value, uplift, experiments,
 effects with intervals."""
 
-from helpers.models import bg_bb, bg_nbd, gamma_gamma, mbg_nbd, opportunities, pareto_nbd, retention, sbg
+from helpers.models import (
+    bg_bb,
+    bg_nbd,
+    clv_intervals,
+    covariates,
+    gamma_gamma,
+    interval_coverage,
+    mbg_nbd,
+    opportunities,
+    pareto_nbd,
+    retention,
+    sbg,
+)
 from helpers.models.beta_quadrature import beta_rules
 from helpers.models.clv import Models, customer_value, fit_models, value_at_risk
+from helpers.models.clv_intervals import ValueIntervals, value_intervals
+from helpers.models.covariates import CovariateFit
 from helpers.models.effects import MeanDifference, difference_in_means, holm_adjusted
 from helpers.models.experiments import (
     ExperimentInputError,
@@ -56,6 +70,7 @@ __all__ = [
     "ArmModel",
     "CalibrationPeriod",
     "Comparison",
+    "CovariateFit",
     "ExperimentInputError",
     "Fit",
     "MODELS",
@@ -68,6 +83,7 @@ __all__ = [
     "TRACKING_TOLERANCE",
     "TransformedOutcome",
     "UpliftInputError",
+    "ValueIntervals",
     "XLearner",
     "against_truth",
     "assign_groups",
@@ -81,10 +97,12 @@ __all__ = [
     "calibration_period",
     "calibration_slope",
     "check_test",
+    "clv_intervals",
     "compare_models",
     "conclusion",
     "control_size_for_rate",
     "control_size_for_revenue",
+    "covariates",
     "cuped",
     "customer_value",
     "default_estimator",
@@ -97,6 +115,7 @@ __all__ = [
     "holdout_error",
     "holdout_tradeoff",
     "holm_adjusted",
+    "interval_coverage",
     "mail_then_call_plan",
     "maximise",
     "mbg_nbd",
@@ -116,4 +135,5 @@ __all__ = [
     "true_gain_curve",
     "uplift_at_k",
     "value_at_risk",
+    "value_intervals",
 ]

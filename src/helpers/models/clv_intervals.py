@@ -95,18 +95,19 @@ def value_intervals(
     spent = np.where(keep, n_spend * np.nan_to_num(summary[mean_col].to_numpy(dtype=float)), 0.0)
     discount = (1 + annual_discount_rate) ** (-np.arange(1, months + 1) / 12)
     block = max(1, CELLS // draws)
-    columns: dict[str, list[np.ndarray]] = {}
+    names = ["p_alive_low", "p_alive_high", *(f"{q}_{b}" for q in QUANTITIES for b in ("low", "high"))]
+    columns: dict[str, list[np.ndarray]] = {name: [np.empty(0)] for name in names}
     totals = {q: np.zeros(draws) for q in QUANTITIES}
     for lo in range(0, len(x), block):
         rows = slice(lo, lo + block)
         alive = np.stack([model_of(purchases).p_alive(th, x[rows], t_x[rows], T[rows]) for th in thetas], axis=1)
         for name, values in zip(("p_alive_low", "p_alive_high"), _central(alive, level), strict=True):
-            columns.setdefault(name, []).append(values)
+            columns[name].append(values)
         cells = _Cells(purchases.model, thetas, spend_thetas, x[rows], T[rows], n_spend[rows], spent[rows])
         for quantity, values in zip(QUANTITIES, cells.simulate(alive, discount, rng), strict=True):
             totals[quantity] += values.sum(axis=0)
             for name, bound in zip(("low", "high"), interval(values, level), strict=True):
-                columns.setdefault(f"{quantity}_{name}", []).append(bound)
+                columns[f"{quantity}_{name}"].append(bound)
     customers = pd.DataFrame(
         {"customer_id": summary.customer_id.to_numpy()} | {k: np.concatenate(v) for k, v in columns.items()}
     )

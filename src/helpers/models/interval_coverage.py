@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import engine, features
+from helpers.errors import ModelInputError
 from helpers.models import clv, gamma_gamma
 from helpers.models.clv_intervals import ValueIntervals, value_intervals
 from helpers.world import World
@@ -48,7 +49,7 @@ def coverage(world: World, draws: int = 200, level: float = 0.90, seed: int = 0)
     summary = world_summary(world)
     models = clv.fit_models(summary)
     if not models.ok:
-        raise ValueError(models.message)
+        raise ModelInputError(models.message)
     intervals = value_intervals(summary, models.purchases, models.spend, WEEKS * 12 // 52, 0.0, draws, level, seed)
     return scores(intervals, true_values(world, summary.customer_id, seed))
 
