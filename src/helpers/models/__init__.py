@@ -107,6 +107,7 @@ __all__ = [
     "qini_coefficient",
     "qini_curve",
     "readout",
+    "retention",
     "sbg",
     "tracking",
     "tracks",
