@@ -79,6 +79,38 @@ def _channel_shares(sub: dict, start: dt.date, n_days: int) -> np.ndarray:
     return weight / weight.sum(axis=1, keepdims=True)
 
 
+def _draw_subscriptions(rng: np.random.Generator, sub: dict, params: WorldParameters) -> dict[str, np.ndarray]:
+    """Each subscriber's start, channel, churn probability theta, periods paid, plan and price, end
+    (the anniversary not renewed) and whether still active at the history's end, in that order from ``rng``."""
+    n, n_days = params.n_customers, (params.end - params.start).days + 1
+    channels, plans = list(sub["acquisition"]), list(sub["plans"])
+    start_day = np.sort(rng.integers(0, n_days, size=n))
+    cumulative = np.cumsum(_channel_shares(sub, params.start, n_days)[start_day], axis=1)
+    channel = np.minimum((rng.random(n)[:, None] > cumulative).sum(axis=1), len(channels) - 1)
+    alpha = np.array([sub["acquisition"][c]["alpha"] for c in channels], dtype=float)[channel]
+    beta = np.array([sub["acquisition"][c]["beta"] for c in channels], dtype=float)[channel]
+    theta = np.round(rng.beta(alpha, beta), STABLE_DECIMALS)
+    periods = rng.geometric(np.clip(theta, 1e-9, 1.0))  # periods paid, 1 or more
+    plan_share = np.array([sub["plans"][p]["share"] for p in plans], dtype=float)
+    plan = rng.choice(len(plans), size=n, p=plan_share / plan_share.sum())
+    start = np.datetime64(params.start, "D") + start_day
+    end = add_months(start, np.minimum(periods, 12 * 200) * sub["period_months"])
+    price = np.array([sub["plans"][p]["monthly_price"] for p in plans], dtype=float)[plan]
+    active = end > np.datetime64(params.end, "D")
+    return {
+        "channel": channel,
+        "alpha": alpha,
+        "beta": beta,
+        "theta": theta,
+        "periods": periods,
+        "plan": plan,
+        "price": price,
+        "start": start,
+        "end": end,
+        "active": active,
+    }
+
+
 def build_subscription_tables(spec: dict, params: WorldParameters) -> dict[str, pa.Table]:
     """Every table of a subscription world (``truth`` and ``truth/retention`` are hidden), from
     ``params.seed``."""
@@ -89,69 +121,56 @@ def build_subscription_tables(spec: dict, params: WorldParameters) -> dict[str, 
         )
     rng = np.random.default_rng(params.seed)
     sub, n = spec["subscriptions"], params.n_customers
-    n_days = (params.end - params.start).days + 1
-    channels, plans = list(sub["acquisition"]), list(sub["plans"])
-    start_day = np.sort(rng.integers(0, n_days, size=n))
-    cumulative = np.cumsum(_channel_shares(sub, params.start, n_days)[start_day], axis=1)
-    channel = np.minimum((rng.random(n)[:, None] > cumulative).sum(axis=1), len(channels) - 1)
-    alpha = np.array([sub["acquisition"][c]["alpha"] for c in channels], dtype=float)
-    beta = np.array([sub["acquisition"][c]["beta"] for c in channels], dtype=float)
-    theta = np.round(rng.beta(alpha[channel], beta[channel]), STABLE_DECIMALS)
-    periods = rng.geometric(np.clip(theta, 1e-9, 1.0))  # periods paid, 1 or more
-    plan_share = np.array([sub["plans"][p]["share"] for p in plans], dtype=float)
-    plan = rng.choice(len(plans), size=n, p=plan_share / plan_share.sum())
-    price = np.array([sub["plans"][p]["monthly_price"] for p in plans], dtype=float)[plan]
-    start = np.datetime64(params.start, "D") + start_day
-    end = add_months(start, np.minimum(periods, 12 * 200) * sub["period_months"])
-    active = end > np.datetime64(params.end, "D")
+    channels = list(sub["acquisition"])
+    d = _draw_subscriptions(rng, sub, params)
     customer_id = np.arange(1, n + 1, dtype=np.int64)
     ids = draw_identities(rng, customer_id, spec, params.locale, spec["customers"]["phone_share"])
     age_cfg = spec["customers"]["age"]
     age = np.clip(np.round(rng.normal(age_cfg["mean"], age_cfg["sd"], n)), age_cfg["min"], age_cfg["max"])
-    customers = pa.table(
-        {
-            "customer_id": pa.array(customer_id),
-            **{name: ids.column(name) for name in ids.column_names},
-            "birth_year": pa.array((params.end.year - age).astype(np.int64)),
-            "signup_date": pa.array(start, pa.date32()),
-            "acquisition_source": labels(channel, channels),
-        }
-    )
-    subscriptions = pa.table(
-        {
-            "customer_id": pa.array(customer_id),
-            "start_date": pa.array(start, pa.date32()),
-            "end_date": masked(end, active, pa.date32()),
-            "plan": labels(plan, plans),
-            "monthly_price": pa.array(price),
-        }
-    )
-    year = start.astype("datetime64[Y]").astype(np.int64) + 1970
-    truth = pa.table(
-        {
-            "customer_id": pa.array(customer_id),
-            "acquisition_source": labels(channel, channels),
-            "cohort": pa.array(year.astype(str)),
-            "churn_probability": pa.array(theta),
-            "true_alpha": pa.array(alpha[channel]),
-            "true_beta": pa.array(beta[channel]),
-            "periods_paid": pa.array(periods.astype(np.int64)),  # including those after the history's end
-            "active_at_end": pa.array(active),
-        }
-    )
-    return {
-        "customers": customers,
-        "subscriptions": subscriptions,
-        "truth": truth,
-        "truth/retention": _true_curves(channels, alpha, beta, year, channel, sub["period_months"]),
+    source = labels(d["channel"], channels)
+    year = d["start"].astype("datetime64[Y]").astype(np.int64) + 1970
+    tables = {
+        "customers": pa.table(
+            {
+                "customer_id": pa.array(customer_id),
+                **{name: ids.column(name) for name in ids.column_names},
+                "birth_year": pa.array((params.end.year - age).astype(np.int64)),
+                "signup_date": pa.array(d["start"], pa.date32()),
+                "acquisition_source": source,
+            }
+        ),
+        "subscriptions": pa.table(
+            {
+                "customer_id": pa.array(customer_id),
+                "start_date": pa.array(d["start"], pa.date32()),
+                "end_date": masked(d["end"], d["active"], pa.date32()),
+                "plan": labels(d["plan"], list(sub["plans"])),
+                "monthly_price": pa.array(d["price"]),
+            }
+        ),
     }
+    truth = {
+        "customer_id": pa.array(customer_id),
+        "acquisition_source": source,
+        "cohort": pa.array(year.astype(str)),
+        "churn_probability": pa.array(d["theta"]),
+        "true_alpha": pa.array(d["alpha"]),
+        "true_beta": pa.array(d["beta"]),
+        "periods_paid": pa.array(d["periods"].astype(np.int64)),  # including those after the history's end
+        "active_at_end": pa.array(d["active"]),
+    }
+    curves = _true_curves(sub, year, d["channel"])
+    return {**tables, "truth": pa.table(truth), "truth/retention": curves}
 
 
-def _true_curves(channels, alpha, beta, year, channel, period_months: int) -> pa.Table:
+def _true_curves(sub: dict, year: np.ndarray, channel: np.ndarray) -> pa.Table:
     """Per cohort (start year x channel, and start year alone: ``acquisition_source`` 'all') and
     renewal t = 0..CURVE_YEARS years: the true survival S(t) = B(alpha, beta+t) / B(alpha, beta) and
     retention S(t) / S(t-1); a year's mixture weighs each channel by the subscribers it brought."""
-    t = np.arange(CURVE_YEARS * 12 // period_months + 1)
+    channels = list(sub["acquisition"])
+    alpha = np.array([sub["acquisition"][c]["alpha"] for c in channels], dtype=float)
+    beta = np.array([sub["acquisition"][c]["beta"] for c in channels], dtype=float)
+    t = np.arange(CURVE_YEARS * 12 // sub["period_months"] + 1)
     by_channel = np.exp(betaln(alpha[:, None], beta[:, None] + t) - betaln(alpha, beta)[:, None])
     rows: dict[str, list] = {"cohort": [], "acquisition_source": [], "period": [], "survival": []}
     for y in np.unique(year):
