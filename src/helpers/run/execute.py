@@ -12,29 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jupyter_client import AsyncKernelManager
-from traitlets import default
-
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 KERNEL = "python3"
 HEARTBEAT_SECONDS = 30.0
-
-
-class LocalKernel(AsyncKernelManager):
-    """The kernel manager of every notebook run: over IPC sockets, since the kernel is local (over
-    TCP, the kernel warns that its traffic is not encrypted); and a clean shutdown is a shutdown
-    request alone. jupyter_client sends SIGINT before every shutdown, which an ipykernel still
-    finishing a message logs as "KeyboardInterrupt caught in kernel"; a kernel that does not stop
-    on the request is still killed after the manager's shutdown wait."""
-
-    @default("transport")
-    def _transport_default(self) -> str:
-        return "ipc"
-
-    async def _async_interrupt_kernel(self) -> None:
-        if not self.shutting_down:  # an explicit interrupt (a cell's timeout) still signals
-            await super()._async_interrupt_kernel()
 
 
 def notebooks() -> list[Path]:
@@ -92,9 +73,11 @@ def execute_notebook(
     every: float = HEARTBEAT_SECONDS,
 ) -> None:
     """Execute ``source`` with ``parameters`` into ``target`` (papermill, from the repository's
-    root) on a ``LocalKernel``, with a ``Heartbeat`` through ``progress`` every ``every`` seconds.
+    root) on a ``kernel.LocalKernel``, with a ``Heartbeat`` through ``progress`` every ``every`` seconds.
     Raises papermill's PapermillExecutionError when a cell fails."""
     import papermill as pm
+
+    from helpers.run.kernel import LocalKernel
 
     with Heartbeat(label or source.stem, section_headings(source), progress, every) as heartbeat:
         pm.execute_notebook(
@@ -114,6 +97,8 @@ def refresh(path: Path) -> None:
     split prints."""
     import nbformat
     from nbclient import NotebookClient
+
+    from helpers.run.kernel import LocalKernel
 
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
