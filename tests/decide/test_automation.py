@@ -36,10 +36,14 @@ def setting(small_world):
     }
 
 
-def _play(s, seed, rules=None):
-    return automation.play_scenarios(
-        s["world"], rules or s["rules"], s["history"], s["eligible"], s["newsletter"], WEEKS, seed, s["bgnbd"], s["pre"]
+def _horizon(s, seed):
+    return automation.horizon(
+        s["world"], s["history"], s["eligible"], s["newsletter"], WEEKS, seed, s["bgnbd"], s["pre"]
     )
+
+
+def _play(s, seed, rules=None):
+    return automation.play_scenarios(_horizon(s, seed), rules or s["rules"])
 
 
 def test_same_seed_same_scenarios_and_readout(setting):
@@ -83,19 +87,13 @@ def test_threshold_variants_and_the_recommended_set(setting):
     win_back = next(r for r in setting["rules"].rules if r.event == "days_since_purchase")
     candidates = automation.variants(win_back, "days", [60, 120])
     assert [c.params["days"] for c in candidates] == [60, 120] and candidates[0].name == "win_back (days 60)"
-    table = automation.compare(
-        setting["world"],
-        setting["rules"],
-        candidates,
-        setting["history"],
-        setting["eligible"],
-        setting["newsletter"],
-        WEEKS,
-        1,
-        setting["bgnbd"],
-        setting["pre"],
-    )
+    over = _horizon(setting, 1)
+    table = automation.compare(over, setting["rules"], candidates)
     assert table.rule.tolist() == ["win_back (days 60)", "win_back (days 120)"]
+    alone = automation.play_scenarios(
+        over, triggers.TriggerSet((candidates[1],), setting["rules"].cap_contacts, setting["rules"].cap_days)
+    ).readout
+    pd.testing.assert_frame_equal(table.iloc[[1]].reset_index(drop=True), alone)
     readouts = pd.DataFrame(
         {"rule": ["a", "b (x 1)", "b (x 2)", "c"], "true_incremental_margin": [5.0, -1.0, 3.0, -2.0]}
     )

@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from helpers.decide.automation import newsletter_calendar
-from helpers.decide.triggers import TriggerRuleError, event_days, load_rules, schedule, uniform_draws
+from helpers.decide.triggers import (
+    TriggerRuleError,
+    contact_days,
+    event_days,
+    load_rules,
+    order_days,
+    schedule,
+    uniform_draws,
+)
 from helpers.models import bg_nbd
 
 OFFERS = ("discount_10", "free_shipping", "new_collection")
@@ -97,11 +105,11 @@ def test_holdout_is_drawn_per_customer_and_rule_and_never_sent(tmp_path):
 
 def test_the_shared_cap_counts_campaigns_and_earlier_rules(tmp_path):
     campaigns = pd.DataFrame({"customer_id": [1, 1], "day": pd.to_datetime(["2025-01-05", "2025-01-25"])})
-    fires = schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns)
+    fires = schedule(_rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_days=contact_days(campaigns))
     status = {(r.customer_id, r.rule): r.status for r in fires.itertuples()}
     assert status[(1, "welcome")] == "sent"  # 5 Jan, 12 Jan, 25 Jan: three in 30 days, the cap
     one = _rules(tmp_path, RULES.replace("cap: {contacts: 3, days: 30}", "cap: {contacts: 2, days: 30}"))
-    capped = schedule(one, CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns)
+    capped = schedule(one, CALENDAR, ELIGIBLE, START, END, seed=1, campaign_days=contact_days(campaigns))
     assert capped.set_index(["customer_id", "rule"]).status[(1, "welcome")] == "capped"
     for cap, table in ((3, fires), (2, capped)):
         sent = pd.concat(
@@ -195,11 +203,25 @@ def _most_in_30_days(days: pd.Series) -> int:
     return int(max(np.searchsorted(d, d + 30, side="left") - np.arange(len(d))))
 
 
+def test_shared_order_days_and_campaign_days_give_the_same_schedule_and_stay_unchanged(tmp_path):
+    campaigns = pd.DataFrame(
+        {"customer_id": [2, 1, 1], "day": pd.to_datetime(["2025-02-01", "2025-01-25", "2025-01-05"])}
+    )
+    planned = contact_days(campaigns)
+    assert planned == {1: [20093, 20113], 2: [20120]}, "day numbers since 1970, sorted per customer"
+    rules = _rules(tmp_path)
+    alone = schedule(rules, CALENDAR, ELIGIBLE, START, END, seed=1, campaign_days=planned)
+    shared = schedule(rules, CALENDAR, ELIGIBLE, START, END, seed=1, campaign_days=planned, days=order_days(CALENDAR))
+    pd.testing.assert_frame_equal(alone, shared)
+    assert (alone.status == "sent").any() and planned == contact_days(campaigns), "the shared days are not written to"
+    assert contact_days(campaigns.iloc[:0]) == {}
+
+
 def test_a_customers_own_monthly_maximum_holds_on_top_of_the_shared_cap(tmp_path):
     campaigns = pd.DataFrame({"customer_id": [1, 1], "day": pd.to_datetime(["2025-01-05", "2025-01-25"])})
     own = pd.Series({1: 2, 4: 0})
     fires = schedule(
-        _rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_contacts=campaigns, own_maximum=own
+        _rules(tmp_path), CALENDAR, ELIGIBLE, START, END, seed=1, campaign_days=contact_days(campaigns), own_maximum=own
     )
     status = {(r.customer_id, r.rule): r.status for r in fires.itertuples()}
     assert status[(1, "welcome")] == "capped", "two campaign messages already fill customer 1's own maximum of 2"

@@ -2,8 +2,10 @@
 
 from helpers.decide.audience import buyers, eligible_on
 from helpers.decide.automation import (
+    Horizon,
     ScenarioPlay,
     compare,
+    horizon,
     newsletter_calendar,
     play_scenarios,
     readout_by_rule,
@@ -35,6 +37,7 @@ from helpers.decide.triggers import (
     Rule,
     TriggerRuleError,
     TriggerSet,
+    contact_days,
     event_days,
     fits_caps,
     load_rules,
@@ -46,6 +49,7 @@ from helpers.decide.triggers import (
 
 __all__ = [
     "Backtest",
+    "Horizon",
     "Rule",
     "ScenarioPlay",
     "TriggerRuleError",
@@ -58,6 +62,7 @@ __all__ = [
     "buyers",
     "choose_offers",
     "compare",
+    "contact_days",
     "customer_features",
     "due_in_weeks",
     "effects_by_arm",
@@ -69,6 +74,7 @@ __all__ = [
     "fit_response_models",
     "fits_caps",
     "history_basket",
+    "horizon",
     "load_rules",
     "newsletter_calendar",
     "order_days",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.decide.triggers import Rule, TriggerSet, fits_caps, schedule
+from helpers.decide.triggers import Rule, TriggerSet, contact_days, fits_caps, order_days, schedule
 from helpers.models.effects import difference_in_means
 from helpers.models.experiments import cuped
 from helpers.world import World
@@ -62,16 +62,31 @@ def newsletter_calendar(
     )[["customer_id", "channel", "offer", "week", "day"]]
 
 
-@dataclass
-class ScenarioPlay:
-    fires: pd.DataFrame  # every trigger with its status and week
-    played: PlayResult  # campaigns and sent triggers played together
-    readout: pd.DataFrame  # per rule
+@dataclass(frozen=True)
+class Horizon:
+    """What every rule set played over the same weeks shares, computed once (``horizon``): the
+    first and last day, the order log (history plus the purchases customers make anyway, the
+    counterfactual of ``play``) and its order days, the campaigns and their days per customer (the
+    shared cap), and what the readouts read."""
+
+    world: World
+    weeks: int
+    seed: int
+    start: dt.date
+    end: dt.date
+    orders: pd.DataFrame
+    days: pd.DataFrame
+    eligible: pd.DataFrame
+    campaigns: pd.DataFrame
+    campaign_days: dict[int, list[int]]
+    truth: pd.DataFrame
+    bgnbd: tuple[float, ...] | None
+    pre_revenue: pd.Series | None
+    own_maximum: pd.Series | None
 
 
-def play_scenarios(
+def horizon(
     world: World,
-    rules: TriggerSet,
     history: pd.DataFrame,
     eligible: pd.DataFrame,
     campaigns: pd.DataFrame,
@@ -80,29 +95,65 @@ def play_scenarios(
     bgnbd: tuple[float, ...] | None = None,
     pre_revenue: pd.Series | None = None,
     own_maximum: pd.Series | None = None,
-) -> ScenarioPlay:
-    """Schedule ``rules`` over ``weeks`` weeks after the world's history and play them with the
-    ``campaigns`` (customer_id, channel, offer, week, day). ``history``: order days (customer_id,
-    day, category) up to the end of the history; ``pre_revenue``: each customer's revenue before
-    (EUR), to sharpen the holdout readout (CUPED); ``own_maximum``: customer_id -> contacts a month
-    the customer allows, held with the rules' cap; ``bgnbd``: BG/NBD parameters (r, alpha, a, b)
-    for p_alive_below rules."""
+) -> Horizon:
+    """The ``weeks`` weeks after the world's history, on which rules are played with the ``campaigns``
+    (customer_id, channel, offer, week, day). ``history``: order days (customer_id, day, category) up
+    to the end of the history; ``pre_revenue``: each customer's revenue before (EUR), to sharpen the
+    holdout readout (CUPED); ``own_maximum``: customer_id -> contacts a month the customer allows,
+    held with the rules' cap; ``bgnbd``: BG/NBD parameters (r, alpha, a, b) for p_alive_below rules."""
     start = pd.Timestamp(world.parameters["end"]).date() + dt.timedelta(days=1)
-    end = start + dt.timedelta(days=weeks * 7 - 1)
     future = future_purchases(world, weeks, seed)[["customer_id", "day"]].assign(category=None)
     orders = pd.concat([history, future], ignore_index=True)
-    fires = schedule(rules, orders, eligible, start, end, seed, campaigns[["customer_id", "day"]], bgnbd, own_maximum)
-    fires["week"] = (fires.send_day - pd.Timestamp(start)).dt.days // 7
+    return Horizon(
+        world,
+        weeks,
+        seed,
+        start,
+        start + dt.timedelta(days=weeks * 7 - 1),
+        orders,
+        order_days(orders),
+        eligible,
+        campaigns,
+        contact_days(campaigns),
+        world.truth(),
+        bgnbd,
+        pre_revenue,
+        own_maximum,
+    )
+
+
+@dataclass
+class ScenarioPlay:
+    fires: pd.DataFrame  # every trigger with its status and week
+    played: PlayResult  # campaigns and sent triggers played together
+    readout: pd.DataFrame  # per rule
+
+
+def play_scenarios(over: Horizon, rules: TriggerSet) -> ScenarioPlay:
+    """Schedule ``rules`` over the horizon ``over`` and play them with its campaigns."""
+    fires = schedule(
+        rules,
+        over.orders,
+        over.eligible,
+        over.start,
+        over.end,
+        over.seed,
+        over.campaign_days,
+        over.bgnbd,
+        over.own_maximum,
+        over.days,
+    )
+    fires["week"] = (fires.send_day - pd.Timestamp(over.start)).dt.days // 7
     sent = fires[fires.status == "sent"]
     plan = pd.concat(
         [
-            campaigns.assign(rule="campaign")[["customer_id", "channel", "offer", "week", "rule"]],
+            over.campaigns.assign(rule="campaign")[["customer_id", "channel", "offer", "week", "rule"]],
             sent[["customer_id", "channel", "offer", "week", "rule"]],
         ],
         ignore_index=True,
     )
-    played = world.play(plan, weeks, seed)
-    return ScenarioPlay(fires, played, readout_by_rule(fires, played, world.truth(), campaigns, pre_revenue))
+    played = over.world.play(plan, over.weeks, over.seed)
+    return ScenarioPlay(fires, played, readout_by_rule(fires, played, over.truth, over.campaigns, over.pre_revenue))
 
 
 def readout_by_rule(
@@ -119,7 +170,7 @@ def readout_by_rule(
     revenue = played.customers.set_index("customer_id").revenue_with_plan
     margin_rate = truth.set_index("customer_id").margin_rate
     contacts = played.contacts.assign(margin=lambda c: c.expected_incremental_revenue * c.customer_id.map(margin_rate))
-    campaign_weeks = campaigns.groupby("customer_id").week.apply(np.sort)
+    campaign_weeks = pd.MultiIndex.from_arrays([campaigns.customer_id, campaigns.week])
     rows = []
     for rule, mine in fires.groupby("rule", sort=False):
         assigned = mine[mine.status.isin(["sent", "capped", "holdout"])].drop_duplicates("customer_id")
@@ -152,16 +203,14 @@ def readout_by_rule(
     return pd.DataFrame(rows).round({"holdout_estimate": 2, "ci_low": 2, "ci_high": 2})
 
 
-def _overlap(sent: pd.DataFrame, campaign_weeks: pd.Series) -> float:
+def _overlap(sent: pd.DataFrame, campaign_weeks: pd.MultiIndex) -> float:
     """Share of the rule's messages sent in the same week as a campaign message to the same
-    customer, or the week after."""
+    customer (``campaign_weeks``: customer_id, week pairs), or the week after."""
     if sent.empty:
         return 0.0
-    hits = [
-        bool(len(w := campaign_weeks.get(c, ())) and ((w <= week) & (w >= week - 1)).any())
-        for c, week in zip(sent.customer_id, sent.week, strict=True)
-    ]
-    return round(float(np.mean(hits)), 3)
+    same = pd.MultiIndex.from_arrays([sent.customer_id, sent.week]).isin(campaign_weeks)
+    after = pd.MultiIndex.from_arrays([sent.customer_id, sent.week - 1]).isin(campaign_weeks)
+    return round(float(np.mean(same | after)), 3)
 
 
 def variants(rule: Rule, field: str, values: Iterable[float]) -> list[Rule]:
@@ -183,35 +232,12 @@ def threshold_variants(rules: TriggerSet, values: Mapping[str, Iterable[float]])
     ]
 
 
-def compare(
-    world: World,
-    rules: TriggerSet,
-    candidates: list[Rule],
-    history: pd.DataFrame,
-    eligible: pd.DataFrame,
-    campaigns: pd.DataFrame,
-    weeks: int,
-    seed: int,
-    bgnbd: tuple[float, ...] | None = None,
-    pre_revenue: pd.Series | None = None,
-    own_maximum: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Each candidate rule played alone beside the campaigns, under the cap of ``rules``: its readout
-    row (``readout_by_rule``; arguments as for ``play_scenarios``)."""
+def compare(over: Horizon, rules: TriggerSet, candidates: list[Rule]) -> pd.DataFrame:
+    """Each candidate rule played alone beside the campaigns of the horizon ``over``, under the cap
+    of ``rules``: its readout row (``readout_by_rule``). The candidates share the horizon's
+    counterfactual, order days and campaign days, computed once."""
     rows = [
-        play_scenarios(
-            world,
-            TriggerSet((rule,), rules.cap_contacts, rules.cap_days),
-            history,
-            eligible,
-            campaigns,
-            weeks,
-            seed,
-            bgnbd,
-            pre_revenue,
-            own_maximum,
-        ).readout
-        for rule in candidates
+        play_scenarios(over, TriggerSet((rule,), rules.cap_contacts, rules.cap_days)).readout for rule in candidates
     ]
     return pd.concat(rows, ignore_index=True)
 

@@ -13,7 +13,7 @@ from helpers.data.consents import own_monthly_maximum
 from helpers.data.dataset import Dataset
 from helpers.decide.audience import buyers, eligible_on
 from helpers.decide.contact_plan import sent_contacts
-from helpers.decide.triggers import TriggerSet, schedule, volumes
+from helpers.decide.triggers import TriggerSet, contact_days, schedule, volumes
 from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute, order_days
 from helpers.models import bg_nbd
@@ -58,7 +58,7 @@ def backtest(data: Dataset, rules: TriggerSet, as_of: dt.date, seed: int, months
         else pd.DataFrame(columns=["customer_id", "day"])
     )
     since = (pd.Timestamp(as_of) - pd.DateOffset(months=months)).date()
-    fires = schedule(rules, history, eligible, since, as_of, seed, sent_before, bgnbd, own_maximum)
+    fires = schedule(rules, history, eligible, since, as_of, seed, contact_days(sent_before), bgnbd, own_maximum)
     due = fires[(fires.send_day == pd.Timestamp(as_of)) & (fires.status == "sent")][DUE_COLUMNS]
     by_rule = (
         volumes(fires, months=months)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,15 +175,22 @@ def _usual_gap(days: pd.DataFrame) -> pd.Series:
 
 
 def event_days(
-    rule: Rule, orders: pd.DataFrame, start: dt.date, end: dt.date, bgnbd: Sequence[float] | None = None
+    rule: Rule,
+    orders: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    bgnbd: Sequence[float] | None = None,
+    days: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The days (customer_id, event_day) in [start, end] on which ``rule``'s event happens, from
     ``orders`` (customer_id, day[, category]): the whole history, so that gaps reaching into the
-    period count. ``bgnbd``: (r, alpha, a, b) for p_alive_below."""
+    period count. ``bgnbd``: (r, alpha, a, b) for p_alive_below; ``days``: ``order_days(orders)``
+    when the caller already has it (rules on every order share it)."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if rule.event == "purchase" and rule.params.get("category") is not None:
         orders = orders[orders.get("category", pd.Series(index=orders.index, dtype=object)) == rule.params["category"]]
-    days = order_days(orders)
+        days = None
+    days = order_days(orders) if days is None else days
     if rule.event == "first_purchase":
         events = days[days.x == 0].day
     elif rule.event == "purchase":
@@ -239,22 +246,24 @@ def schedule(
     start: dt.date,
     end: dt.date,
     seed: int,
-    campaign_contacts: pd.DataFrame | None = None,
+    campaign_days: Mapping[int, list[int]] | None = None,
     bgnbd: Sequence[float] | None = None,
     own_maximum: pd.Series | None = None,
+    days: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every trigger between ``start`` and ``end`` with what became of it.
 
     ``orders``: customer_id, day[, category]; ``eligible``: customers (index) x channels, may the
-    channel reach them; ``campaign_contacts``: customer_id, day of planned campaign messages, which
-    count toward the shared cap; ``own_maximum``: customer_id -> the most messages the customer
+    channel reach them; ``campaign_days``: the days of planned campaign messages per customer
+    (``contact_days``), which count toward the shared cap; ``days``: ``order_days(orders)``, if the
+    caller has it; ``own_maximum``: customer_id -> the most messages the customer
     allows in 30 days (``consents.own_monthly_maximum``), held on top of the cap. Returns
     customer_id, rule, event_day, send_day, channel, offer and status: sent, holdout (drawn at
     random, not sent), capped (the cap was full), no_consent, or cooldown (the rule already wrote to
     the customer within cooldown_days). Earlier rules in the file go first on the same day."""
     frames = []
     for order, rule in enumerate(rules.rules):
-        found = event_days(rule, orders, start - dt.timedelta(days=rule.delay_days), end, bgnbd)
+        found = event_days(rule, orders, start - dt.timedelta(days=rule.delay_days), end, bgnbd, days)
         found = found.assign(send_day=found.event_day + pd.Timedelta(days=rule.delay_days))
         found = found[(found.send_day >= pd.Timestamp(start)) & (found.send_day <= pd.Timestamp(end))]
         frames.append(found.assign(rule=rule.name, order=order, channel=rule.channel, offer=rule.offer))
@@ -272,7 +281,7 @@ def schedule(
         mine = (fires.order == order) & (fires.status == "")
         held = uniform_draws(seed, order + 1, fires.customer_id[mine].to_numpy()) < rule.holdout
         fires.loc[fires.index[mine][held], "status"] = "holdout"
-    fires["status"] = _apply_cap(fires, rules, campaign_contacts, own_maximum)
+    fires["status"] = _apply_cap(fires, rules, campaign_days or {}, own_maximum)
     return fires[columns]
 
 
@@ -309,25 +318,36 @@ def fits_caps(days: list[int], day: int, cap_contacts: float, cap_days: int, own
     )
 
 
+def contact_days(contacts: pd.DataFrame) -> dict[int, list[int]]:
+    """customer_id -> the sorted day numbers (days since 1970-01-01) of their messages in
+    ``contacts`` (customer_id, day): what ``schedule`` counts toward the shared cap."""
+    if contacts.empty:
+        return {}
+    day = pd.to_datetime(contacts["day"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    ordered = pd.DataFrame({"customer_id": contacts.customer_id.to_numpy(), "day": day}).sort_values(
+        ["customer_id", "day"], kind="stable"
+    )
+    ids, day = ordered.customer_id.to_numpy(), ordered.day.to_numpy()
+    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    return dict(zip(ids[np.r_[0, cuts]].tolist(), (part.tolist() for part in np.split(day, cuts)), strict=True))
+
+
 def _apply_cap(
-    fires: pd.DataFrame, rules: TriggerSet, campaign_contacts: pd.DataFrame | None, own_maximum: pd.Series | None
+    fires: pd.DataFrame, rules: TriggerSet, campaign_days: Mapping[int, list[int]], own_maximum: pd.Series | None
 ) -> np.ndarray:
     """Send while no window of ``cap_days`` days holds more than ``cap_contacts`` messages, nor any
     30 days more than the customer's own maximum (campaigns included); otherwise the trigger is
-    capped."""
+    capped. ``campaign_days`` is read, never changed (one copy per customer written to)."""
     contacts: dict = {}
-    if campaign_contacts is not None and len(campaign_contacts):
-        planned = campaign_contacts.assign(
-            d=pd.to_datetime(campaign_contacts["day"]).values.astype("datetime64[D]").astype(int)
-        )
-        for customer, group in planned.groupby("customer_id").d:
-            contacts[customer] = sorted(group.tolist())
     own = own_maximum.to_dict() if own_maximum is not None else {}
     status = fires.status.to_numpy(dtype=object).copy()
     send = fires.send_day.values.astype("datetime64[D]").astype(int)
+    ids = fires.customer_id.to_numpy()
     for i in np.flatnonzero(status == ""):
-        customer = fires.customer_id.iat[i]
-        mine = contacts.setdefault(customer, [])
+        customer = ids[i]
+        mine = contacts.get(customer)
+        if mine is None:
+            mine = contacts[customer] = list(campaign_days.get(customer, ()))
         d = int(send[i])
         if fits_caps(mine, d, rules.cap_contacts, rules.cap_days, own.get(customer, np.inf)):
             status[i] = "sent"

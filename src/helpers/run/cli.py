@@ -24,11 +24,11 @@ from pathlib import Path
 from helpers.errors import PlaybooksError, RunInputError
 from helpers.paths import REPORTS_DIR, relative_to_repo
 from helpers.run import playbook as recipes
-from helpers.run.checked_data import load_once, shown_path
+from helpers.run.checked_data import shown_path
 from helpers.run.execute import notebooks, refresh
 from helpers.run.formats import LOCALES
-from helpers.run.preflight import NO_CONSENTS, data_support
-from helpers.run.runs import RunInterrupted, reproduce, run
+
+# helpers.run.runs and .preflight (nbformat, papermill: seconds to import) are imported by the commands that use them
 
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
@@ -38,16 +38,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         _run_command(args)
-    except RunInterrupted as exc:
+    except PlaybooksError as exc:  # any input fault or failed run, as one line; a run stopped by Ctrl-C: 130
         print(f"playbook {args.command}: {exc}", file=sys.stderr)
-        return INTERRUPTED_STATUS
-    except PlaybooksError as exc:  # any input fault or failed run, as one line
-        print(f"playbook {args.command}: {exc}", file=sys.stderr)
-        return 1
+        return INTERRUPTED_STATUS if _stopped_by_ctrl_c(exc) else 1
     except KeyboardInterrupt:
         print(f"playbook {args.command}: interrupted before any notebook ran", file=sys.stderr)
         return INTERRUPTED_STATUS
     return 0
+
+
+def _stopped_by_ctrl_c(exc: PlaybooksError) -> bool:
+    """Did Ctrl-C stop a run? (``RunInterrupted``, whose module only ``run`` and ``reproduce`` import.)"""
+    runs = sys.modules.get("helpers.run.runs")
+    return runs is not None and isinstance(exc, runs.RunInterrupted)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,6 +133,8 @@ def _run_command(args: argparse.Namespace) -> None:
                 *(f"--set={_shown_setting(s)}" for s in args.settings),
             ]
         )
+        from helpers.run.runs import run
+
         run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
     elif args.command == "refresh":
         for path in [stored_notebook(name) for name in args.notebooks] or notebooks():
@@ -155,6 +160,8 @@ def _run_command(args: argparse.Namespace) -> None:
             f"report: {relative_to_repo(_rerender(args.run_dir, args.out, args.language, args.audience, args.no_pdf))}"
         )
     else:
+        from helpers.run.runs import reproduce
+
         reproduce(args.manifest, args.out, pdf=not args.no_pdf, progress=_say)
 
 
@@ -183,6 +190,9 @@ def _shown_setting(setting: str) -> str:
 
 def _check_data(data_dir: str, mapping: str) -> None:
     """Print the data quality report of ``data_dir`` and the playbooks and notebooks it supports."""
+    from helpers.run.checked_data import load_once
+    from helpers.run.preflight import NO_CONSENTS, data_support
+
     data = load_once(Path(data_dir).resolve(), str(Path(mapping).resolve()) if mapping else "", _say)
     print(data.report)
     print(data_support(tuple(data.tables)))

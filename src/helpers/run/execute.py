@@ -1,17 +1,21 @@
-"""Refresh the notebooks' stored reference outputs: re-execute them in place with their default
-parameters, on the same kernel nbval uses (``playbook refresh`` or ``make notebooks``; commit the
-result). Playbook runs are ``helpers.run.runs``."""
+"""Executing notebooks: on a local kernel that starts and stops quietly, with a heartbeat on long
+ones. ``refresh`` re-executes the stored reference notebooks in place with their default
+parameters (``playbook refresh`` or ``make notebooks``; commit the result); ``execute_notebook``
+runs one with parameters through papermill (playbook runs, ``helpers.run.runs``)."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
+from typing import Any
 
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 KERNEL = "python3"
+HEARTBEAT_SECONDS = 30.0
 
 
 def notebooks() -> list[Path]:
@@ -19,11 +23,91 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
+def section_headings(path: Path) -> dict[str, str]:
+    """Cell id -> the section heading (a markdown line starting with "#") above the cell."""
+    heading, found = "", {}
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            titles = [line.lstrip("#").strip() for line in "".join(cell["source"]).splitlines() if line.startswith("#")]
+            heading = titles[-1] if titles else heading
+        found[cell.get("id", "")] = heading
+    return found
+
+
+class Heartbeat:
+    """Every ``every`` seconds while a notebook runs, one line through ``progress``: the label, the
+    section of the cell being executed and the elapsed time. Use as a context manager; give
+    ``cell_started`` to the notebook client as its ``on_cell_start`` hook."""
+
+    def __init__(self, label: str, headings: dict[str, str], progress: Callable[[str], None], every: float) -> None:
+        self.label, self.headings, self.progress, self.every = label, headings, progress, every
+        self.section = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def cell_started(self, cell: Any, cell_index: int) -> None:
+        self.section = self.headings.get(cell.get("id", ""), self.section)
+
+    def _beat(self) -> None:
+        started = time.perf_counter()
+        while not self._stop.wait(self.every):
+            elapsed = int(time.perf_counter() - started)
+            where = f": {self.section}" if self.section else ""
+            self.progress(f"    {self.label}{where} ({elapsed // 60} min {elapsed % 60:02d} s)")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def execute_notebook(
+    source: Path,
+    target: Path,
+    parameters: dict,
+    progress: Callable[[str], None] = print,
+    label: str = "",
+    every: float = HEARTBEAT_SECONDS,
+) -> None:
+    """Execute ``source`` with ``parameters`` into ``target`` (papermill, from the repository's
+    root) on a ``kernel.LocalKernel``, with a ``Heartbeat`` through ``progress`` every ``every`` seconds.
+    Raises papermill's PapermillExecutionError when a cell fails."""
+    import papermill as pm
+
+    from helpers.run.kernel import LocalKernel
+
+    with Heartbeat(label or source.stem, section_headings(source), progress, every) as heartbeat:
+        pm.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            cwd=str(REPO_ROOT),
+            progress_bar=False,
+            kernel_manager_class=LocalKernel,
+            on_cell_start=heartbeat.cell_started,
+        )
+
+
 def refresh(path: Path) -> None:
     """Re-execute ``path`` in place with its default parameters; strip volatile metadata and join
     split prints."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from helpers.run.kernel import LocalKernel
+
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, kernel_name=KERNEL, timeout=900, resources={"metadata": {"path": str(REPO_ROOT)}}).execute()
+    NotebookClient(
+        nb,
+        kernel_name=KERNEL,
+        timeout=900,
+        resources={"metadata": {"path": str(REPO_ROOT)}},
+        kernel_manager_class=LocalKernel,
+    ).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":

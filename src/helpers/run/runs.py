@@ -30,7 +30,7 @@ from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_rep
 from helpers.run import report
 from helpers.run.appendices import checked_quality
 from helpers.run.checked_data import load_once, shown_path, write_checked
-from helpers.run.execute import KERNEL, coalesce_streams
+from helpers.run.execute import coalesce_streams, execute_notebook
 from helpers.run.exports import write_exports
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
@@ -118,7 +118,6 @@ def execute(playbook: Playbook, run_dir: Path, progress: Callable[[str], None] =
     """Execute the notebooks in order into ``run_dir``, yielding each one's stem once it is done;
     stop at the first failure, naming the notebook, the cell and the error, keeping the partly
     executed notebook. Reports each notebook's wall time and peak memory through ``progress``."""
-    import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     for number, step in enumerate(playbook.steps, 1):
@@ -130,13 +129,12 @@ def execute(playbook: Playbook, run_dir: Path, progress: Callable[[str], None] =
             parameters.update(data_dir=str(run_dir / CHECKED_DATA), mapping="")  # checked once, by run()
         try:
             with PeakMemory() as memory:
-                pm.execute_notebook(
-                    str(NOTEBOOKS_DIR / f"{step.notebook}.ipynb"),
-                    str(target),
-                    parameters=parameters,
-                    kernel_name=KERNEL,
-                    cwd=str(REPO_ROOT),
-                    progress_bar=False,
+                execute_notebook(
+                    NOTEBOOKS_DIR / f"{step.notebook}.ipynb",
+                    target,
+                    parameters,
+                    progress,
+                    f"[{number}/{len(playbook.steps)}] {step.notebook}",
                 )
         except PapermillExecutionError as exc:
             error = " ".join(exc.evalue.split())  # one line, whatever the notebook raised

@@ -1,0 +1,57 @@
+"""A notebook run stops its kernel without alarming lines and shows a heartbeat while it runs."""
+
+import json
+
+from helpers.run.execute import execute_notebook, section_headings
+
+
+def _notebook(path):
+    cells = [
+        {"cell_type": "markdown", "id": "title", "metadata": {}, "source": ["# A notebook\n"]},
+        {
+            "cell_type": "code",
+            "id": "quick",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": ["x = 1"],
+        },
+        {"cell_type": "markdown", "id": "long", "metadata": {}, "source": ["## 2. A long section\n", "Text."]},
+        {
+            "cell_type": "code",
+            "id": "slow",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": [
+                "import time\n",
+                "import matplotlib.pyplot as plt\n",
+                "plt.plot([1, 2]); plt.show()\n",
+                "time.sleep(3)",
+            ],
+        },
+    ]
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5})
+    )
+    return path
+
+
+def test_section_headings_name_the_heading_above_each_cell(tmp_path):
+    headings = section_headings(_notebook(tmp_path / "a.ipynb"))
+    assert headings == {
+        "title": "A notebook",
+        "quick": "A notebook",
+        "long": "2. A long section",
+        "slow": "2. A long section",
+    }
+
+
+def test_a_run_beats_with_its_section_and_stops_its_kernel_quietly(tmp_path, capfd):
+    lines = []
+    execute_notebook(_notebook(tmp_path / "a.ipynb"), tmp_path / "out.ipynb", {}, lines.append, "[1/1] a", every=0.5)
+    assert any(line.startswith("    [1/1] a: 2. A long section (0 min ") for line in lines), lines
+    assert json.loads((tmp_path / "out.ipynb").read_text())["cells"][-1]["outputs"], "the notebook ran"
+    shown = "".join(capfd.readouterr())
+    assert "KeyboardInterrupt" not in shown and "without encryption" not in shown, shown
