@@ -64,18 +64,25 @@ def log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: Arr
 
 
 def _loglik(params, x, t_x, n) -> np.ndarray:
-    """The log-likelihood of each row; the sum over the opportunities after t_x by chunks of rows."""
+    """The log-likelihood of each row. Its beta functions depend on (x, j) and j alone, j the
+    opportunity before which the customer left, minus one: they are tabled once for every x and j up
+    to the largest n, and the rows' sums over j in [t_x, n) gather from the table, by chunks of rows."""
     a, b, g, d = params
-    alive = betaln(a + x, b + n - x) + betaln(g, d + n)
-    gaps = (n - t_x).astype(int)
+    xi, ti, ni = (np.rint(v).astype(int) for v in (x, t_x, n))
+    j = np.arange(ni.max(initial=0) + 1)[None, :]
+    xs = np.arange(xi.max(initial=0) + 1)[:, None]
+    purchase = np.where(j >= xs, betaln(a + xs, b + np.maximum(j - xs, 0)), -np.inf)  # B(a+x, b+j-x)
+    left = purchase + betaln(g + 1, d + j)  # left right after opportunity j: B(a+x, b+j-x) B(g+1, d+j)
+    alive = purchase[xi, ni] + betaln(g, d + n)
+    gaps = ni - ti
     width = max(int(gaps.max(initial=0)), 1)
     died = np.empty(len(x))
     step = max(CELLS // width, 1)
     for start in range(0, len(x), step):
         rows = slice(start, start + step)
-        j = t_x[rows, None] + np.arange(width)[None, :]  # the opportunity before which they left, minus one
-        terms = betaln(a + x[rows, None], b + j - x[rows, None]) + betaln(g + 1, d + j)
-        died[rows] = logsumexp(np.where(np.arange(width)[None, :] < gaps[rows, None], terms, -np.inf), axis=1)
+        cells = np.minimum(ti[rows, None] + np.arange(width)[None, :], j.size - 1)
+        terms = np.where(np.arange(width)[None, :] < gaps[rows, None], left[xi[rows, None], cells], -np.inf)
+        died[rows] = logsumexp(terms, axis=1)
     return np.logaddexp(alive, died) - betaln(a, b) - betaln(g, d)
 
 

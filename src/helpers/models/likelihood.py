@@ -63,24 +63,31 @@ def maximise(
     model: str,
     basis: str = "",
     gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+    hessian: np.ndarray | None = None,
 ) -> Fit:
     """The ``Fit`` maximising the likelihood: ``negll`` is the mean negative log-likelihood per unit
     of weight (``n_weight`` in all) over log parameters, from ``start``; L-BFGS-B within [-12, 12]
     (Nelder-Mead when it fails), then polished; the parameters ``names`` are reported on their own
     scale, standard errors by the delta method; ``model`` and ``basis`` label the ``Fit``; ``gradient``
-    (of ``negll``, analytic) spares L-BFGS-B its finite differences."""
-    res = minimize(
-        negll,
-        start,
-        jac=gradient,
-        method="L-BFGS-B",
-        bounds=[(-12, 12)] * len(start),
-        options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
-    )
-    if not res.success:
-        res = minimize(negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})
-    theta = _polish(negll, res.x)
-    hess = _numerical_hessian(negll, theta) * n_weight
+    (of ``negll``, analytic) spares L-BFGS-B its finite differences. Given the
+    ``hessian`` of ``negll`` near a start close to the optimum (e.g. a subsample's fit and Hessian),
+    Newton steps on that Hessian go first, and the search runs only if they do not settle."""
+    theta, settled = (start, False) if hessian is None else _polish(negll, start, steps=12, hessian=hessian)
+    converged, message = settled, "Newton steps from the start settled"
+    if not settled:
+        res = minimize(
+            negll,
+            theta,
+            jac=gradient,
+            method="L-BFGS-B",
+            bounds=[(-12, 12)] * len(start),
+            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
+        )
+        if not res.success:
+            res = minimize(negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})
+        theta, _ = _polish(negll, res.x)
+        converged, message = bool(res.success), str(res.message)
+    hess = numerical_hessian(negll, theta) * n_weight
     try:
         covariance = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
@@ -92,37 +99,40 @@ def maximise(
         dict(zip(names, se.tolist(), strict=True)),
         float(-negll(theta) * n_weight),
         int(n_customers),
-        bool(res.success),
-        str(res.message),
+        converged,
+        message,
         basis,
         tuple(tuple(row) for row in covariance.tolist()),
     )
 
 
-def _polish(f, theta, steps: int = 8) -> np.ndarray:
-    """Newton steps from the optimiser's point, on central differences, kept while they lower
-    ``f``. L-BFGS-B stops within about 1e-6 of the optimum, and where exactly depends on the
-    machine's BLAS kernels (parameters moved in the 6th digit between OpenBLAS's Haswell and
-    Sandybridge kernels); the polished optimum agrees to about 1e-10 on any of them."""
-    best = f(theta)
+def _polish(f, theta, steps: int = 8, hessian: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """Newton steps from the optimiser's point, on central differences (on ``hessian`` when given),
+    kept while they lower ``f``; with whether they settled (the last step below 1e-6). L-BFGS-B stops within about 1e-6
+    of the optimum, and where exactly depends on the machine's BLAS kernels (parameters moved in the
+    6th digit between OpenBLAS's Haswell and Sandybridge kernels); the polished optimum agrees to
+    about 1e-10 on any of them."""
+    best, size = f(theta), np.inf
     for _ in range(steps):
         try:
-            step = np.linalg.solve(_numerical_hessian(f, theta), _central_gradient(f, theta))
+            curvature = numerical_hessian(f, theta) if hessian is None else hessian
+            step = np.linalg.solve(curvature, _central_gradient(f, theta))
         except np.linalg.LinAlgError:
             break
+        size = float(np.max(np.abs(step)))
         if not np.all(np.isfinite(step)) or f(theta - step) > best:
             break
         theta, best = theta - step, f(theta - step)
-        if np.max(np.abs(step)) < 1e-7:  # the floor of the numerical derivatives' noise: further steps only wander
+        if size < 1e-7:  # the floor of the numerical derivatives' noise: further steps only wander
             break
-    return theta
+    return theta, size < 1e-6
 
 
 def _central_gradient(f, theta, step: float = 1e-5) -> np.ndarray:
     return np.array([(f(theta + e) - f(theta - e)) / (2 * step) for e in np.eye(len(theta)) * step])
 
 
-def _numerical_hessian(f, theta, step: float = 1e-4) -> np.ndarray:
+def numerical_hessian(f: Callable[[np.ndarray], float], theta: np.ndarray, step: float = 1e-4) -> np.ndarray:
     """Central-difference Hessian of ``f`` at ``theta``."""
     k = len(theta)
     hess = np.zeros((k, k))

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, hyp2f1
 
 from helpers.errors import ModelInputError
-from helpers.models.likelihood import Fit, _numerical_hessian, maximise
+from helpers.models.likelihood import Fit, numerical_hessian, maximise
 
 PARAMS = ("alpha", "beta")
 
@@ -87,7 +87,7 @@ def covariance(fitted: Fit, lost: ArrayLike, censored: ArrayLike) -> np.ndarray:
     """Covariance of (log alpha, log beta) at the fit: the inverse of the observed information."""
     lost, censored = np.asarray(lost, dtype=float), np.asarray(censored, dtype=float)
     n = lost.sum() + censored.sum()
-    return np.linalg.inv(_numerical_hessian(_negll(lost, censored), np.log(fitted.values)) * n)
+    return np.linalg.inv(numerical_hessian(_negll(lost, censored), np.log(fitted.values)) * n)
 
 
 def survival(params: Sequence[float], t: ArrayLike) -> np.ndarray:
