@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from helpers import engine, features
-from helpers.errors import ModelInputError
-from helpers.models import clv, gamma_gamma
+from helpers.models import bg_nbd, gamma_gamma
 from helpers.models.clv_intervals import ValueIntervals, value_intervals
 from helpers.world import World
 from helpers.world.play import future_purchases
 
 WEEKS = 52
+MONTHS = 12  # 52 weeks: clv_intervals' months are 52/12 weeks
 
 
 def world_summary(world: World) -> pd.DataFrame:
@@ -47,10 +47,8 @@ def coverage(world: World, draws: int = 200, level: float = 0.90, seed: int = 0)
     """For each target (realised, expected): the true total, the interval of the total and whether it
     holds it, and the share of customers whose interval holds their own true value."""
     summary = world_summary(world)
-    models = clv.fit_models(summary)
-    if not models.ok:
-        raise ModelInputError(models.message)
-    intervals = value_intervals(summary, models.purchases, models.spend, WEEKS * 12 // 52, 0.0, draws, level, seed)
+    purchases, spend = bg_nbd.fit(summary), gamma_gamma.fit(summary)
+    intervals = value_intervals(summary, purchases, spend, MONTHS, 0.0, draws, level, seed)
     return scores(intervals, true_values(world, summary.customer_id, seed))
 
 
