@@ -33,6 +33,7 @@ def test_a_subscriptions_export_loads_with_active_ones_left_open():
     assert subs.loc[subs.customer_id == 103, "end_date"].iloc[0] == pd.Timestamp("2024-03-02")  # left at once
     assert subs["monthly_price"].sum() == pytest.approx(14.90 * 5 + 24.90 * 4)
     assert (subs.customer_id == 101).sum() == 2  # a customer may come back: the key is customer and start
+    assert data.report.missing_tables == ["products", "campaigns", "transactions", "consents", "contacts"]
 
 
 def test_a_subscription_ending_before_it_starts_is_refused_naming_the_rows_and_the_option(tmp_path):

@@ -31,7 +31,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from helpers.data.contract import LOAD_ORDER, REQUIRED_TABLES, TABLES, DataContractError, Table, row_rules
+from helpers.data.contract import REPORTED_ABSENT, REQUIRED_TABLES, TABLES, DataContractError, Table, row_rules
 from helpers.data.files import RawTable, permission_denied_is_unreadable, read_raw_tables
 from helpers.data.lines import derive_columns
 from helpers.data.mapping import Mapping, TableMapping, read_mapping, repo_path
@@ -124,7 +124,7 @@ def load_tables(
         mapping_source,
         spec.currency,
         ignored_files=ignored,
-        missing_tables=[t for t in LOAD_ORDER if t not in raws],
+        missing_tables=[t for t in REPORTED_ABSENT if t not in raws],
     )
     id_types = id_column_types(con, raws)
     tables: dict[str, ibis.Table] = {}
