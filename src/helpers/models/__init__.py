@@ -30,7 +30,7 @@ from helpers.models.holdout import (
 )
 from helpers.models.likelihood import Fit, maximise
 from helpers.models.model_choice import Comparison, compare_models
-from helpers.models.off_policy import policy_value
+from helpers.models.off_policy import latest_campaigns, plan_value, row_scores
 from helpers.models.purchase_models import MODELS, PurchaseModel, model_of
 from helpers.models.uplift import (
     ArmModel,
@@ -102,11 +102,13 @@ __all__ = [
     "model_of",
     "pareto_nbd",
     "play_test",
-    "policy_value",
+    "plan_value",
     "pre_period_revenue",
     "qini_coefficient",
+    "latest_campaigns",
     "qini_curve",
     "readout",
+    "row_scores",
     "sbg",
     "tracking",
     "tracks",
