@@ -1,43 +1,65 @@
 """Off-policy value of a plan from randomised history: unbiased, and its 95% interval covers the
-true value of the policy in simulated campaigns."""
+true value of the plan in simulated campaigns, clustered by customer."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.models.off_policy import policy_value
+from helpers.models.off_policy import plan_value, row_scores
 from helpers.models.uplift import UpliftInputError
 
+COST = 0.5
 
-def campaign(seed: int, n: int = 3000) -> tuple[pd.DataFrame, np.ndarray, float]:
-    """Two randomised campaigns of one arm (85% treated): margin = 5 + 3 x + w tau(x) + noise, with
-    tau(x) = 2 x; the policy treats x > 0. Returns the history, the policy's choice and the true
-    value for 10,000 reachable customers at a cost of 0.5 EUR."""
+
+def campaign(seed: int, customers: int = 800) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Two randomised campaigns of one arm (85% treated) on the same customers: margin = 5 + 3 x +
+    b + w tau(x) + noise, with tau(x) = 2 x and b a customer's own level (the same in both
+    campaigns); the plan contacts the customers with x > 0. Returns the history, the plan and its
+    true value after a cost of 0.5 EUR."""
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    w = (rng.random(n) < 0.85).astype(int)
-    y = 5 + 3 * x + w * 2 * x + rng.normal(0, 4, n)
-    history = pd.DataFrame({"campaign_id": rng.integers(0, 2, n), "arm": "mail", "w": w, "margin": y, "x": x})
-    chosen = np.where(x > 0, "mail", "no contact")
-    true = 10_000 * (2 * 0.3989 - 0.5 * 0.5)  # E[2x; x > 0] = 2 phi(0), P(x > 0) = 0.5
-    return history, chosen, true
+    x, level = rng.normal(size=customers), rng.normal(0, 3, customers)
+    rows = []
+    for campaign_id in (1, 2):
+        w = (rng.random(customers) < 0.85).astype(int)
+        y = 5 + 3 * x + level + w * 2 * x + rng.normal(0, 4, customers)
+        rows.append(pd.DataFrame({"campaign_id": campaign_id, "customer_id": np.arange(customers),
+                                  "arm": "postal · none",
+                                  "w": w, "margin": y, "x": x}))  # fmt: skip
+    plan = pd.DataFrame({"customer_id": np.flatnonzero(x > 0), "channel": "postal", "offer": "none"})
+    return pd.concat(rows, ignore_index=True), plan, float((2 * x[x > 0] - COST).sum())
 
 
 def test_the_interval_covers_the_true_value_and_dr_is_tighter():
     covered, widths = {"IPW": 0, "DR": 0}, {"IPW": [], "DR": []}
-    for seed in range(30):
-        history, chosen, true = campaign(seed)
-        table = policy_value(history, chosen, ["x"], pd.Series({"mail": 10_000}), pd.Series({"mail": 0.5}), seed)
+    for seed in range(20):
+        history, plan, true = campaign(seed)
+        table = plan_value(history, row_scores(history, ["x"], seed), plan, pd.Series({"postal · none": COST}))
         for row in table[table.arm == "total"].itertuples():
+            assert row.contacts == len(plan) and row.rows == 2 * len(plan)
             covered[row.method] += row.low <= true <= row.high
             widths[row.method].append(row.high - row.low)
-    assert covered["IPW"] >= 25 and covered["DR"] >= 25, covered
+    assert covered["IPW"] >= 17 and covered["DR"] >= 17, covered
     assert np.mean(widths["DR"]) < np.mean(widths["IPW"]), "the outcome model takes noise out"
 
 
-def test_refuses_a_campaign_without_control_and_a_wrong_length():
-    history, chosen, _ = campaign(0, 200)
-    with pytest.raises(UpliftInputError, match="entries for 200 history rows"):
-        policy_value(history, chosen[:10], ["x"], pd.Series({"mail": 1}), pd.Series({"mail": 0.0}), 0)
+def test_a_repeated_plan_counts_every_contact_and_an_empty_plan_is_worth_nothing():
+    history, plan, _ = campaign(0, 400)
+    scores = row_scores(history, ["x"], 0)
+    once = plan_value(history, scores, plan, pd.Series({"postal · none": COST}))
+    twice = plan_value(history, scores, pd.concat([plan, plan]), pd.Series({"postal · none": COST}))
+    assert np.allclose(twice.estimate, 2 * once.estimate) and np.allclose(twice.se, 2 * once.se)
+    empty = plan_value(history, scores, plan.iloc[:0], pd.Series({"postal · none": COST}))
+    assert list(empty.arm) == ["total", "total"] and (empty.estimate == 0).all() and (empty.se == 0).all()
+
+
+def test_refuses_an_unknown_arm_a_plan_outside_the_history_and_a_campaign_without_control():
+    history, plan, _ = campaign(0, 200)
+    costs, scores = pd.Series({"postal · none": 0.0, "sms · none": 0.0}), row_scores(history, ["x"], 0)
+    with pytest.raises(UpliftInputError, match=r"arm\(s\) \['sms · none'\] that no past"):
+        plan_value(history, scores, plan.assign(channel="sms"), costs)
+    with pytest.raises(UpliftInputError, match="none of the plan's 3 customers"):
+        plan_value(
+            history, scores, pd.DataFrame({"customer_id": [-1, -2, -3], "channel": "postal", "offer": "none"}), costs
+        )
     with pytest.raises(UpliftInputError, match="no randomised control"):
-        policy_value(history.assign(w=1), chosen, ["x"], pd.Series({"mail": 1}), pd.Series({"mail": 0.0}), 0)
+        row_scores(history.assign(w=1), ["x"], 0)

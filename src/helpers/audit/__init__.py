@@ -2,10 +2,11 @@
 constraints), every decision and its naive baselines over seeds and world variants, and the share of
 the oracle's value each captures."""
 
-from helpers.audit.decisions import Learned, clv_ranking, contact_plan, learn, next_best_offer, played
-from helpers.audit.off_policy_check import next_best_offer_estimate
+from helpers.audit.decisions import Learned, clv_ranking, contact_plan, learn, next_best_offer, plan_limits, played
+from helpers.audit.off_policy_check import cross_fitted_plans, off_policy_check
 from helpers.audit.oracle import oracle_contact_plan, oracle_offers, true_arm_margins, true_value_ranking
 from helpers.audit.page import audit_report, markdown_table
+from helpers.audit.signal import uplift_signal
 from helpers.audit.summary import (
     DEFAULT_SEEDS,
     audit_seed,
@@ -28,19 +29,22 @@ __all__ = [
     "checks_summary",
     "clv_ranking",
     "contact_plan",
+    "cross_fitted_plans",
     "interval",
     "learn",
     "load_variants",
     "markdown_table",
     "next_best_offer",
-    "next_best_offer_estimate",
+    "off_policy_check",
     "oracle_contact_plan",
     "oracle_offers",
+    "plan_limits",
     "played",
     "run_audit",
     "summarise",
     "true_arm_margins",
     "true_value_ranking",
+    "uplift_signal",
     "variant_world",
     "write_json",
 ]

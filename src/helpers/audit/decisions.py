@@ -164,10 +164,10 @@ def _spearman(predicted: pd.Series, true: np.ndarray) -> float:
     return rank_correlation(predicted, true) if predicted.nunique() > 1 and np.ptp(true) > 0 else float("nan")
 
 
-def contact_plan(world: World, data: Dataset, learned: Learned, seed: int) -> list[dict]:
-    """Notebook 40's optimised plan, its two baselines (mass send, one channel per segment) and its
-    oracle, each repeated monthly and played over ``PLAN_MONTHS`` months: one row per strategy."""
-    t = learned
+def plan_limits(world: World, data: Dataset, customers: pd.Index) -> tuple[pd.DataFrame, float, dict]:
+    """Notebook 40's limits scaled to the world's buyers: eligibility on the send date (consent,
+    pressure cap 4), the budget (EUR), and the capacities, segments of ``customers`` and minimum
+    reach (``optimise_contact_plan``'s keywords)."""
     send_date = dt.date.fromisoformat(world.parameters["end"]) + dt.timedelta(days=1)
     buyers = audience.buyers(data)
     recent = cp.recent_contacts(data.frame("contacts"), data.frame("campaigns"), send_date)
@@ -176,14 +176,22 @@ def contact_plan(world: World, data: Dataset, learned: Learned, seed: int) -> li
     segments = (
         segmentation.segments_as_of(data.table("transactions"), send_date - dt.timedelta(days=1))
         .set_index("customer_id")
-        .segment.reindex(t.value.index)
+        .segment.reindex(customers)
     )
     limits = {
         "capacities": {"phone": round(PER_CUSTOMER["phone"] * n), "postal": round(PER_CUSTOMER["postal"] * n)},
         "segments": segments,
         "min_reach": {"can't lose": min(round(PER_CUSTOMER["reach"] * n), int((segments == "can't lose").sum()))},
     }
-    budget = PER_CUSTOMER["budget"] * n
+    return eligible, PER_CUSTOMER["budget"] * n, limits
+
+
+def contact_plan(world: World, data: Dataset, learned: Learned, seed: int) -> list[dict]:
+    """Notebook 40's optimised plan, its two baselines (mass send, one channel per segment) and its
+    oracle, each repeated monthly and played over ``PLAN_MONTHS`` months: one row per strategy."""
+    t = learned
+    eligible, budget, limits = plan_limits(world, data, t.value.index)
+    segments = limits["segments"]
     plan, _ = cp.optimise_contact_plan(t.value, t.arm_table, eligible, budget, **limits)
     best, _ = oracle.oracle_contact_plan(t.true_margins, t.arm_table, eligible, budget, **limits)
     arms = cp.best_arm_per_channel(t.value, t.arm_table)

@@ -251,6 +251,33 @@ def history_basket(table: pd.DataFrame) -> float:
     return float(buyers.window_revenue.mean()) if len(buyers) else 0.0
 
 
+def cross_fitted_margins(
+    history: pd.DataFrame,
+    today: pd.DataFrame,
+    arm_table: pd.DataFrame,
+    margin_rate: float,
+    discounts: dict[str, float],
+    seed: int | np.random.Generator,
+    folds: int = 2,
+) -> pd.DataFrame:
+    """``expected_margin`` for the customers of ``today`` (EUR, customers x arms, before the contact
+    cost), each from conversion uplift models that never saw that customer's past rows: customers
+    are split at random into ``folds``, each scored by the models fitted on the other folds' rows.
+    A plan chosen from these values can be valued honestly on the history (``off_policy.plan_value``)."""
+    rng = np.random.default_rng(seed)
+    fold = pd.Series(rng.integers(folds, size=len(today)), index=today.index)
+    past_fold = fold.reindex(history.customer_id).to_numpy()  # NaN: a customer not scored today
+    columns = feature_columns(history)
+    parts = []
+    for k in range(folds):
+        train = history[past_fold != k]
+        models = fit_arms(train, rng, outcomes=("converted",))
+        scored = today[fold == k]
+        uplift_k = score_customers(models, scored, columns, "converted")
+        parts.append(expected_margin(uplift_k, scored, arm_table, margin_rate, history_basket(train), discounts))
+    return pd.concat(parts).reindex(today.index)
+
+
 def choose_offers(margin_uplift: pd.DataFrame, costs: pd.Series, eligible: pd.DataFrame | None = None) -> pd.DataFrame:
     """The next best offer: per customer the arm with the highest expected incremental margin after
     the contact cost (EUR), or NO_CONTACT when none is positive. ``eligible`` (customers x arms,

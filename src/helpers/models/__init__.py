@@ -44,7 +44,7 @@ from helpers.models.holdout import (
 )
 from helpers.models.likelihood import Fit, maximise
 from helpers.models.model_choice import Comparison, compare_models
-from helpers.models.off_policy import policy_value
+from helpers.models.off_policy import latest_campaigns, plan_value, row_scores
 from helpers.models.purchase_models import MODELS, PurchaseModel, model_of
 from helpers.models.uplift import (
     ArmModel,
@@ -108,27 +108,29 @@ __all__ = [
     "default_estimator",
     "difference_in_means",
     "fit_arm",
-    "fitted_learners",
     "fit_models",
+    "fitted_learners",
     "gamma_gamma",
     "holdout_by_frequency",
     "holdout_error",
     "holdout_tradeoff",
     "holm_adjusted",
     "interval_coverage",
+    "latest_campaigns",
     "mail_then_call_plan",
     "maximise",
     "mbg_nbd",
     "model_of",
     "opportunities",
     "pareto_nbd",
+    "plan_value",
     "play_test",
-    "policy_value",
     "pre_period_revenue",
     "qini_coefficient",
     "qini_curve",
     "readout",
     "retention",
+    "row_scores",
     "sbg",
     "tracking",
     "tracks",

@@ -2,29 +2,33 @@
 has no truth): inverse-propensity (IPW) and doubly-robust (DR) estimates with a 95% interval.
 
 Each past campaign is an arm whose customers were drawn at random into treatment (share ``e``) or
-control. For a policy that gives arm a to some customers, the incremental margin it earns on a
-campaign row is estimated without bias by 1{policy = a} (w y / e - (1 - w) y / (1 - e)) (IPW), or,
-less noisily, by adding an outcome model's prediction and weighting only its residuals (DR, with
-outcome models cross-fitted on two folds). Scaled to the customers who may receive each arm today.
-The estimate is of the effects as they were in the history: a world whose effects drift is not
-promised the same value (``helpers.audit`` checks it against the played truth)."""
+control. The incremental margin of one contact of arm a with customer i is estimated without bias,
+on each of i's past rows of arm a, by w y / e - (1 - w) y / (1 - e) (IPW), or, less noisily, by an
+outcome model's prediction plus the weighted residuals (DR, outcome models cross-fitted on two
+folds of customers). A plan's value is, per arm, its contacts times the mean score over the past
+rows of the customers it gives that arm, less the contact cost; the interval is clustered by
+customer (one customer's rows are not independent).
+
+The estimate is honest only if the plan was not learned from the rows that value it: learn it with
+each customer's own rows held out (``next_best_offer.cross_fitted_margins``). It is of the effects
+as they were in the history: a world whose effects drift is not promised the same value
+(``helpers.audit`` checks it against the played truth)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 from scipy import stats
 
 from helpers.models.uplift import UpliftInputError, default_estimator
 
+METHODS = ("IPW", "DR")
 
-def _dr_terms(X: np.ndarray, y: np.ndarray, w: np.ndarray, e: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+
+def _dr_terms(X: np.ndarray, y: np.ndarray, w: np.ndarray, e: np.ndarray, fold: np.ndarray, seed: int) -> np.ndarray:
     """Per row, the doubly-robust score of treating: mu1 - mu0 + w (y - mu1) / e - (1 - w)(y - mu0) / (1 - e),
-    the outcome models mu1, mu0 fitted on the other fold of a random split (cross-fitting)."""
-    fold = rng.random(len(y)) < 0.5
+    the outcome models mu1, mu0 fitted on the other ``fold`` (cross-fitting)."""
     mu1, mu0 = np.zeros(len(y)), np.zeros(len(y))
-    seed = int(rng.integers(2**31))
     for test in (fold, ~fold):
         train = ~test
         for group, mu in ((1, mu1), (0, mu0)):
@@ -35,53 +39,83 @@ def _dr_terms(X: np.ndarray, y: np.ndarray, w: np.ndarray, e: np.ndarray, rng: n
     return mu1 - mu0 + w * (y - mu1) / e - (1 - w) * (y - mu0) / (1 - e)
 
 
-def policy_value(
-    history: pd.DataFrame,
-    chosen: ArrayLike,
-    features: list[str],
-    reachable: pd.Series,
-    costs: pd.Series,
-    seed: int | np.random.Generator,
-    outcome: str = "margin",
-    level: float = 0.95,
+def _clustered_mean(terms: np.ndarray, customers: np.ndarray) -> tuple[float, float]:
+    """Mean of ``terms`` and its standard error clustered by customer."""
+    mean = float(terms.mean())
+    by = pd.Series(terms - mean).groupby(customers).sum().to_numpy()
+    return mean, float(np.sqrt((by**2).sum()) / len(terms))
+
+
+def row_scores(
+    history: pd.DataFrame, features: list[str], seed: int | np.random.Generator, outcome: str = "margin"
 ) -> pd.DataFrame:
-    """The incremental ``outcome`` (EUR) a policy would earn, after contact costs, estimated from the
-    randomised ``history`` (rows: campaign_id, arm, w, the outcome and ``features``, as
-    ``nbo.training_table`` makes them). ``chosen``: per history row the arm the policy gives that
-    customer at that time, or "no contact" (any name that is not an arm).
-    ``reachable``: per arm, the customers who may receive it today (what each campaign's random draw
-    stands for). One row per arm and a total: method (IPW, DR), estimate, se, low, high (EUR)."""
+    """Per row of the randomised ``history`` (campaign_id, customer_id, arm, w, the outcome and
+    ``features``, as ``nbo.training_table`` makes them), the unbiased score of one contact of its
+    arm with its customer (EUR before cost): IPW and DR, the DR outcome models fitted per arm on the
+    other of two random folds of customers. Indexed like ``history``; any plan is valued from it."""
     rng = np.random.default_rng(seed)
-    chosen = np.asarray(chosen, dtype=object)
-    if len(chosen) != len(history):
-        raise UpliftInputError(f"chosen has {len(chosen)} entries for {len(history)} history rows.")
-    rows = []
+    customers = pd.unique(history.customer_id)
+    fold_of = pd.Series(rng.random(len(customers)) < 0.5, index=customers)
+    learner_seed = int(rng.integers(2**31))
+    out = pd.DataFrame(index=history.index, columns=list(METHODS), dtype=float)
     for arm, group in history.groupby("arm", sort=True):
-        at = history.index.get_indexer(group.index)
-        y, w = group[outcome].to_numpy(float), group.w.to_numpy(int)
         e = group.groupby("campaign_id").w.transform("mean").to_numpy(float)  # each campaign's own draw
         if not ((0 < e) & (e < 1)).all():
             raise UpliftInputError(
                 f"arm {arm}: no randomised control or treatment group; its value cannot be estimated."
             )
-        picked = chosen[at] == arm
-        ipw = w * y / e - (1 - w) * y / (1 - e)
-        dr = _dr_terms(group[features].to_numpy(float), y, w, e, rng)
-        n = float(reachable.get(arm, 0))
-        for method, score in (("IPW", ipw), ("DR", dr)):
-            terms = picked * (score - float(costs[arm]))
-            rows.append(
-                {
-                    "arm": arm,
-                    "method": method,
-                    "estimate": n * terms.mean(),
-                    "se": n * terms.std(ddof=1) / np.sqrt(len(terms)),
-                }
+        y, w = group[outcome].to_numpy(float), group.w.to_numpy(int)
+        fold = fold_of.loc[group.customer_id].to_numpy()
+        out.loc[group.index, "IPW"] = w * y / e - (1 - w) * y / (1 - e)
+        out.loc[group.index, "DR"] = _dr_terms(group[features].to_numpy(float), y, w, e, fold, learner_seed)
+    return out
+
+
+def latest_campaigns(history: pd.DataFrame, campaigns: pd.DataFrame, per_arm: int = 2) -> pd.Series:
+    """True for the ``history`` rows of each arm's ``per_arm`` most recent campaigns (``campaigns``:
+    campaign_id, channel, offer, start_date; by default the last year of a monthly calendar cycling
+    six arms). Value a plan for today on them: a customer who has lapsed since an older campaign no
+    longer responds as then."""
+    dated = campaigns.assign(arm=campaigns.channel + " · " + campaigns.offer).sort_values("start_date")
+    keep = dated.groupby("arm").tail(per_arm).campaign_id
+    return history.campaign_id.isin(keep)
+
+
+def plan_value(
+    history: pd.DataFrame, scores: pd.DataFrame, plan: pd.DataFrame, costs: pd.Series, level: float = 0.95
+) -> pd.DataFrame:
+    """The incremental margin (EUR) a ``plan`` (one row per planned contact: customer_id, channel,
+    offer, as ``world.play`` and the exported lists take it; a customer appears once per campaign of
+    a repeated plan) would earn after contact costs (EUR per contact, by arm), from the ``history``'s
+    ``row_scores``. One row per arm of the plan and a total: method (IPW, DR), contacts, history
+    rows used, estimate, se, low, high (EUR)."""
+    plan = plan.assign(arm=plan.channel + " · " + plan.offer)  # the arm's name, as nbo.arms makes it
+    unknown = sorted(set(plan.arm) - set(history.arm))
+    if unknown:
+        raise UpliftInputError(f"the plan uses arm(s) {unknown} that no past campaign tried: no value to estimate.")
+    rows = []
+    for arm, contacts in plan.groupby("arm", sort=True):
+        picked = (history.arm == arm) & history.customer_id.isin(contacts.customer_id)
+        if not picked.any():
+            raise UpliftInputError(
+                f"arm {arm}: none of the plan's {len(contacts)} customers was in its past campaigns."
             )
-    table = pd.DataFrame(rows)
-    total = table.groupby("method", sort=False).agg(
-        estimate=("estimate", "sum"), se=("se", lambda s: float(np.sqrt((s**2).sum())))
-    )
-    table = pd.concat([table, total.reset_index().assign(arm="total")], ignore_index=True)
+        for method in METHODS:
+            mean, se = _clustered_mean(
+                scores.loc[picked, method].to_numpy(float), history.customer_id[picked].to_numpy()
+            )
+            n = len(contacts)
+            rows.append(
+                {"arm": arm, "method": method, "contacts": n, "rows": int(picked.sum()),
+                 "estimate": n * (mean - float(costs[arm])), "se": n * se}
+            )  # fmt: skip
+    table = pd.DataFrame(rows, columns=["arm", "method", "contacts", "rows", "estimate", "se"])
+    total = [
+        {"arm": "total", "method": method, **part[["contacts", "rows", "estimate"]].sum().to_dict(),
+         "se": float(np.sqrt((part.se**2).sum()))}
+        for method in METHODS
+        for part in [table[table.method == method]]
+    ]  # fmt: skip
+    table = pd.concat([table, pd.DataFrame(total)], ignore_index=True)
     z = stats.norm.ppf(0.5 + level / 2)
     return table.assign(low=table.estimate - z * table.se, high=table.estimate + z * table.se)

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, hyp2f1
 
 from helpers.errors import ModelInputError
-from helpers.models.likelihood import Fit, numerical_hessian, maximise
+from helpers.models.likelihood import Fit, maximise, numerical_hessian
 
 PARAMS = ("alpha", "beta")
 

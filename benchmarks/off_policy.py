@@ -1,0 +1,51 @@
+"""Does the off-policy estimate's 95% interval hold the played truth? The next best offer and the
+optimised contact plan of the default audit world, each learned with every customer's own history
+held out and valued from the campaign history alone (``helpers.audit.off_policy_check``), over
+seeds 1..SEEDS of small worlds.
+
+    .venv/bin/python benchmarks/off_policy.py [SEEDS] [CUSTOMERS]
+
+SEEDS default 20, CUSTOMERS default 2,000 (the audit's default world; at 1,000 a fold of customers
+holds too few push controls); worlds generated when missing, timed with the rest.
+Prints the coverage per decision and method and writes benchmarks/off_policy.json (committed).
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import measure  # noqa: E402
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+import pandas as pd
+from helpers.audit import load_variants, off_policy_check, variant_world
+from helpers.run.memory import tree_peak
+from helpers.run.notebook import world_data
+seeds, customers, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+variant = load_variants(only=["default"])[0]
+t, rows = time.perf_counter(), []
+for seed in range(1, seeds + 1):
+    world = variant_world(variant, seed, n_customers=customers, n_prospects=max(customers // 20, 10))
+    check = off_policy_check(world, world_data(world), seed)
+    rows.append(check)
+    print(check[check.method == "DR"][["seed", "decision", "estimate", "low", "high", "played_eur"]].to_string(
+        index=False, header=seed == 1), flush=True)
+    table = pd.concat(rows, ignore_index=True)
+    coverage = table.groupby(["decision", "method"], sort=False).covers_played.mean().unstack().round(3)
+    figures = {"wall_s": round(time.perf_counter() - t, 1), "peak_mb": round(tree_peak() / 2**20)}
+    out.write_text(json.dumps({"seeds_done": seed, "seeds": seeds, "customers": customers, **figures,
+                               "coverage_of_played": coverage.to_dict("index"), "rows": table.to_dict("records")},
+                              indent=1) + "\\n")  # after every seed: a run cut short keeps what it measured
+print(json.dumps({**figures, "coverage": coverage.to_dict("index")}))
+"""
+
+if __name__ == "__main__":
+    seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    customers = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    figures = measure(CHILD, seeds, customers, Path(__file__).with_name("off_policy.json"))
+    for decision, methods in figures["coverage"].items():
+        shares = ", ".join(f"{method} {share:.0%}" for method, share in methods.items())
+        print(f"{decision}: the 95% interval holds the played truth in {shares} of {seeds} seeds")
+    print(f"{seeds} seeds of {customers:,} customers: {figures['wall_s']:,.0f} s, peak {figures['peak_mb']:,} MB")
