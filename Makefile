@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test browser java lab notebooks bench lock clean
+.PHONY: run test browser java lab notebooks bench bench-peers lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,18 @@ notebooks: $(STAMP)  ## re-execute notebooks/ in place with default parameters (
 
 bench: $(STAMP) browser java  ## every benchmark in one table -> benchmarks/results.json (about an hour; QUICK=1: to 100k)
 	$(BIN)/python benchmarks/all.py $(if $(QUICK),--quick,)
+
+PEERS := .peers
+PEER_ENVS := dataframes lifetimes pymc
+SIZES ?= 10000 100000
+
+$(PEERS)/%/.installed: benchmarks/peers/%.txt
+	$(PYTHON) -m venv $(PEERS)/$*
+	$(PEERS)/$*/bin/python -m pip install --quiet -r $<
+	touch $@
+
+bench-peers: $(STAMP) $(foreach e,$(PEER_ENVS),$(PEERS)/$(e)/.installed)  ## each stage beside polars, pandas, lifetimes, pymc-marketing (own venvs in .peers/) -> benchmarks/results_peers.json (SIZES="10000 100000")
+	$(BIN)/python benchmarks/peers/compare.py $(SIZES)
 
 lock: $(STAMP)  ## re-pin every dependency from the current .venv (keeps the lock's comment lines)
 	{ grep '^#' requirements.lock; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^relation-playbooks'; \

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers.paths import SCENARIOS_DIR
+from helpers.paths import SCENARIOS_DIR, SYNTHETIC_DIR
 
 sys.path.insert(0, str(Path(__file__).parent))
 from harness import measure, save  # noqa: E402
@@ -58,6 +58,23 @@ print(json.dumps({"path": str(w.path)}))
 def dense_world(scenario: Path, root: str, n: int, seed: int = 1) -> str:
     """Generate a dense world of ``n`` customers in a fresh process (untimed); return its folder."""
     return measure(MAKE, scenario, root, n, seed)["path"]
+
+
+CACHED = """
+import json, sys
+from helpers.world import ensure_world
+w = ensure_world(sys.argv[1], root=sys.argv[2], n_customers=int(sys.argv[3]), n_prospects=0, start="2016-01-01",
+                 seed=int(sys.argv[4]))
+print(json.dumps({"path": str(w.path)}))
+"""
+BENCH_WORLDS = SYNTHETIC_DIR / "bench"  # git-ignored, like every generated world
+
+
+def cached_dense_world(n: int, seed: int = 1) -> Path:
+    """The dense world of ``n`` customers from the world cache (synthetic_data/bench/), generated in a
+    fresh process the first time (untimed; a 1M world takes minutes and several GB)."""
+    BENCH_WORLDS.mkdir(parents=True, exist_ok=True)
+    return Path(measure(CACHED, dense_scenario(BENCH_WORLDS), BENCH_WORLDS, n, seed)["path"])
 
 
 def main(sizes: list[int]) -> list[dict]:
