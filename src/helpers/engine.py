@@ -29,8 +29,10 @@ def connect(engine: str = "duckdb", memory_limit: str | None = None) -> ibis.Bas
     if engine == "duckdb":
         limit = {"memory_limit": memory_limit} if memory_limit else {}
         con = ibis.duckdb.connect(temp_directory=duckdb_spill_dir(), **limit)
-        if con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0]:  # in a Jupyter kernel
-            con.raw_sql("SET enable_progress_bar = false")  # without ipywidgets it is off, and may not be set
+        # On in a Jupyter kernel with ipywidgets; without them it is off and may not be set. Every result
+        # is read to its end: one left unread keeps the connection busy for the next statement.
+        if con.con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
+            con.con.execute("SET enable_progress_bar = false").fetchall()
         return con
     if memory_limit:
         raise ValueError(f"memory_limit applies to engine='duckdb' only, not {engine!r}")
