@@ -76,8 +76,19 @@ def test_the_figures_are_labelled_in_the_language_with_money_on_money_axes_and_n
     text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", "".join(svgs))).replace("\u202f", " ").replace("\xa0", " ")
     sizes = [float(s) for s in re.findall(r"font(?:-size)?: ?(?:\w+ )*([\d.]+)px", "".join(svgs))]
     assert sizes and min(sizes) >= client_figures.MIN_FONT_PT  # SVG user units are points (72 per inch)
+    widths = [float(w) for w in re.findall(r'<svg[^>]*width="([\d.]+)pt"', "".join(svgs))]
+    assert len(widths) == 3 and max(widths) <= (210 - 2 * 18) / 25.4 * 72  # never shrunk to fit the A4 page
     if language == "fr":
         assert "à ne pas perdre" in text and "Part du chiffre d’affaires" in text and "1 200 €" in text
     else:
         assert "can't lose" in text and "Share of revenue" in text and "€1,200" in text
     assert "CMP-202405-phone" in text and "_" not in text
+
+
+def test_the_figures_ids_are_unique_in_the_report_and_the_same_on_every_run():
+    def drawn():
+        return "".join(svg for stem, m in METRICS.items() for svg in client_figures.figures(stem, m, "EUR", "en"))
+
+    ids = re.findall(r'\bid="([^"]+)"', drawn())
+    assert len(ids) == len(set(ids)) and set(re.findall(r'(?:url\(#|href="#)([^")]+)', drawn())) <= set(ids)
+    assert drawn() == drawn()

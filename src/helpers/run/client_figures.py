@@ -6,6 +6,8 @@ searched and measured), at least MIN_FONT_PT points at the width it is printed."
 from __future__ import annotations
 
 import io
+import re
+import textwrap
 from collections.abc import Callable
 
 from matplotlib import style
@@ -16,7 +18,8 @@ from matplotlib.ticker import FuncFormatter
 from helpers.run import catalogue, formats
 
 MIN_FONT_PT = 8.0
-WIDTH_IN = 6.6  # the figure's width, inches: the A4 page's width inside its margins (174 mm)
+WIDTH_IN = 6.4  # the figure's width, inches: within the A4 page's width inside its margins (174 mm)
+TITLE_CHARS = 70  # a title wraps beyond this, so the figure never outgrows the page (and shrinks its text)
 STYLE: dict[str, object] = {
     "font.family": "DejaVu Sans",
     "font.size": 9.0,
@@ -26,6 +29,7 @@ STYLE: dict[str, object] = {
     "ytick.labelsize": 8.5,
     "legend.fontsize": 8.5,
     "svg.fonttype": "none",
+    "svg.hashsalt": "client-report",  # the same clip-path ids on every run: a rerun writes the same report
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
@@ -46,6 +50,10 @@ def _svg(fig: Figure) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def _title(ax: Axes, text: str, language: str) -> None:
+    ax.set_title(textwrap.fill(catalogue.gettext(text, language), TITLE_CHARS), loc="left")
 
 
 def _figure(height_in: float) -> tuple[Figure, Axes]:
@@ -69,7 +77,7 @@ def segments(metrics: dict, currency: str, language: str) -> str | None:
                     label=catalogue.gettext(label, language))  # fmt: skip
         ax.set_yticks(list(rows), [catalogue.name(s, language) for s in order])
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: formats.percent(v, language)))
-        ax.set_title(catalogue.gettext("Who brings the revenue, by segment", language), loc="left")
+        _title(ax, "Who brings the revenue, by segment", language)
         ax.legend(loc="lower right", frameon=False)
         return _svg(fig)
 
@@ -87,7 +95,7 @@ def frontier(metrics: dict, currency: str, language: str) -> str | None:
         ax.yaxis.set_major_formatter(money)
         ax.set_xlabel(catalogue.gettext("Budget", language))
         ax.set_ylabel(catalogue.gettext("Expected incremental margin", language))
-        ax.set_title(catalogue.gettext("What each budget earns: the best plan within the limits", language), loc="left")
+        _title(ax, "What each budget earns: the best plan within the limits", language)
         ax.set_ylim(bottom=min(0.0, min(m for _, m in points)))
         return _svg(fig)
 
@@ -109,8 +117,7 @@ def campaigns(metrics: dict, currency: str, language: str) -> str | None:
         ax.axvline(0, color="#444", linewidth=0.8)
         ax.set_yticks(range(len(names)), names)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: formats.number(v, language, 1, sign=True)))
-        title = "Response lift of each past campaign, with its 95% interval (points)"
-        ax.set_title(catalogue.gettext(title, language), loc="left")
+        _title(ax, "Response lift of each past campaign, with its 95% interval (points)", language)
         return _svg(fig)
 
 
@@ -121,6 +128,13 @@ FIGURES: dict[str, tuple[Callable[[dict, str, str], str | None], ...]] = {
 }
 
 
+def _prefixed(svg: str, prefix: str) -> str:
+    """``svg`` with every id, and every reference to one, prefixed: unique among the report's figures."""
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}\1"', svg)
+    return re.sub(r'(url\(#|href="#)([^")]+)', rf"\g<1>{prefix}\2", svg)
+
+
 def figures(stem: str, metrics: dict, currency: str, language: str) -> list[str]:
     """The SVG figures of notebook ``stem``'s section, those its metrics hold the figures of."""
-    return [svg for draw in FIGURES.get(stem, ()) for svg in [draw(metrics, currency, language)] if svg]
+    drawn = [draw(metrics, currency, language) for draw in FIGURES.get(stem, ())]
+    return [_prefixed(svg, f"{stem}-{n}-") for n, svg in enumerate(s for s in drawn if s)]
