@@ -98,6 +98,7 @@ def test_the_pareto_nbd_fit_warm_started_on_a_subsample_reaches_the_full_search_
     """Above WARM_ROWS distinct rows the fit starts from a subsample's optimum and curvature: the same
     optimum as the search on the full data (to 1e-6, far below the standard errors), converged."""
     customers = simulate("pareto_nbd", TRUE["pareto_nbd"], 30_000, seed=6)
+    monkeypatch.setattr(pareto_nbd, "WARM_ROWS", 10_000)  # every third row
     warm = pareto_nbd.fit(customers)
     monkeypatch.setattr(pareto_nbd, "WARM_ROWS", len(customers))
     searched = pareto_nbd.fit(customers)

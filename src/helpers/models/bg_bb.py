@@ -9,7 +9,7 @@ since the first purchase, all whole numbers with x <= t_x <= n (``opportunities.
 them from a transaction log). Likelihood, with B the beta function:
 B(alpha+x, beta+n-x)/B(alpha, beta) B(gamma, delta+n)/B(gamma, delta)
 + sum over i < n-t_x of B(alpha+x, beta+t_x-x+i)/B(alpha, beta) B(gamma+1, delta+t_x+i)/B(gamma, delta),
-taken in logs (betaln, the sum by logsumexp): no term overflows, whatever n.
+taken in logs (betaln, the sums by logaddexp): no term overflows, whatever n.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import betaln, gammaln, logsumexp, psi
+from scipy.special import betaln, gammaln, psi
 
 from helpers.errors import ModelInputError
 from helpers.models.bg_nbd import pooled
 from helpers.models.likelihood import Fit, maximise
 
 PARAMS = ("alpha", "beta", "gamma", "delta")
-CELLS = 4_000_000  # rows x opportunities evaluated at once in the likelihood's sum
 DISCRETE_RULE = (
     "frequency, recency and T are whole numbers of opportunities with 0 <= frequency <= recency <= T "
     "(a purchase at each of at most one opportunity each)"
@@ -64,25 +63,23 @@ def log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: Arr
 
 
 def _loglik(params, x, t_x, n) -> np.ndarray:
-    """The log-likelihood of each row. Its beta functions depend on (x, j) and j alone, j the
-    opportunity before which the customer left, minus one: they are tabled once for every x and j up
-    to the largest n, and the rows' sums over j in [t_x, n) gather from the table, by chunks of rows."""
+    """The log-likelihood of each row. Its beta functions depend on (x, j) and j alone, j + 1 the
+    opportunity before which the customer left: they are tabled once for every x and j up to the
+    largest n, with their tail sums over j' >= j in logs (``logaddexp.accumulate``); a row's sum over
+    j in [t_x, n) is the difference of two tails. The terms fall with j, so the tail from t_x is at
+    most (largest n + 1) times the difference: the subtraction loses no more than that factor in
+    rounding (1e-13 at n = 1,000)."""
     a, b, g, d = params
     xi, ti, ni = (np.rint(v).astype(int) for v in (x, t_x, n))
     j = np.arange(ni.max(initial=0) + 1)[None, :]
     xs = np.arange(xi.max(initial=0) + 1)[:, None]
     purchase = np.where(j >= xs, betaln(a + xs, b + np.maximum(j - xs, 0)), -np.inf)  # B(a+x, b+j-x)
-    left = purchase + betaln(g + 1, d + j)  # left right after opportunity j: B(a+x, b+j-x) B(g+1, d+j)
+    left = purchase + betaln(g + 1, d + j)  # alive at opportunity j, gone at j + 1
+    tail = np.logaddexp.accumulate(left[:, ::-1], axis=1)[:, ::-1]
+    upper, lower = tail[xi, ti], tail[xi, ni]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        died = np.where(ni > ti, upper + np.log(-np.expm1(lower - upper)), -np.inf)
     alive = purchase[xi, ni] + betaln(g, d + n)
-    gaps = ni - ti
-    width = max(int(gaps.max(initial=0)), 1)
-    died = np.empty(len(x))
-    step = max(CELLS // width, 1)
-    for start in range(0, len(x), step):
-        rows = slice(start, start + step)
-        cells = np.minimum(ti[rows, None] + np.arange(width)[None, :], j.size - 1)
-        terms = np.where(np.arange(width)[None, :] < gaps[rows, None], left[xi[rows, None], cells], -np.inf)
-        died[rows] = logsumexp(terms, axis=1)
     return np.logaddexp(alive, died) - betaln(a, b) - betaln(g, d)
 
 

@@ -22,7 +22,7 @@ from helpers.models.bg_nbd import pooled
 from helpers.models.likelihood import Fit, maximise, numerical_hessian
 
 PARAMS = ("r", "alpha", "s", "beta")
-WARM_ROWS = 10_000  # distinct (x, t_x, T) rows above which a subsample's fit gives the start
+WARM_ROWS = 4_000  # distinct (x, t_x, T) rows above which a subsample's fit gives the start
 
 
 def _log_tail(params: Sequence[float], x: np.ndarray, t: np.ndarray) -> np.ndarray:
