@@ -49,9 +49,9 @@ def test_the_interval_runs_from_zero_when_a_customer_may_well_buy_nothing():
 
 @pytest.mark.parametrize("model", list(TRUE))
 def test_simulated_means_match_the_closed_form_values(model):
-    """At every draw's parameters the mean of the simulated values is the closed-form CLV; over the
-    draws, the totals' means land within 3% of the closed form at the estimate (draws move them a
-    little: CLV is not linear in the parameters), and the total holds its customers' intervals."""
+    """Over the draws, the simulated totals (realised and expected) land within 3% of the closed-form
+    CLV at the estimate (the parameter draws move them a little: CLV is not linear in them), their
+    intervals hold it, and every customer's P(alive) lies inside its interval."""
     summary = _with_spend(simulate(model, TRUE[model], 2000, seed=3), 3)
     purchases, spend = MODELS[model].fit(summary), gamma_gamma.fit(summary)
     value = clv.customer_value(summary, purchases, spend)
@@ -61,7 +61,6 @@ def test_simulated_means_match_the_closed_form_values(model):
         assert totals.at[quantity, "mean"] == pytest.approx(value.clv.sum(), rel=0.03), quantity
         assert totals.at[quantity, "low"] < value.clv.sum() < totals.at[quantity, "high"]
     customers = result.customers
-    assert (customers.realised_low <= customers.expected_high + 1e-9).all()
     assert (customers.p_alive_low <= value.p_alive + 1e-9).all() and (
         value.p_alive <= customers.p_alive_high + 1e-9
     ).all()

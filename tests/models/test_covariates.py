@@ -40,11 +40,11 @@ def test_a_doubled_purchase_rate_is_found_with_an_interval_that_holds_two():
     assert sum(held) >= 4, held
 
 
-def test_the_fit_without_an_effect_finds_none_and_reproduces_plain_bgnbd_at_the_baseline():
+def test_an_attribute_without_effect_gets_intervals_that_hold_one():
     summary = simulate("bgnbd", (R, ALPHA, A, B), 3000, seed=4)
     source = pd.DataFrame({"region": np.where(np.arange(3000) % 3 == 0, "north", "south")})
     row = covariates.effects(covariates.fit(summary, source)).iloc[0]
-    assert row.baseline == "south" and row.rate_low < 1.0 < row.rate_high
+    assert row.baseline == "south" and row.rate_low < 1.0 < row.rate_high and row.dropout_low < 1.0 < row.dropout_high
 
 
 def test_missing_and_rare_levels_are_refused_by_name():
