@@ -90,7 +90,10 @@ def test_check_prints_the_quality_report_and_what_the_data_support(orders_only, 
     assert elapsed < 20, elapsed
     assert "transactions from transactions.csv: 400 rows read, 400 kept" in out
     assert "  best_customers       yes\n" in out
-    assert "  tour                 yes, without 30_next_best_offer, 35_nurture_prospects, 40_plan_channel_mix, " in out
+    assert (
+        "  tour                 yes, without 22_retain_subscribers, 30_next_best_offer, 35_nurture_prospects, " in out
+    )
+    assert "  retain_subscribers   no: 22_retain_subscribers needs subscriptions\n" in out
     assert "  reactivation         no: 40_plan_channel_mix needs contacts, campaigns, customers;" in out
     assert "  21_customer_lifetime_value         yes\n" in out
     assert "  30_next_best_offer                 no: needs contacts, campaigns\n" in out
