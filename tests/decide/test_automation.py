@@ -24,7 +24,7 @@ def setting(small_world):
     first_day = end + dt.timedelta(days=1)
     eligible = audience.eligible_on(data, audience.buyers(data), first_day)
     rules = triggers.load_rules(SCENARIOS_DIR / "triggers_retail_fr.yml", small_world.spec["offers"])
-    bgnbd = tuple(bg_nbd.fit(features.execute(features.customer_summary(tx, end))).params.values())
+    bgnbd = bg_nbd.fit(features.execute(features.customer_summary(tx, end)))
     return {
         "world": small_world,
         "rules": rules,

@@ -3,8 +3,11 @@
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from helpers.decide import rule_backtest, triggers
+from helpers.errors import ModelInputError
+from helpers.models.purchase_models import MODELS
 from helpers.paths import SCENARIOS_DIR
 from helpers.run.notebook import world_data
 
@@ -14,7 +17,7 @@ def test_the_messages_due_are_the_window_s_last_day_and_are_counted_per_rule(sma
     as_of = dt.date.fromisoformat(small_world.parameters["end"])
     rules = triggers.load_rules(SCENARIOS_DIR / "triggers_retail_fr.yml", small_world.spec["offers"])
     result = rule_backtest.backtest(data, rules, as_of, seed=3, months=6)
-    assert result.note == "" and result.rules == rules and len(result.bgnbd) == 4
+    assert result.note == "" and result.rules == rules and result.purchases.model in MODELS
     since = pd.Timestamp(as_of) - pd.DateOffset(months=6)
     assert result.fires.send_day.between(since, pd.Timestamp(as_of)).all()
     expected = result.fires[(result.fires.send_day == pd.Timestamp(as_of)) & (result.fires.status == "sent")]
@@ -24,3 +27,18 @@ def test_the_messages_due_are_the_window_s_last_day_and_are_counted_per_rule(sma
     path = rule_backtest.write_due(result.due, tmp_path / "new" / "folder")
     assert path.name == rule_backtest.DUE_FILE
     pd.testing.assert_frame_equal(pd.read_csv(path), result.due.reset_index(drop=True), check_dtype=False)
+
+
+def test_the_p_alive_rules_follow_the_chosen_purchase_model(small_world):
+    data = world_data(small_world)
+    as_of = dt.date.fromisoformat(small_world.parameters["end"])
+    rules = triggers.load_rules(SCENARIOS_DIR / "triggers_retail_fr.yml", small_world.spec["offers"]).only(["fading"])
+    fading = {
+        model: rule_backtest.backtest(data, rules, as_of, seed=3, months=6, clv_model=model)
+        for model in ("bgnbd", "pareto_nbd")
+    }
+    assert {model: result.purchases.model for model, result in fading.items()} == {m: m for m in fading}
+    bg, pareto = (fading[m].fires for m in ("bgnbd", "pareto_nbd"))
+    assert len(bg) and len(pareto) and not bg[["customer_id", "event_day"]].equals(pareto[["customer_id", "event_day"]])
+    with pytest.raises(ModelInputError, match="clv_model 'lifetimes'"):
+        rule_backtest.backtest(data, rules, as_of, seed=3, clv_model="lifetimes")

@@ -17,6 +17,7 @@ from helpers.decide.triggers import (
     uniform_draws,
 )
 from helpers.models import bg_nbd
+from helpers.models.likelihood import Fit
 
 OFFERS = ("discount_10", "free_shipping", "new_collection")
 RULES = """
@@ -138,7 +139,8 @@ def test_p_alive_rule_fires_on_the_first_day_below_the_threshold():
     )
     rule = load_rules_from_text("""
 rules: [{name: fading, event: p_alive_below, threshold: 0.5, channel: postal, offer: discount_10}]""").rules[0]
-    found = event_days(rule, orders, dt.date(2024, 1, 1), dt.date(2026, 12, 31), params)
+    fit = Fit("bgnbd", dict(zip("r alpha a b".split(), params, strict=True)), {}, 0.0, 2, True, "")
+    found = event_days(rule, orders, dt.date(2024, 1, 1), dt.date(2026, 12, 31), fit)
     assert found.customer_id.tolist() == [1], "one-time buyers stay alive under BG/NBD"
     day = found.event_day.iloc[0]
     first, last = pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-15")

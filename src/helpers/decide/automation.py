@@ -21,6 +21,7 @@ import pandas as pd
 from helpers.decide.triggers import Rule, TriggerSet, contact_days, fits_caps, order_days, schedule
 from helpers.models.effects import difference_in_means
 from helpers.models.experiments import cuped
+from helpers.models.likelihood import Fit
 from helpers.world import World
 from helpers.world.play import PlayResult, future_purchases
 
@@ -80,7 +81,7 @@ class Horizon:
     campaigns: pd.DataFrame
     campaign_days: dict[int, list[int]]
     truth: pd.DataFrame
-    bgnbd: tuple[float, ...] | None
+    purchases: Fit | None
     pre_revenue: pd.Series | None
     own_maximum: pd.Series | None
 
@@ -92,7 +93,7 @@ def horizon(
     campaigns: pd.DataFrame,
     weeks: int,
     seed: int,
-    bgnbd: tuple[float, ...] | None = None,
+    purchases: Fit | None = None,
     pre_revenue: pd.Series | None = None,
     own_maximum: pd.Series | None = None,
 ) -> Horizon:
@@ -100,7 +101,8 @@ def horizon(
     (customer_id, channel, offer, week, day). ``history``: order days (customer_id, day, category) up
     to the end of the history; ``pre_revenue``: each customer's revenue before (EUR), to sharpen the
     holdout readout (CUPED); ``own_maximum``: customer_id -> contacts a month the customer allows,
-    held with the rules' cap; ``bgnbd``: BG/NBD parameters (r, alpha, a, b) for p_alive_below rules."""
+    held with the rules' cap; ``purchases``: the fitted purchase model whose P(alive) p_alive_below
+    rules follow (``rule_backtest.purchase_model``)."""
     start = pd.Timestamp(world.parameters["end"]).date() + dt.timedelta(days=1)
     future = future_purchases(world, weeks, seed)[["customer_id", "day"]].assign(category=None)
     orders = pd.concat([history, future], ignore_index=True)
@@ -116,7 +118,7 @@ def horizon(
         campaigns,
         contact_days(campaigns),
         world.truth(),
-        bgnbd,
+        purchases,
         pre_revenue,
         own_maximum,
     )
@@ -139,7 +141,7 @@ def play_scenarios(over: Horizon, rules: TriggerSet) -> ScenarioPlay:
         over.end,
         over.seed,
         over.campaign_days,
-        over.bgnbd,
+        over.purchases,
         over.own_maximum,
         over.days,
     )

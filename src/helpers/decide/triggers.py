@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,8 @@ import yaml
 
 from helpers.data.contract import CHANNELS
 from helpers.errors import DecisionInputError
+from helpers.models.likelihood import Fit
+from helpers.models.purchase_models import model_of
 
 # event -> (required fields, optional fields with defaults)
 EVENTS: dict[str, tuple[dict[str, type], dict[str, object]]] = {
@@ -179,12 +181,13 @@ def event_days(
     orders: pd.DataFrame,
     start: dt.date,
     end: dt.date,
-    bgnbd: Sequence[float] | None = None,
+    purchases: Fit | None = None,
     days: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The days (customer_id, event_day) in [start, end] on which ``rule``'s event happens, from
     ``orders`` (customer_id, day[, category]): the whole history, so that gaps reaching into the
-    period count. ``bgnbd``: (r, alpha, a, b) for p_alive_below; ``days``: ``order_days(orders)``
+    period count. ``purchases``: the fitted purchase model (BG/NBD, Pareto/NBD, MBG/NBD) whose
+    P(alive) p_alive_below follows; ``days``: ``order_days(orders)``
     when the caller already has it (rules on every order share it)."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if rule.event == "purchase" and rule.params.get("category") is not None:
@@ -199,7 +202,7 @@ def event_days(
         wait = {
             "days_since_purchase": lambda: pd.Series(float(rule.params["days"]), index=days.index),
             "gap_above_usual": lambda: np.maximum(rule.params["min_days"], rule.params["multiple"] * _usual_gap(days)),
-            "p_alive_below": lambda: _days_until_p_alive(days, rule.params["threshold"], bgnbd),
+            "p_alive_below": lambda: _days_until_p_alive(days, rule.params["threshold"], purchases, start, end),
         }[rule.event]()
         events = days.day + pd.to_timedelta(np.ceil(wait), unit="D")
         events = events.where(days.next_day.isna() | (events < days.next_day))
@@ -207,17 +210,28 @@ def event_days(
     return found[(found.event_day >= start) & (found.event_day <= end)].reset_index(drop=True)
 
 
-def _days_until_p_alive(days: pd.DataFrame, threshold: float, bgnbd: Sequence[float] | None) -> pd.Series:
-    """Days after each order day until BG/NBD's P(alive) falls below ``threshold`` (0 if it already
-    is; NaN for one-time buyers, whom the model always holds alive)."""
-    if bgnbd is None:
-        raise ValueError("p_alive_below rules need fitted BG/NBD parameters (r, alpha, a, b).")
-    r, alpha, a, b = bgnbd
-    x = days.x.to_numpy(float)
-    t_x = (days.day - days.first_day).dt.days.to_numpy(float) / 7
-    with np.errstate(divide="ignore", invalid="ignore"):
-        T = (alpha + t_x) * ((1 / threshold - 1) * (b + x - 1) / a) ** (1 / (r + x)) - alpha
-    wait = np.where(x > 0, np.maximum(T - t_x, 0.0) * 7, np.nan)
+def _days_until_p_alive(
+    days: pd.DataFrame, threshold: float, purchases: Fit | None, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.Series:
+    """Whole days after each order day until the purchase model's P(alive) is at or below
+    ``threshold`` (0 if it already is), found by bisection on the day; NaN when that day would come
+    after ``end`` or after the customer's next order day before ``start`` (no event to find), and
+    for one-time buyers under BG/NBD, which holds them alive."""
+    if purchases is None:
+        raise ValueError("p_alive_below rules need a fitted purchase model (helpers.models.purchase_models).")
+    model, params = model_of(purchases), purchases.values
+    wait = np.full(len(days), np.nan)
+    open_ = (days.next_day.isna() | (days.next_day > start)).to_numpy()
+    x = days.x.to_numpy(float)[open_]
+    t_x = (days.day - days.first_day).dt.days.to_numpy(float)[open_] / 7
+    most = np.maximum((end - days.day[open_]).dt.days.to_numpy(), -1)
+    low, high = np.zeros(len(x), int), most + 1  # the first day at or below the threshold lies in [low, high]
+    while (searching := low < high).any():
+        middle = (low + high) // 2
+        below = model.p_alive(params, x, t_x, t_x + middle / 7) <= threshold
+        high = np.where(searching & below, middle, high)
+        low = np.where(searching & ~below, middle + 1, low)
+    wait[open_] = np.where(low <= most, low, np.nan)
     return pd.Series(wait, index=days.index)
 
 
@@ -247,7 +261,7 @@ def schedule(
     end: dt.date,
     seed: int,
     campaign_days: Mapping[int, list[int]] | None = None,
-    bgnbd: Sequence[float] | None = None,
+    purchases: Fit | None = None,
     own_maximum: pd.Series | None = None,
     days: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -263,7 +277,7 @@ def schedule(
     the customer within cooldown_days). Earlier rules in the file go first on the same day."""
     frames = []
     for order, rule in enumerate(rules.rules):
-        found = event_days(rule, orders, start - dt.timedelta(days=rule.delay_days), end, bgnbd, days)
+        found = event_days(rule, orders, start - dt.timedelta(days=rule.delay_days), end, purchases, days)
         found = found.assign(send_day=found.event_day + pd.Timedelta(days=rule.delay_days))
         found = found[(found.send_day >= pd.Timestamp(start)) & (found.send_day <= pd.Timestamp(end))]
         frames.append(found.assign(rule=rule.name, order=order, channel=rule.channel, offer=rule.offer))
