@@ -63,7 +63,10 @@ def run_side(env: str, script: str, args: list) -> dict:
 
 def stage(name: str, n: int, inputs: list, folder: Path, reps: int) -> list[dict]:
     """Every side of ``name`` at size ``n``, ``reps`` alternating repetitions; one row per side."""
-    sides = {s: v for s, v in SIDES[name].items() if PYTHONS[v[0]].exists() and (v[2] is None or n <= v[2])}
+    built = {
+        s: v for s, v in SIDES[name].items() if (PYTHONS[v[0]].parents[1] / ".installed").exists() or v[0] == "ours"
+    }
+    sides = {s: v for s, v in built.items() if v[2] is None or n <= v[2]}
     suffix = "json" if name == "clv" else "parquet"
     runs: dict[str, list[dict]] = {s: [] for s in sides}
     for rep in range(reps):
