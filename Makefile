@@ -46,7 +46,7 @@ bench: $(STAMP) browser java  ## every benchmark in one table -> benchmarks/resu
 	$(BIN)/python benchmarks/all.py $(if $(QUICK),--quick,)
 
 PEERS := .peers
-PEER_ENVS := dataframes lifetimes pymc
+PEER_ENVS := dataframes lifetimes
 SIZES ?= 10000 100000
 
 $(PEERS)/%/.installed: benchmarks/peers/%.txt
@@ -54,7 +54,7 @@ $(PEERS)/%/.installed: benchmarks/peers/%.txt
 	$(PEERS)/$*/bin/python -m pip install --quiet -r $<
 	touch $@
 
-bench-peers: $(STAMP) $(foreach e,$(PEER_ENVS),$(PEERS)/$(e)/.installed)  ## each stage beside polars, pandas, lifetimes, pymc-marketing (own venvs in .peers/) -> benchmarks/results_peers.json (SIZES="10000 100000")
+bench-peers: $(STAMP) $(foreach e,$(PEER_ENVS),$(PEERS)/$(e)/.installed)  ## each stage beside polars, pandas and lifetimes (own venvs in .peers/) -> benchmarks/results_peers.json (SIZES="10000 100000")
 	$(BIN)/python benchmarks/peers/compare.py $(SIZES)
 
 lock: $(STAMP)  ## re-pin every dependency from the current .venv (keeps the lock's comment lines)

@@ -105,31 +105,38 @@ def fit(summary: pd.DataFrame, basis: str = "repeat_occasions") -> Fit:
 
 def _mean_negll(n: np.ndarray, mean: np.ndarray) -> tuple[Callable, Callable]:
     """The mean negative log-likelihood over log parameters and its gradient, on sufficient
-    statistics: the gammaln terms over distinct n (with their counts), the constant once; per customer
-    only log1p(gamma / s) and log1p(s / gamma), s = n mean the repeat revenue. Written so no two large
-    sums cancel (the optimum is flat along the p-gamma ridge, and the polish needs every digit), with
-    sums, not BLAS dot products: the same bits on any machine."""
+    statistics: the gammaln terms over distinct n (with their counts), the constants once; per customer
+    one log, L = log(gamma + s) with s = n mean the repeat revenue (kept for the gradient at the same
+    point). Written so no two large sums cancel (the optimum is flat along the p-gamma ridge and the
+    polish needs every digit), with sums, not BLAS dot products: the same bits on any machine."""
     unique_n, counts = np.unique(n, return_counts=True)
     revenue = n * mean
-    constant, size = -np.sum(np.log(mean)), len(n)
+    log_revenue, constant, size = np.log(revenue), -np.sum(np.log(mean)), len(n)
+    last: dict = {}
+
+    def log_spend(gamma: float) -> np.ndarray:
+        if last.get("gamma") != gamma:
+            last.update(gamma=gamma, value=np.log(gamma + revenue))
+        return last["value"]
 
     def negll(theta: np.ndarray) -> float:
         p, q, gamma = np.exp(theta)
+        spend = log_spend(gamma)
         ll = (
             np.sum(counts * (gammaln(p * unique_n + q) - gammaln(p * unique_n)))
-            - size * gammaln(q)
+            + size * (q * np.log(gamma) - gammaln(q))
             + constant
-            - p * np.sum(n * np.log1p(gamma / revenue))
-            - q * np.sum(np.log1p(revenue / gamma))
+            + p * np.sum(n * (log_revenue - spend))
+            - q * np.sum(spend)
         )
         return -ll / size
 
     def gradient(theta: np.ndarray) -> np.ndarray:
         p, q, gamma = np.exp(theta)
-        at_n = digamma(p * unique_n + q)
-        d_p = np.sum(counts * unique_n * (at_n - digamma(p * unique_n))) - np.sum(n * np.log1p(gamma / revenue))
-        d_q = np.sum(counts * at_n) - size * digamma(q) - np.sum(np.log1p(revenue / gamma))
-        d_gamma = np.sum((q * revenue / gamma - p * n) / (gamma + revenue))
+        spend, at_n = log_spend(gamma), digamma(p * unique_n + q)
+        d_p = np.sum(counts * unique_n * (at_n - digamma(p * unique_n))) + np.sum(n * (log_revenue - spend))
+        d_q = np.sum(counts * at_n) + size * (np.log(gamma) - digamma(q)) - np.sum(spend)
+        d_gamma = size * q / gamma - np.sum((p * n + q) / (gamma + revenue))
         return -np.array([p * d_p, q * d_q, gamma * d_gamma]) / size
 
     return negll, gradient
