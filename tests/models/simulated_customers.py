@@ -48,3 +48,13 @@ def simulate(model: str, params, n: int, seed: int, holdout: float = 52.0) -> pd
             "alive": alive,
         }
     )
+
+
+def assert_agrees_with_simulation(customers: pd.DataFrame, alive, predicted, frequent: int, label: str = "") -> None:
+    """The mean P(alive) equals the share of ``customers`` alive, and the expected holdout purchases
+    ``predicted`` equal those made, overall and among customers with ``frequent`` or more repeat
+    purchases: each within 4 standard errors of the simulated mean."""
+    assert abs(alive.mean() - customers.alive.mean()) < 4 * customers.alive.std() / np.sqrt(len(customers)), label
+    for rows in (slice(None), (customers.frequency >= frequent).to_numpy()):
+        actual = customers.holdout_purchases[rows]
+        assert abs(predicted[rows].mean() - actual.mean()) < 4 * actual.std() / np.sqrt(len(actual)), label

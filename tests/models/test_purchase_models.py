@@ -10,7 +10,7 @@ from scipy.stats import beta as beta_dist
 
 from helpers.models import mbg_nbd, pareto_nbd
 from helpers.models.purchase_models import MODELS, model_of
-from tests.models.simulated_customers import simulate
+from tests.models.simulated_customers import assert_agrees_with_simulation, simulate
 
 TRUE = {
     "bgnbd": (0.35, 8.0, 0.9, 3.5),
@@ -86,11 +86,7 @@ def test_p_alive_and_conditional_expectations_match_the_simulated_customers(name
     customers = simulate(name, true, 40_000, seed=9)
     x, t_x, T = customers.frequency, customers.recency, customers["T"]
     alive = model.p_alive(true, x, t_x, T)
-    assert abs(alive.mean() - customers.alive.mean()) < 4 * customers.alive.std() / np.sqrt(len(customers))
-    predicted = model.expected_purchases(true, x, t_x, T, 52.0)
-    for rows in (slice(None), (x >= 5).to_numpy()):
-        actual = customers.holdout_purchases[rows]
-        assert abs(predicted[rows].mean() - actual.mean()) < 4 * actual.std() / np.sqrt(len(actual)), name
+    assert_agrees_with_simulation(customers, alive, model.expected_purchases(true, x, t_x, T, 52.0), 5, name)
     assert model_of(name) is model
 
 
