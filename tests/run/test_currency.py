@@ -2,11 +2,14 @@
 pounds by the notebooks' printouts, tables and money axes, never in euros."""
 
 import json
+from dataclasses import replace
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import pytest
 
 from helpers import plots
+from helpers.run import playbook as recipes, runs
 from tests.run.test_notebooks import _run
 
 TEXT = ("text/plain", "text/html", "text/markdown")  # an image's base64 may hold any three letters
@@ -54,3 +57,13 @@ def test_a_money_axis_shows_the_currency_symbol():
     plots.money_axis(ax.yaxis, "EUR")
     assert ax.yaxis.get_major_formatter()(1500, 0) == "€1,500"
     plt.close("all")
+
+
+def test_the_report_takes_the_datas_currency_and_refuses_another():
+    book = recipes.load("best_customers")
+    assert runs._currency(book, SimpleNamespace(currency="GBP")) == "GBP"
+    assert runs._currency(book, None) == "EUR"  # a synthetic world
+    assert runs._currency(replace(book, report={**book.report, "currency": "gbp"}), SimpleNamespace(currency="GBP"))
+    euros = replace(book, report={**book.report, "currency": "EUR"})
+    with pytest.raises(recipes.PlaybookError, match="report.currency is EUR but the data's amounts are in GBP"):
+        runs._currency(euros, SimpleNamespace(currency="GBP"))

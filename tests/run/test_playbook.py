@@ -34,7 +34,7 @@ def test_every_playbook_loads_and_the_tour_runs_every_notebook():
     } <= set(recipes.available())
     for name in recipes.available():
         book = recipes.load(name)
-        assert book.question.endswith("?") and book.report["currency"] == "EUR"
+        assert book.question.endswith("?") and "currency" not in book.report  # the data's, set by the run
     assert [s.notebook for s in recipes.load("tour").steps] == [p.stem for p in notebooks()]
 
 

@@ -79,7 +79,12 @@ DOMAINS: dict[str, Domain | Choice] = {
     "annual_discount_rate": SHARE,
     "clv_model": Choice(("auto", "bgnbd", "pareto_nbd", "mbg_nbd", "bg_bb")),  # helpers.models.model_choice.CHOICES
     "spend_basis": Choice(("repeat_occasions", "orders")),  # helpers.models.gamma_gamma.BASES
-    # money and margins (30, 35, 40, 50)
+    # 22 retention
+    "period_months": AT_LEAST_ONE,
+    "cohort_by": Choice(("year", "quarter")),
+    "saved_share": SHARE,
+    "target_share": Domain(0, 1, low_open=True),  # of the subscribers, the most likely to leave first
+    # money and margins (22, 30, 35, 40, 50)
     "margin_rate": SHARE,
     "offer_discounts": SHARE,  # every discount rate of the mapping
     "budget_eur": NON_NEGATIVE,

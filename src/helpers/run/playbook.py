@@ -10,7 +10,7 @@ A recipe is a YAML file in ``playbooks/``::
       - 10_customer_knowledge
       - {notebook: 20_segment_customers, parameters: {compare_months: 3}}
       - {notebook: 40_plan_channel_mix, if_tables_missing: skip}   # default: refuse the run
-    report: {title: ..., client: ..., author: ..., currency: EUR, audience: client, language: fr, paper: a4}
+    report: {title: ..., client: ..., author: ..., audience: client, language: fr, paper: a4}   # currency: the data's
 
 The data parameters (``helpers.run.notebook.DATA_PARAMETERS``) go to every notebook; any other
 parameter to the notebooks whose ``parameters`` cell declares it. Everything is checked here, before
@@ -44,7 +44,7 @@ DATA_KEYS = tuple(DATA_PARAMETERS)  # for every notebook, declared or not
 IF_TABLES_MISSING = ("refuse", "skip")  # what a run does with a notebook whose tables the data lack
 REPORT_KEYS = ("title", "client", "author", "currency", "date", "audience", "language", "paper")
 REPORT_CHOICES = {"audience": ("client", "training"), "language": tuple(LOCALES), "paper": ("a4", "letter")}
-REPORT_DEFAULTS = {"currency": "EUR", "audience": "client", "language": "en", "paper": "a4"}
+REPORT_DEFAULTS = {"audience": "client", "language": "en", "paper": "a4"}  # currency: the data's, set by the run
 RESERVED = ("output_dir",)  # set by the run itself
 DATE_PARAMETERS = ("start", "end", "as_of", "plan_date", "calibration_end")  # ISO dates, or empty
 FILE_PARAMETERS = ("mapping", "values_file", "rules_file")  # files the notebooks read

@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from helpers.data.dataset import Dataset
 from helpers.errors import Failure
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
@@ -177,6 +178,7 @@ def run(
     playbook = replace(flight.playbook, report={"date": dt.date.today().isoformat(), **playbook.report})
     own = playbook.shared.get("data_dir", "")
     data = load_once(own, playbook.shared.get("mapping", ""), progress) if own else None
+    playbook = replace(playbook, report={**playbook.report, "currency": _currency(playbook, data)})
     run_dir = _new_run_dir(parent)
     progress(f"{playbook.name}: {playbook.question}\nrun folder: {relative_to_repo(run_dir)}")
     if data is not None:
@@ -190,6 +192,24 @@ def run(
         raise _interrupted(playbook, run_dir, finished, command) from None
     progress(f"report: {relative_to_repo(run_dir / 'report.html')}" + (" and report.pdf" if pdf else ""))
     return run_dir
+
+
+WORLD_CURRENCY = "EUR"  # the synthetic worlds' amounts
+
+
+def _currency(playbook: Playbook, data: Dataset | None) -> str:
+    """The report's currency: the data's (the mapping's ``options.currency``; EUR on a synthetic
+    world). A ``report.currency`` that names another is refused: the report would relabel amounts
+    the notebooks print in the data's currency, converting nothing."""
+    currency = data.currency if data is not None else WORLD_CURRENCY
+    given = playbook.report.get("currency", currency)
+    if given.upper() != currency:
+        source = "the mapping's options.currency" if data is not None else "the synthetic world's"
+        raise PlaybookError(
+            f"report.currency is {given} but the data's amounts are in {currency} ({source}): "
+            "leave report.currency out, and the report takes the data's."
+        )
+    return currency
 
 
 def _write_report_and_manifest(
