@@ -7,7 +7,9 @@ import nbformat
 import pandas as pd
 import pytest
 
+from helpers.models.holdout import NOT_TRACKING, TRACKING_TOLERANCE
 from helpers.run.execute import notebooks
+from helpers.run.headlines import compose
 from helpers.world.truth import SPELLED_OUT
 
 NOTEBOOKS = notebooks()
@@ -239,3 +241,29 @@ def test_the_same_notebook_on_spark_gives_the_same_figures(small_world, tmp_path
         )
         figures[engine] = json.loads((tmp_path / engine / "metrics.json").read_text())
     assert figures["pyspark"] == figures["duckdb"] and figures["duckdb"]["clv"]["total_eur"] > 0
+
+
+def test_a_model_that_does_not_track_the_holdout_is_flagged_in_the_notebook_and_the_report(small_world, tmp_path):
+    """Purchases tripled after the calibration cut (each later order again one and two days on): no
+    model fitted before the cut can track that, and notebook 21 and the report's headline say so."""
+    tx = small_world.table("transactions")[["customer_id", "order_date", "amount"]]
+    tx = tx.assign(order_date=pd.to_datetime(tx.order_date))
+    late = tx[tx.order_date > "2025-01-01"]
+    surge = pd.concat([tx, *(late.assign(order_date=late.order_date + pd.Timedelta(days=d)) for d in (1, 2))])
+    folder = tmp_path / "surge"
+    folder.mkdir()
+    surge.assign(order_date=surge.order_date.dt.date).to_csv(folder / "transactions.csv", index=False)
+    outputs = _run(
+        "21_customer_lifetime_value.ipynb",
+        tmp_path,
+        data_dir=str(folder),
+        calibration_end="2024-12-31",
+        output_dir=str(tmp_path / "m"),
+    )
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["holdout_error"] < -TRACKING_TOLERANCE and metrics["tracking_warning"] == NOT_TRACKING
+    assert f"WARNING: {NOT_TRACKING}" in outputs
+    tracking = next(h for h in metrics["headlines"] if h["id"] == "tracking")
+    assert compose(tracking, metrics) == f"Warning: {NOT_TRACKING}; its values should not be used as they are."
+    french = compose(tracking, metrics, language="fr", client=True)
+    assert french and french.startswith("Attention") and NOT_TRACKING not in french
