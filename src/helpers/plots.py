@@ -11,13 +11,18 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from helpers import tables
 from helpers.run.formats import money
 
 
 def set_theme() -> None:
-    """The project's plotting theme (call once per notebook)."""
+    """The project's look for figures and tables (call once per notebook): seaborn's theme, dates on
+    axes written as briefly as they stay clear, and every table displayed through ``helpers.tables``."""
     sns.set_theme(style="whitegrid", context="notebook", palette="deep")
-    plt.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 90, "axes.titleweight": "bold"})
+    plt.rcParams.update(
+        {"figure.figsize": (7.5, 4.2), "figure.dpi": 90, "axes.titleweight": "bold", "date.converter": "concise"}
+    )
+    tables.use()
 
 
 def money_axis(axis: Axis, currency: str) -> None:
@@ -110,7 +115,7 @@ def lines(
 def heatmap_counts(table: pd.DataFrame, title: str, ax: Axes | None = None) -> None:
     """A table of counts as an annotated heat map (thousands separated)."""
     ax = _axes(ax)
-    sns.heatmap(table, annot=True, fmt=",d", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 7})
+    sns.heatmap(table, annot=True, fmt=",d", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 8})
     ax.set_title(title)
 
 

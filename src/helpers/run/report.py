@@ -109,8 +109,9 @@ h2 { font-size: 1.25rem; color: #2b5d8a; } h3 { font-size: 1.05rem; }
 .title-page h1 { font-size: 2.3rem; border: 0; } .question { font-size: 1.2rem; font-style: italic; }
 .meta { color: #555; } section { break-before: page; }
 figure { margin: 1rem 0; break-inside: avoid; } img { max-width: 100%; height: auto; }
-table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
-th, td { border-bottom: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }
+table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; max-width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: .2rem .5rem; text-align: right; overflow-wrap: anywhere; }
+th { vertical-align: bottom; }
 pre.output { background: #f6f6f6; padding: .5rem; white-space: pre-wrap; font-size: .85rem; }
 code { background: #f2f2f2; padding: 0 .2rem; } .anchor-link { display: none; }
 .appendix td, .appendix th { text-align: left; }
