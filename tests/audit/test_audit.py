@@ -90,7 +90,7 @@ def _truth_inputs(world):
 def test_the_quick_audit_summary_and_its_json(quick_audit, tmp_path):
     rows, checks, _ = quick_audit
     table = audit.summarise(rows)
-    assert set(table.decision) == {"next best offer", "contact plan", "CLV ranking"}
+    assert set(table.decision) == {"next best offer", "contact plan", "CLV ranking", "segment order", "scenario set"}
     assert (table.seeds == 2).all()
     oracle = table[table.strategy == "oracle"]
     assert np.allclose(oracle.share_of_oracle, 1.0) and np.allclose(oracle.regret, 0.0)
@@ -127,3 +127,40 @@ def test_variants_refuse_an_unknown_field_or_name(tmp_path):
     assert names[0] == "default" and "more sleeping dogs" in names
     dogs = audit.load_variants(only=["more sleeping dogs"])[0]
     assert dogs.spec["response"]["sleeping_dog_share"] == 0.20
+
+
+def test_the_win_back_order_fills_its_reach_segment_by_segment():
+    table = pd.DataFrame(
+        {"customers": [10, 20, 30], "true_value": [5.0, 1.0, 2.0]}, index=["can't lose", "at risk", "lost"]
+    )
+    assert audit.captured_value(table, ["can't lose", "at risk", "lost"], 25) == 10 * 5 + 15 * 1
+    assert audit.captured_value(table, ["can't lose", "lost", "at risk"], 25) == 10 * 5 + 15 * 2
+    assert audit.captured_value(table, list(table.index), 100) == 10 * 5 + 20 + 60, "the reach runs out of customers"
+
+
+def test_the_segment_order_and_scenario_set_against_their_oracles(quick_audit):
+    rows, _, _ = quick_audit
+    order = rows[rows.decision == "segment order"]
+    naive = {"most recent first", "highest past revenue first"}
+    assert set(order.strategy) == {"notebook 20's win-back order", *naive, "oracle"}
+    assert (order.value <= order.oracle_value + 1e-6).all(), "no order of the segments reaches more true value"
+    assert order.groupby("seed").reach.nunique().eq(1).all(), "every order reaches as many customers"
+    scenarios = rows[rows.decision == "scenario set"]
+    assert set(scenarios.strategy) == {"rules as written", "chosen from the holdout readouts", "oracle"}
+    written = scenarios[scenarios.strategy == "rules as written"].rules
+    oracle = scenarios[scenarios.strategy == "oracle"].rules
+    for every, chosen in zip(written, oracle, strict=True):  # one rule per family: the rule or one of its thresholds
+        families = [name.split(" (")[0] for name in chosen.split(", ") if name]
+        assert len(set(families)) == len(families) and set(families) <= set(every.split(", "))
+
+
+def test_coverage_of_the_reported_intervals(quick_audit):
+    _, checks, _ = quick_audit
+    table = audit.coverage_summary(checks)
+    assert list(table.interval) == list(audit.LEVELS)
+    counts = table.set_index("interval").intervals
+    assert counts["test readout, revenue per customer"] == 2 * 2, "two treated arms on each of two seeds"
+    assert counts["CLV total, expected 52 weeks"] == 2 and counts["scenario holdout readout, revenue"] >= 2
+    assert table.coverage.between(0, 1).all()
+    for c in checks:
+        assert all(isinstance(h, bool) for held in c["coverage"].values() for h in held)

@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from helpers.audit.coverage import coverage_summary  # noqa: E402
 from helpers.audit.summary import checks_summary, run_audit, summarise, write_json  # noqa: E402
 from helpers.audit.worlds import Variant  # noqa: E402
 from helpers.paths import REPORTS_DIR, SYNTHETIC_DIR  # noqa: E402
@@ -37,15 +38,18 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def markdown(table: pd.DataFrame, checks: pd.DataFrame, meta: dict) -> str:
+def markdown(table: pd.DataFrame, checks: pd.DataFrame, held: pd.DataFrame, meta: dict) -> str:
     """The page: one table per variant (value in EUR, share of the oracle with its interval, regret
-    in EUR), then the next best offer's sleeping-dog check per variant."""
+    in EUR), the next best offer's sleeping-dog check per variant, and the coverage of each kind of
+    reported interval (``held``, ``coverage.coverage_summary``)."""
     lines = [
         "# Decision audit against the truth",
         "",
         f"{meta['seeds']} seeds per variant; {meta['wall_s']:,.0f} s. Value: the plan's expected incremental "
         "margin given the truth (EUR, before the play's draws; next best offer over 8 weeks, contact plan over 3 "
-        "monthly campaigns) or, for the CLV ranking, the true 52-week value of its top decile (EUR). Share: value / "
+        "monthly campaigns; for the scenario set the true margin of its triggered messages over 26 weeks); for the CLV "
+        "ranking, the true 52-week value of its top decile (EUR); for the segment order, the true 52-week value of the "
+        "customers a win-back campaign the size of its first two segments reaches (EUR). Share: value / "
         "the oracle's on the same seed, mean and 95% interval over seeds; played share: the same with the played "
         "(realised) margins, play noise included. Regret: the oracle's value minus the strategy's (EUR).",
         "",
@@ -53,6 +57,14 @@ def markdown(table: pd.DataFrame, checks: pd.DataFrame, meta: dict) -> str:
     for variant, rows in table.groupby("variant", sort=False):
         lines += [f"## {variant}", "", markdown_table(rows[COLUMNS]), ""]
     lines += ["## Sleeping dogs left alone (next best offer)", "", markdown_table(checks), ""]
+    lines += [
+        "## Coverage of reported intervals",
+        "",
+        "Share of the intervals the notebooks report that hold their truth, over seeds, beside the level they claim.",
+        "",
+        markdown_table(held),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -96,6 +108,6 @@ def audit_report(
     write_json(out / "audit.json", table, checks, meta)
     rows.to_csv(out / "audit_rows.csv", index=False)
     (out / "audit_checks.json").write_text(json.dumps(checks, default=float) + "\n")
-    (out / "audit.md").write_text(markdown(table, checks_summary(checks), meta))
+    (out / "audit.md").write_text(markdown(table, checks_summary(checks), coverage_summary(checks), meta))
     figure(table, out / "audit.png")
     return table

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.audit import decisions
+from helpers.audit import coverage, decisions, scenarios, win_back
 from helpers.audit.worlds import AuditInputError, Variant, variant_world
 from helpers.paths import SYNTHETIC_DIR
 from helpers.run.notebook import world_data
@@ -25,27 +25,45 @@ def audit_seed(
     variant: Variant, seed: int, root: Path = SYNTHETIC_DIR, world: dict | None = None
 ) -> tuple[list[dict], dict]:
     """Every decision on ``variant``'s world for ``seed``: rows (variant, seed, decision, strategy,
-    scores; the oracle's value beside each) and the truth checks of the next best offer and CLV.
-    The value of a plan is its expected incremental margin given the truth (EUR, before the play's
-    draws, so free of play noise; intrusion losses are only in the played figure), that of a CLV
-    ranking the true 52-week value of its top decile (EUR)."""
+    scores; the oracle's value beside each) and the truth checks (the next best offer's, the CLV's,
+    and whether each reported interval holds its truth). The value of a plan is its expected
+    incremental margin given the truth (EUR, before the play's draws, so free of play noise;
+    intrusion losses are only in the played figure), that of a CLV ranking the true 52-week value of
+    its top decile (EUR), that of a segment order the true value of the customers it reaches (EUR),
+    that of a scenario set the true margin of its messages (EUR)."""
     w = variant_world(variant, seed, root, **(world or {}))
     data = world_data(w)
     learned = decisions.learn(w, data, seed)
     offers, uplift_checks = decisions.next_best_offer(w, learned, seed)
-    plans = decisions.contact_plan(w, data, learned, seed)
     clv_rows, clv_checks = decisions.clv_ranking(w, data)
+    scenario_rows, scenario_held = scenarios.scenario_set(w, data, seed)
+    tables = {
+        "next best offer": (offers, "expected_eur"),
+        "contact plan": (decisions.contact_plan(w, data, learned, seed), "expected_eur"),
+        "CLV ranking": (clv_rows, "top_decile_true_eur"),
+        "segment order": (win_back.segment_order(w, data), "reached_true_eur"),
+        "scenario set": (scenario_rows, "true_margin_eur"),
+    }
+    held = {
+        **coverage.test_readout_held(w, data, seed),
+        **coverage.clv_total_held(w, seed),
+        "scenario holdout readout, revenue": scenario_held,
+    }
+    checks = {"variant": variant.name, "seed": seed, **uplift_checks, **clv_checks, "coverage": held}
+    return _rows(variant.name, seed, tables), checks
+
+
+def _rows(variant: str, seed: int, tables: dict[str, tuple[list[dict], str]]) -> list[dict]:
+    """One row per decision and strategy, its value (the column named beside each table) and the oracle's."""
     rows = []
-    for decision, table, value in (
-        ("next best offer", offers, "expected_eur"),
-        ("contact plan", plans, "expected_eur"),
-        ("CLV ranking", clv_rows, "top_decile_true_eur"),
-    ):
-        best = next(r for r in table if r["strategy"] == "oracle")
+    for decision, (table, value) in tables.items():
+        best = next((r for r in table if r["strategy"] == "oracle"), None)
+        if best is None:  # nothing to decide on this world (no customer in a win-back segment)
+            continue
         for r in table:
             rows.append(
                 {
-                    "variant": variant.name,
+                    "variant": variant,
                     "seed": seed,
                     "decision": decision,
                     **r,
@@ -54,7 +72,7 @@ def audit_seed(
                     "oracle_played_eur": best.get("played_eur", np.nan),
                 }
             )
-    return rows, {"variant": variant.name, "seed": seed, **uplift_checks, **clv_checks}
+    return rows
 
 
 def run_audit(
@@ -155,6 +173,7 @@ def write_json(path: Path, table: pd.DataFrame, checks: list[dict], meta: dict) 
         **meta,
         "table": table.to_dict("records"),
         "checks": checks_summary(checks).to_dict("records"),
+        "coverage": coverage.coverage_summary(checks).to_dict("records"),
         "uplift_calibration_by_decile": mean_cal,
     }
     Path(path).write_text(json.dumps(payload, indent=1, default=float) + "\n")

@@ -34,6 +34,7 @@ IGNORED_CUSTOMER_COLUMNS = set(PERSONAL_COLUMNS) | {
 MAX_LEVELS = 20  # text columns with more distinct values are not used as features
 MAX_FIT_CUSTOMERS = 200_000  # the BG/NBD behind the p_alive feature is fitted on at most this many
 # customers (every k-th by customer_id): 4 parameters, precise long before
+MIN_GROUP = 10  # treated and control rows an arm's uplift model needs (uplift.fit_arm refuses fewer)
 MAX_TRAINING_ROWS = 200_000  # per arm, models learn from at most this many past contacts (a random sample)
 
 
@@ -263,7 +264,9 @@ def cross_fitted_margins(
     """``expected_margin`` for the customers of ``today`` (EUR, customers x arms, before the contact
     cost), each from conversion uplift models that never saw that customer's past rows: customers
     are split at random into ``folds``, each scored by the models fitted on the other folds' rows.
-    A plan chosen from these values can be valued honestly on the history (``off_policy.plan_value``)."""
+    A plan chosen from these values can be valued honestly on the history (``off_policy.plan_value``).
+    An arm with fewer than ``MIN_GROUP`` treated or control rows in a fold's training rows is too thin
+    to model: its customers get the arm's average conversion effect on those rows (0 without both groups)."""
     rng = np.random.default_rng(seed)
     fold = pd.Series(rng.integers(folds, size=len(today)), index=today.index)
     past_fold = fold.reindex(history.customer_id).to_numpy()  # NaN: a customer not scored today
@@ -271,9 +274,15 @@ def cross_fitted_margins(
     parts = []
     for k in range(folds):
         train = history[past_fold != k]
-        models = fit_arms(train, rng, outcomes=("converted",))
+        size = pd.crosstab(train.arm, train.w).reindex(columns=[0, 1], fill_value=0)
+        thin = size.index[size.min(axis=1) < MIN_GROUP]
+        models = fit_arms(train[~train.arm.isin(thin)], rng, outcomes=("converted",))
         scored = today[fold == k]
         uplift_k = score_customers(models, scored, columns, "converted")
+        for arm in thin:
+            rate = train[train.arm == arm].groupby("w").converted.mean()
+            uplift_k[arm] = float(rate[1] - rate[0]) if len(rate) == 2 else 0.0
+        uplift_k = uplift_k.sort_index(axis=1)
         parts.append(expected_margin(uplift_k, scored, arm_table, margin_rate, history_basket(train), discounts))
     return pd.concat(parts).reindex(today.index)
 
