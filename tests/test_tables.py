@@ -62,3 +62,8 @@ def test_use_makes_it_the_html_of_every_frame_a_kernel_displays(monkeypatch):
     shown, _ = Shell.display_formatter.format(frame)
     assert shown["text/html"] == tables.table_html(frame) and shown["text/plain"] == repr(frame)
     assert Shell.display_formatter.format(frame.n_orders)[0]["text/html"] == tables.table_html(frame.n_orders)
+
+
+def test_a_share_column_is_shown_in_percent():
+    shown = tables.table_html(pd.DataFrame({"segment": ["a"], "customer_share": [0.696], "shares_held": [3]}))
+    assert "<td>a</td><td>69.6%</td><td>3</td>" in shown

@@ -42,8 +42,16 @@ def cell(value: object) -> str:
     return str(value)
 
 
+def share(value: object) -> str:
+    """A value of a ``share`` column (0 to 1) as a percentage, ``69.6%``; anything else as ``cell``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= float(value) <= 1:
+        return f"{float(value):.1%}"
+    return cell(value)
+
+
 def table_html(table: pd.DataFrame | pd.Series) -> str:
-    """The table as HTML in the project's look; a Series shows as its index beside its values."""
+    """The table as HTML in the project's look; a Series shows as its index beside its values, and a
+    column named as a share (``share``, ``… share …``) in percent."""
     frame = table.to_frame(name=table.name if table.name is not None else "") if isinstance(table, pd.Series) else table
     if not isinstance(frame.index, pd.RangeIndex):  # a meaningful index: its levels become the first columns
         frame = frame.rename_axis([n if n is not None else "" for n in frame.index.names])
@@ -53,10 +61,13 @@ def table_html(table: pd.DataFrame | pd.Series) -> str:
     if hidden > 0:
         rows = rows[: SHOWN_ROWS // 2] + [None] + rows[-SHOWN_ROWS // 2 :]
     head = "".join(f"<th>{html.escape(header(c))}</th>" for c in frame.columns)
+    formats = [share if "share" in header(c).lower().split() else cell for c in frame.columns]
     body = "".join(
         f'<tr><td colspan="{len(frame.columns)}">… {hidden:,} more rows …</td></tr>'
         if row is None
-        else "<tr>" + "".join(f"<td>{html.escape(cell(v))}</td>" for v in row) + "</tr>"
+        else "<tr>"
+        + "".join(f"<td>{html.escape(shown(v))}</td>" for shown, v in zip(formats, row, strict=True))
+        + "</tr>"
         for row in rows
     )
     return f'<table class="dataframe"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
