@@ -9,6 +9,7 @@ from helpers.decide import rule_backtest, triggers
 from helpers.errors import ModelInputError
 from helpers.models.purchase_models import MODELS
 from helpers.paths import SCENARIOS_DIR
+from helpers.run.exports import export_list
 from helpers.run.notebook import world_data
 
 
@@ -24,9 +25,8 @@ def test_the_messages_due_are_the_window_s_last_day_and_are_counted_per_rule(sma
     pd.testing.assert_frame_equal(result.due, expected[rule_backtest.DUE_COLUMNS])
     assert result.volumes.due_on_the_analysis_date.sum() == len(result.due)
     assert (result.volumes.sent > 0).any() and result.history.day.max() <= pd.Timestamp(as_of)
-    path = rule_backtest.write_due(result.due, tmp_path / "new" / "folder")
-    assert path.name == rule_backtest.DUE_FILE
-    pd.testing.assert_frame_equal(pd.read_csv(path), result.due.reset_index(drop=True), check_dtype=False)
+    path = export_list(result.due, "scenario_messages_due", "45_automate_triggered_scenarios", tmp_path)
+    pd.testing.assert_frame_equal(pd.read_parquet(path), result.due.reset_index(drop=True))  # what the CRM files hold
 
 
 def test_the_p_alive_rules_follow_the_chosen_purchase_model(small_world):

@@ -32,7 +32,7 @@ from helpers.decide.next_best_offer import (
     strategy_plans,
     training_table,
 )
-from helpers.decide.rule_backtest import Backtest, backtest, write_due
+from helpers.decide.rule_backtest import Backtest, backtest
 from helpers.decide.triggers import (
     Rule,
     TriggerRuleError,
@@ -90,5 +90,4 @@ __all__ = [
     "uniform_draws",
     "variants",
     "volumes",
-    "write_due",
 ]

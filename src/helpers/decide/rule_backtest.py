@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 import ibis
 import pandas as pd
@@ -22,7 +21,6 @@ from helpers.models.likelihood import Fit
 from helpers.models.purchase_models import model_of
 
 DUE_COLUMNS = ["customer_id", "rule", "channel", "offer"]
-DUE_FILE = "triggered_on_the_analysis_date.csv"
 
 
 @dataclass
@@ -90,11 +88,3 @@ def backtest(
         .astype({"due_on_the_analysis_date": int})
     )
     return Backtest(rules, note, history, purchases, own_maximum, fires, due, by_rule)
-
-
-def write_due(due: pd.DataFrame, folder: str | Path) -> Path:
-    """Write the messages ``due`` (DUE_COLUMNS) to ``folder``/DUE_FILE, creating the folder; return the path."""
-    path = Path(folder) / DUE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    due[DUE_COLUMNS].to_csv(path, index=False)
-    return path
