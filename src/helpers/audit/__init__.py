@@ -2,8 +2,7 @@
 constraints), every decision and its naive baselines over seeds and world variants, and the share of
 the oracle's value each captures.
 
-Every public name is imported from its module on first use (``helpers._lazy``), so a notebook
-importing one module of the package does not pay for the others."""
+Each name is imported from its module on first use (``helpers._lazy``)."""
 
 from typing import TYPE_CHECKING
 

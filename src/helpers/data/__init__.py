@@ -2,8 +2,7 @@
 duplicates, the rules, the quality report, the consent rules and the loader (``load_tables`` ->
 ``Dataset``).
 
-Every public name is imported from its module on first use (``helpers._lazy``), so a notebook
-importing one module of the package does not pay for the others."""
+Each name is imported from its module on first use (``helpers._lazy``)."""
 
 from typing import TYPE_CHECKING
 

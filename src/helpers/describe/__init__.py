@@ -1,7 +1,6 @@
 """Describing the customer base: knowledge (Pareto, KPIs), segmentation, prospects, next category.
 
-Every public name is imported from its module on first use (``helpers._lazy``), so a notebook
-importing one module of the package does not pay for the others."""
+Each name is imported from its module on first use (``helpers._lazy``)."""
 
 from typing import TYPE_CHECKING
 

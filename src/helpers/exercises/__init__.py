@@ -8,8 +8,7 @@ A grader given ``NO_ANSWER`` (the placeholder) says "No answer yet"; a malformed
 ``helpers.errors.ExerciseInputError`` with a message a beginner understands.
 
 
-Every public name is imported from its module on first use (``helpers._lazy``), so a notebook
-importing one module of the package does not pay for the others."""
+Each name is imported from its module on first use (``helpers._lazy``)."""
 
 from typing import TYPE_CHECKING
 

@@ -1,8 +1,7 @@
 """Models fitted on the contract tables: purchase models and customer lifetime value, uplift, experiments,
 effects with intervals.
 
-Every public name is imported from its module on first use (``helpers._lazy``), so a notebook
-importing one module of the package does not pay for the others."""
+Each name is imported from its module on first use (``helpers._lazy``)."""
 
 from typing import TYPE_CHECKING
 
