@@ -14,9 +14,6 @@ from collections.abc import Iterable
 import ibis
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import StandardScaler
 
 from helpers.features import execute, rfm_features
 
@@ -138,6 +135,8 @@ def cluster_matrix(rfm: pd.DataFrame) -> np.ndarray:
     """Scaled behavioural features: recency and tenure in days, log(1 + orders, revenue, average
     order). Category shares are left out on purpose (they would split customers by category, not
     by behaviour); ``profile_clusters`` uses them to describe the clusters."""
+    from sklearn.preprocessing import StandardScaler
+
     frame = pd.DataFrame(
         {
             "recency_days": rfm.recency_days.astype(float),
@@ -155,6 +154,9 @@ def choose_k(
 ) -> pd.DataFrame:
     """For each k: k-means inertia and the silhouette score on a random sample of at most
     ``sample`` customers (higher is better). Columns: k, silhouette, inertia."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(matrix), size=min(sample, len(matrix)), replace=False)
     out = []
@@ -172,6 +174,8 @@ def choose_k(
 
 def cluster_customers(matrix: np.ndarray, k: int, seed: int | np.random.Generator, revenue: pd.Series) -> np.ndarray:
     """k-means labels 1..k, numbered by mean revenue (cluster 1 spends most), so names are stable."""
+    from sklearn.cluster import KMeans
+
     rng = np.random.default_rng(seed)
     labels = KMeans(n_clusters=k, n_init=8, random_state=int(rng.integers(2**31))).fit_predict(matrix)
     means = pd.Series(revenue.to_numpy()).groupby(labels).mean().sort_values(ascending=False)

@@ -6,18 +6,25 @@ compares with the naive choice and the best possible one.
 
 A grader given ``NO_ANSWER`` (the placeholder) says "No answer yet"; a malformed answer raises
 ``helpers.errors.ExerciseInputError`` with a message a beginner understands.
-"""
 
-from helpers.exercises.channel_mix import best_plan, grade_contact_plan, mass_send
-from helpers.exercises.classroom import GRADERS, grade_class, learner_seed, learner_world, read_answers
-from helpers.exercises.experiments import grade_rollout, grade_sample_size, power, true_test_rates
-from helpers.exercises.grading import CLASS_WORLD, NO_ANSWER, Verdict
-from helpers.exercises.knowledge import grade_pareto_share, grade_vip_invitations
-from helpers.exercises.lifetime_value import grade_value_forecast, last_year_revenue
-from helpers.exercises.next_best_offer import grade_offers
-from helpers.exercises.scenarios import days_since_purchase, grade_win_back_threshold, threshold_values
-from helpers.exercises.segmentation import grade_dormant_active_share, grade_win_back_segments, segments
-from helpers.exercises.values import arm_name, arm_table, true_values
+
+Each name is imported from its module on first use (``helpers._lazy``)."""
+
+from typing import TYPE_CHECKING
+
+from helpers._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from helpers.exercises.channel_mix import best_plan, grade_contact_plan, mass_send
+    from helpers.exercises.classroom import GRADERS, grade_class, learner_seed, learner_world, read_answers
+    from helpers.exercises.experiments import grade_rollout, grade_sample_size, power, true_test_rates
+    from helpers.exercises.grading import CLASS_WORLD, NO_ANSWER, Verdict
+    from helpers.exercises.knowledge import grade_pareto_share, grade_vip_invitations
+    from helpers.exercises.lifetime_value import grade_value_forecast, last_year_revenue
+    from helpers.exercises.next_best_offer import grade_offers
+    from helpers.exercises.scenarios import days_since_purchase, grade_win_back_threshold, threshold_values
+    from helpers.exercises.segmentation import grade_dormant_active_share, grade_win_back_segments, segments
+    from helpers.exercises.values import arm_name, arm_table, true_values
 
 __all__ = [
     "CLASS_WORLD",
@@ -50,3 +57,5 @@ __all__ = [
     "true_test_rates",
     "true_values",
 ]
+
+__getattr__ = lazy_exports(__name__)

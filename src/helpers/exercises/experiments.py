@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
 
 from helpers.exercises.grading import NO_ANSWER, Verdict, choice_among, euros, no_answer, whole_number
 from helpers.models.experiments import control_size_for_rate
@@ -34,6 +32,9 @@ def true_test_rates(world: World, tested: tuple[str, str] = TESTED) -> tuple[flo
 def power(control: int, base: float, lift: float, treated_per_control: float = TREATED_PER_CONTROL) -> float:
     """Chance that a two-sided 5% test with ``control`` customers held back (and treated_per_control
     times as many contacted) detects a true ``lift`` over ``base`` (as ``control_size_for_rate`` computes it)."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
     effect = abs(proportion_effectsize(base + lift, base))
     treated = control * treated_per_control
     return float(NormalIndPower().power(effect, treated, 0.05, ratio=1 / treated_per_control, alternative="two-sided"))

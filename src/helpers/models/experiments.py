@@ -19,8 +19,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
-from statsmodels.stats.power import NormalIndPower, TTestIndPower
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, test_proportions_2indep
 
 from helpers.errors import ModelInputError
 from helpers.features import execute, rfm_features
@@ -41,6 +39,9 @@ def control_size_for_rate(
 ) -> int:
     """Control customers needed to detect ``lift_points`` (absolute, e.g. 0.005 for +0.5 point) over
     ``base_rate`` with a two-sided two-proportion test; treated = control x ``treated_per_control``."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
     if not 0 < base_rate < 1 or not 0 < base_rate + lift_points < 1 or lift_points == 0:
         raise ExperimentInputError(
             f"rates must lie in (0, 1) and the lift must not be 0; got base {base_rate}, lift {lift_points}."
@@ -57,6 +58,8 @@ def control_size_for_revenue(
 ) -> int:
     """Control customers needed to detect a revenue-per-customer lift of ``lift_eur`` when revenue
     per customer has standard deviation ``sd`` (EUR), two-sided t-test."""
+    from statsmodels.stats.power import TTestIndPower
+
     if sd <= 0 or lift_eur == 0:
         raise ExperimentInputError(
             f"the revenue's standard deviation must be > 0 and the lift not 0; got {sd}, {lift_eur}."
@@ -238,6 +241,8 @@ def _arm_readout(
     margin_rate: float,
 ) -> dict:
     """One arm against control: the figures of ``readout``'s row (the bootstrap draws from ``rng``)."""
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
     r_t, n_t, r_c, n_c = int(treated.responded.sum()), len(treated), int(control.responded.sum()), len(control)
     low, high = confint_proportions_2indep(r_t, n_t, r_c, n_c, compare="diff", method="newcomb")
     p_rate = test_proportions_2indep(r_t, n_t, r_c, n_c, compare="diff").pvalue
