@@ -224,7 +224,7 @@ def test_triggered_scenarios_size_each_rule_on_an_export_without_consents(small_
     assert volumes["win_back"]["sent"] > 0 and volumes["cross_sell"]["sent"] == 0  # e-mail needs an opt-in
     assert metrics["next_category"]["hit_rate_model"] > 0 and "scenarios" not in metrics
     assert "Skipped: own data has no hidden truth" in outputs
-    due = pd.read_csv(tmp_path / "m" / "triggered_on_the_analysis_date.csv")
+    due = pd.read_parquet(tmp_path / "m" / "exports" / "scenario_messages_due.parquet")  # a CRM list of the run
     assert list(due.columns) == ["customer_id", "rule", "channel", "offer"] and set(due.channel) <= {"postal"}
 
 
