@@ -201,5 +201,5 @@ def test_refresh_names_a_notebook_by_path_name_or_number():
     lifetime = stored_notebook("21")
     assert lifetime.name == "21_customer_lifetime_value.ipynb"
     assert stored_notebook("21_customer_lifetime_value") == lifetime == stored_notebook(str(lifetime))
-    with pytest.raises(RunInputError, match="'2' names 2 notebooks; one of: 00_generate_world"):
+    with pytest.raises(RunInputError, match="'2' names 3 notebooks; one of: 00_generate_world"):  # 20, 21 and 22
         stored_notebook("2")
