@@ -79,3 +79,14 @@ def test_lazy_packages_load_no_heavy_library_until_used():
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_reading_data_in_a_notebook_loads_neither_papermill_nor_nbformat():
+    """``from helpers.run import open_data`` (every notebook's first cell) leaves the report's and the
+    executor's libraries unloaded: no re-exported name shares a module's name, which would import it."""
+    probe = (
+        "import sys; from helpers.run import open_data;"
+        "print(sorted(m for m in ('nbformat', 'papermill') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -10,7 +10,7 @@ from helpers.run import playbook as recipes, runs
 from helpers.run.cli import main
 from helpers.run.execute import notebooks
 from helpers.run.notebook import DATA_PARAMETERS
-from helpers.run.preflight import NO_CONSENTS, needed_tables, preflight, tables_found
+from helpers.run.preflight import NO_CONSENTS, needed_tables, preflight_check, tables_found
 from helpers.world.scenario import WORLD_KEYS
 from tests.data.test_dataset import DATA
 
@@ -72,7 +72,7 @@ def test_a_notebook_marked_skip_is_left_out_with_a_note_and_no_consents_said_onc
     book = _recipe(
         tmp_path, "  - 10_customer_knowledge\n  - {notebook: 50_design_and_read_test, if_tables_missing: skip}\n"
     )
-    flight = preflight(recipes.with_settings(book, data_dir=str(orders_only)))
+    flight = preflight_check(recipes.with_settings(book, data_dir=str(orders_only)))
     assert [s.notebook for s in flight.playbook.steps] == ["10_customer_knowledge"]
     assert flight.skipped == {"50_design_and_read_test": ("contacts", "campaigns")}
     assert flight.notes == (
@@ -84,7 +84,7 @@ def test_a_notebook_marked_skip_is_left_out_with_a_note_and_no_consents_said_onc
 
 def test_a_synthetic_world_holds_every_table():
     book = recipes.load("tour")
-    assert preflight(book).playbook == book and preflight(book).notes == ()
+    assert preflight_check(book).playbook == book and preflight_check(book).notes == ()
 
 
 def test_if_tables_missing_takes_refuse_or_skip_only(tmp_path):

@@ -15,7 +15,7 @@ from helpers.decide import audience, contact_plan
 from helpers.paths import REPORTS_DIR
 from helpers.run import notebook_parameters, open_data
 from helpers.run.cli import main
-from helpers.run.decisions import decisions, per_year, role_text
+from helpers.run.decisions import per_year, recorded_decisions, role_text
 from helpers.run.exports import read_csv
 from helpers.run.headlines import compose, lookup, render
 from helpers.run.report import from_run
@@ -61,7 +61,7 @@ def _figures_shown(d: dict, metrics: dict) -> list[str]:
 
 def test_every_number_on_the_decision_page_is_a_figure_of_the_metrics_the_body_prints(client_run):
     metrics, html = _metrics(client_run), (client_run / "report.html").read_text()
-    found = decisions(metrics)
+    found = recorded_decisions(metrics)
     shown = {(d["notebook"], d["item"]["id"]) for d in found}
     assert {
         ("20_segment_customers", "win_back_order"),

@@ -7,7 +7,7 @@ import pytest
 
 from helpers.run.catalogue import MissingTranslation
 from helpers.run.client_report import render_client
-from helpers.run.decisions import decision, decisions, per_year
+from helpers.run.decisions import decision, per_year, recorded_decisions
 from helpers.run.headlines import HeadlineError, headline
 
 REPORT = {"title": "Our best customers", "client": "Maison Dupont", "author": "Cabinet Martin", "date": "2025-12-31",
@@ -57,10 +57,10 @@ METRICS = {
 
 
 def test_the_constrained_plan_replaces_the_unconstrained_one_on_the_decision_page():
-    assert [(d["notebook"], d["values"]) for d in decisions(METRICS)] == [
+    assert [(d["notebook"], d["values"]) for d in recorded_decisions(METRICS)] == [
         ("40_plan_channel_mix", {"cost": 1200.0, "earns": 3536.2, "weeks": 2.0})
     ]
-    assert per_year(decisions(METRICS)[0]) == pytest.approx(3536.2 * 12)
+    assert per_year(recorded_decisions(METRICS)[0]) == pytest.approx(3536.2 * 12)
 
 
 def test_the_french_client_report_puts_decisions_first_with_gain_per_year_cost_and_evidence():

@@ -4,7 +4,7 @@ French client report."""
 import json
 
 from helpers.run.cli import main
-from helpers.run.decisions import decisions, role_text
+from helpers.run.decisions import recorded_decisions, role_text
 
 
 def test_the_retention_playbook_runs_and_its_decision_reaches_the_client_report(tmp_path):
@@ -13,7 +13,7 @@ def test_the_retention_playbook_runs_and_its_decision_reaches_the_client_report(
     assert main(["run", "retain_subscribers", "--out", str(out), "--no-pdf", *settings]) == 0
     (run_dir,) = out.iterdir()
     metrics = {"22_retain_subscribers": json.loads((run_dir / "22_retain_subscribers" / "metrics.json").read_text())}
-    (found,) = decisions(metrics)
+    (found,) = recorded_decisions(metrics)
     assert found["item"]["id"] == "retention_offer" and found["item"]["decision"]["evidence"] == "assumption"
     offer = metrics["22_retain_subscribers"]["offer"]
     assert offer["targeted"] == round(0.25 * metrics["22_retain_subscribers"]["active"])

@@ -5,58 +5,127 @@ Every public name is imported from its module on first use (PEP 562), so a noteb
 
 from __future__ import annotations
 
-import importlib
+from typing import TYPE_CHECKING
 
-_EXPORTS = {  # module of helpers.run -> the public names re-exported here
-    "appendices": ("checked_quality",),
-    "catalogue": ("MissingTranslation",),
-    "checked_data": ("is_checked", "load_once", "open_checked", "shown_path", "write_checked"),
-    "client_report": ("render_client",),
-    "decisions": ("decision", "decisions"),
-    "execute": ("coalesce_streams", "notebooks", "refresh"),
-    "exports": ("ExportError", "export_list", "write_exports"),
-    "formats": ("LanguageError",),
-    "headlines": ("HeadlineError", "check_keys", "compose", "headline", "lookup", "render"),
-    "memory": ("PeakMemory", "tree_peak"),
-    "notebook": ("analysis_date", "open_data", "versions", "world_data", "write_metrics"),
-    "parameter_domains": ("Domain",),
-    "playbook": (
-        "Playbook",
-        "PlaybookError",
-        "Step",
-        "available",
-        "check",
-        "describe",
-        "known_notebooks",
-        "load",
-        "notebook_parameters",
-        "parameters_of",
-        "with_settings",
-    ),
-    "preflight": ("Preflight", "data_support", "missing_tables", "needed_tables", "preflight", "tables_found"),
-    "provenance": (
-        "ManifestError",
-        "data_files",
-        "data_sources",
-        "git_commit",
-        "installed_packages",
-        "read_manifest",
-        "run_folder_forms",
-        "sha256",
-        "write_manifest",
-    ),
-    "report": ("chromium", "executive_summary", "notebook_section", "print_pdf", "render_html", "render_report"),
-    "runs": ("RunFailed", "RunInterrupted", "check_run_folder", "reproduce", "run"),
-}
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+from helpers._lazy import lazy_exports
 
-__all__ = sorted(_MODULE_OF)
+if TYPE_CHECKING:
+    from helpers.run.appendices import checked_quality
+    from helpers.run.catalogue import MissingTranslation
+    from helpers.run.checked_data import is_checked, load_once, open_checked, shown_path, write_checked
+    from helpers.run.client_report import render_client
+    from helpers.run.decisions import decision, recorded_decisions
+    from helpers.run.execute import coalesce_streams, notebooks, refresh
+    from helpers.run.exports import ExportError, export_list, write_exports
+    from helpers.run.formats import LanguageError
+    from helpers.run.headlines import HeadlineError, check_keys, compose, headline, lookup, render
+    from helpers.run.memory import PeakMemory, tree_peak
+    from helpers.run.notebook import analysis_date, open_data, versions, world_data, write_metrics
+    from helpers.run.parameter_domains import Domain
+    from helpers.run.playbook import (
+        Playbook,
+        PlaybookError,
+        Step,
+        available,
+        check,
+        describe,
+        known_notebooks,
+        load,
+        notebook_parameters,
+        parameters_of,
+        with_settings,
+    )
+    from helpers.run.preflight import (
+        Preflight,
+        data_support,
+        missing_tables,
+        needed_tables,
+        preflight_check,
+        tables_found,
+    )
+    from helpers.run.provenance import (
+        ManifestError,
+        data_files,
+        data_sources,
+        git_commit,
+        installed_packages,
+        read_manifest,
+        run_folder_forms,
+        sha256,
+        write_manifest,
+    )
+    from helpers.run.report import chromium, executive_summary, notebook_section, print_pdf, render_html, render_report
+    from helpers.run.runs import RunFailed, RunInterrupted, check_run_folder, reproduce, run
 
+__all__ = [
+    "Domain",
+    "ExportError",
+    "HeadlineError",
+    "LanguageError",
+    "ManifestError",
+    "MissingTranslation",
+    "PeakMemory",
+    "Playbook",
+    "PlaybookError",
+    "Preflight",
+    "RunFailed",
+    "RunInterrupted",
+    "Step",
+    "analysis_date",
+    "available",
+    "check",
+    "check_keys",
+    "check_run_folder",
+    "checked_quality",
+    "chromium",
+    "coalesce_streams",
+    "compose",
+    "data_files",
+    "data_sources",
+    "data_support",
+    "decision",
+    "describe",
+    "executive_summary",
+    "export_list",
+    "git_commit",
+    "headline",
+    "installed_packages",
+    "is_checked",
+    "known_notebooks",
+    "load",
+    "load_once",
+    "lookup",
+    "missing_tables",
+    "needed_tables",
+    "notebook_parameters",
+    "notebook_section",
+    "notebooks",
+    "open_checked",
+    "open_data",
+    "parameters_of",
+    "preflight_check",
+    "print_pdf",
+    "read_manifest",
+    "recorded_decisions",
+    "refresh",
+    "render",
+    "render_client",
+    "render_html",
+    "render_report",
+    "reproduce",
+    "run",
+    "run_folder_forms",
+    "sha256",
+    "shown_path",
+    "tables_found",
+    "tree_peak",
+    "versions",
+    "with_settings",
+    "world_data",
+    "write_checked",
+    "write_exports",
+    "write_manifest",
+    "write_metrics",
+]
 
-def __getattr__(name: str) -> object:
-    """A public name, imported from its module on first use and kept."""
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from helpers.run import appendices, catalogue, client_figures, formats
-from helpers.run.decisions import EVIDENCE, decisions, per_year, replaced, role_text
+from helpers.run.decisions import EVIDENCE, per_year, recorded_decisions, replaced, role_text
 from helpers.run.headlines import compose, render
 
 TRAINING_ONLY = ("world", "truth", "played")  # headline ids that read a synthetic world's truth
@@ -89,7 +89,7 @@ def _decision_row(found: dict, metrics: dict, currency: str, language: str) -> s
 def decision_page(metrics: dict[str, dict], currency: str, language: str) -> str:
     """The first page: each recommended decision with its gain, yearly gain, cost and how sure we are;
     then what is not recommended and why."""
-    found = decisions(metrics)
+    found = recorded_decisions(metrics)
     head = "".join(f"<th>{_t(h, language)}</th>" for h in ("Decision", "Gain", "Per year", "Cost", "How sure we are"))
     parts = [f'<section id="decisions" class="decisions"><h1>{_t("What we recommend", language)}</h1>']
     for recommended, title in ((True, None), (False, "What we do not recommend")):

@@ -69,7 +69,7 @@ def replaced(metrics: dict[str, dict]) -> set[str]:
     return {r for d in _found(metrics) for r in d["item"]["decision"]["replaces"]}
 
 
-def decisions(metrics: dict[str, dict]) -> list[dict]:
+def recorded_decisions(metrics: dict[str, dict]) -> list[dict]:
     """Every decision of every notebook whose figures its metrics hold, minus those another replaces,
     as {"notebook", "item", "values"} (values: role -> number), recommended ones first."""
     gone = replaced(metrics)

@@ -79,7 +79,7 @@ def missing_tables(steps: tuple[Step, ...], tables: tuple[str, ...]) -> dict[str
     return {stem: missing for stem, missing in lacking.items() if missing}
 
 
-def preflight(playbook: Playbook) -> Preflight:
+def preflight_check(playbook: Playbook) -> Preflight:
     """Check the playbook's data hold the tables of its notebooks (see the module doc). Raises
     PlaybookError naming every notebook that cannot run and the tables it lacks."""
     if not playbook.shared.get("data_dir"):

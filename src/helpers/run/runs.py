@@ -36,7 +36,7 @@ from helpers.run.exports import write_exports
 from helpers.run.memory import PeakMemory
 from helpers.run.notebook import KEY_PACKAGES
 from helpers.run.playbook import DATA_KEYS, FILE_PARAMETERS, Playbook, PlaybookError, Step, check
-from helpers.run.preflight import preflight
+from helpers.run.preflight import preflight_check
 from helpers.run.provenance import (
     data_files,
     data_sources,
@@ -172,7 +172,7 @@ def run(
             "report.pdf needs headless Chromium and none was found: install Debian's `chromium` "
             "(make browser), or pass --no-pdf."
         )
-    flight = preflight(playbook)
+    flight = preflight_check(playbook)
     for note in flight.notes:
         progress(f"note: {note}")
     playbook = replace(flight.playbook, report={"date": dt.date.today().isoformat(), **playbook.report})
