@@ -36,6 +36,7 @@ from helpers.models.purchase_models import model_of
 
 CELLS = 400_000  # customer x draw cells simulated at once (about 20 arrays of this many floats)
 QUANTITIES = ("realised", "expected")
+LOG_BOUND = 11.5  # |log parameter| beyond this: the optimiser ran to its box [-12, 12] (likelihood.maximise)
 
 
 @dataclass
@@ -50,14 +51,74 @@ class ValueIntervals:
     draws: int
 
 
-def parameter_draws(fit: Fit, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """``draws`` x k parameter vectors: log parameters ~ N(log estimate, ``fit.log_covariance``)."""
+@dataclass(frozen=True)
+class Identification:
+    """The parameters of one or more fits that the data do not pin down (empty: intervals can be
+    drawn), and why, in words."""
+
+    parameters: tuple[str, ...]
+    reason: str
+
+
+def identification(fit: Fit) -> Identification:
+    """Which of ``fit``'s parameters its covariance cannot give intervals for, and why: a parameter that
+    ran off to its box (log beyond ``LOG_BOUND``: the likelihood keeps rising towards zero or
+    infinity), a Hessian that could not be inverted (all of them), or a covariance that is not positive
+    definite (those weighing on the direction the data do not constrain)."""
+    names, logs = list(fit.params), np.log(np.asarray(fit.values, dtype=float))
+    label = "Gamma-Gamma" if fit.model == "gamma_gamma" else model_of(fit).label
+    runaway = [(n, v) for n, v in zip(names, logs, strict=True) if abs(v) > LOG_BOUND]
+    if runaway:
+        said = ", ".join(f"{n} ran off towards {'infinity' if v > 0 else 'zero'} ({np.exp(v):.3g})" for n, v in runaway)
+        them = "it" if len(runaway) == 1 else "them"
+        return Identification(tuple(n for n, _ in runaway), f"{label}'s {said}: the data do not pin {them} down")
     covariance = np.asarray(fit.log_covariance, dtype=float)
-    if covariance.shape != (len(fit.params),) * 2 or not np.all(np.isfinite(covariance)):
-        raise ModelInputError(
-            f"{fit.model} has no finite covariance of its parameters (singular Hessian): no interval can be drawn; "
-            "fit it on more customers."
+    if covariance.shape != (len(names),) * 2 or not np.all(np.isfinite(covariance)):
+        return Identification(tuple(names), f"{label}'s Hessian is singular: none of {', '.join(names)} is identified")
+    eigenvalues, vectors = np.linalg.eigh(covariance)
+    if eigenvalues[0] <= 0:
+        weights = np.abs(vectors[:, 0])
+        vague = tuple(n for n, w in zip(names, weights, strict=True) if w >= 0.3 * weights.max())
+        return Identification(
+            vague, f"{label}'s covariance is not positive definite: {', '.join(vague)} not identified"
         )
+    return Identification((), "")
+
+
+def covariance_problem(fit: Fit) -> str:
+    """Why ``fit``'s covariance cannot give intervals (``identification``), or '' when it can."""
+    return identification(fit).reason
+
+
+def unavailable(summary: pd.DataFrame, purchases: Fit, spend: Fit) -> Identification:
+    """The parameters of the purchase model and Gamma-Gamma that the data do not identify, so that no
+    CLV interval can be drawn, with the reason in words and the data's figures behind it (repeat buyers,
+    their distinct frequencies, the spread of their mean spends); empty when intervals can be drawn."""
+    found = [identification(purchases), identification(spend)]
+    if not any(f.parameters for f in found):
+        return Identification((), "")
+    repeat = summary[gamma_gamma.in_sample(summary, spend.basis)]
+    means = repeat[gamma_gamma.BASES[spend.basis][1]]
+    spread = float(means.std() / means.mean()) if len(repeat) > 1 else 0.0
+    reason = (
+        f"{'; '.join(f.reason for f in found if f.reason)} (the data hold {len(repeat):,} repeat buyers with "
+        f"{repeat.frequency.nunique():,} distinct repeat frequencies, their mean spends varying by {spread:.1%}): "
+        "a parameter the data do not identify has no interval to draw from; more repeat buyers, or a longer "
+        "history, would identify it"
+    )
+    fits = (purchases, spend)
+    return Identification(
+        tuple(f"{fit.model}.{p}" for fit, f in zip(fits, found, strict=True) for p in f.parameters), reason
+    )
+
+
+def parameter_draws(fit: Fit, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``draws`` x k parameter vectors: log parameters ~ N(log estimate, ``fit.log_covariance``);
+    refused, with ``covariance_problem``'s reason, when that covariance cannot give them."""
+    problem = covariance_problem(fit)
+    if problem:
+        raise ModelInputError(f"No interval can be drawn: {problem}. See clv_intervals.unavailable.")
+    covariance = np.asarray(fit.log_covariance, dtype=float)
     return np.exp(rng.multivariate_normal(np.log(fit.values), covariance, size=draws, method="cholesky"))
 
 

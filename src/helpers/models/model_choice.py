@@ -11,6 +11,7 @@ import pandas as pd
 
 from helpers.errors import ModelInputError
 from helpers.models.bg_bb import DISCRETE_RULE, discrete_problem
+from helpers.models.clv_intervals import covariance_problem
 from helpers.models.holdout import holdout_by_frequency, holdout_error, tracks
 from helpers.models.likelihood import Fit
 from helpers.models.purchase_models import MODELS
@@ -18,7 +19,9 @@ from helpers.models.purchase_models import MODELS
 AUTO = "auto"
 CHOICES = (AUTO, *MODELS)
 RULE = (
-    "auto picks the converged model whose holdout predictions by past frequency are closest to what happened "
+    "auto picks, among the converged models whose parameters all have a finite covariance (so CLV gets its "
+    "intervals; when none has, among the converged ones), the one whose holdout predictions by past frequency are "
+    "closest to what happened "
     "(customer-weighted mean absolute gap between predicted and actual mean repeat purchases, over the actual "
     "total); BIC breaks ties within 0.5 points"
 )
@@ -80,6 +83,7 @@ def compare_models(
                 "error_by_frequency": float(gap / max(actual, 1.0)),
                 "tracks": tracks(error),
                 "converged": fit.converged,
+                "no_intervals_because": covariance_problem(fit),
             }
         )
     table = pd.DataFrame(rows)
@@ -90,10 +94,17 @@ def compare_models(
 def _choose(table: pd.DataFrame, requested: str) -> tuple[str, str]:
     if requested != AUTO:
         return requested, f"{requested} as requested (clv_model)"
-    usable = table[table.converged]
-    if usable.empty:
+    converged = table[table.converged]
+    if converged.empty:
         raise ModelInputError("No purchase model converged on the calibration period; set clv_model to a model.")
+    identified = converged[converged.no_intervals_because == ""]
+    usable = converged if identified.empty else identified
     best = usable.error_by_frequency.min()
     close = usable[usable.error_by_frequency <= best + 0.005].sort_values(["bic", "model"])
     chosen = str(close.model.iloc[0])
-    return chosen, f"{chosen}: {RULE}"
+    set_aside = [
+        f"{row.model} set aside, no intervals ({row.no_intervals_because})"
+        for row in converged.itertuples()
+        if row.no_intervals_because and not identified.empty
+    ]
+    return chosen, "; ".join([f"{chosen}: {RULE}", *set_aside])
