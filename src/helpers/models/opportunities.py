@@ -22,6 +22,7 @@ from helpers.errors import ModelInputError
 from helpers.features import purchases
 
 PERIODS = ("year", "quarter", "month", "week")
+WEEKS = {"year": 52.0, "quarter": 13.0, "month": 52.0 / 12, "week": 1.0}  # one opportunity, in clv's 52-week year
 WEEK_ZERO = dt.date(1900, 1, 1)  # a Monday: week k starts WEEK_ZERO + 7k days (ISO weeks)
 
 

@@ -1,0 +1,64 @@
+"""BG/BB feeds the customer value: its expected purchases over the next opportunities become the
+monthly CLV path of ``clv.customer_value`` and the simulated intervals of ``clv_intervals``; both
+checked against an independent computation over the BG/BB posterior (importance sampling from the prior)."""
+
+import numpy as np
+import pytest
+
+from helpers.models import bg_bb, clv, clv_intervals, gamma_gamma, opportunities
+from tests.models.test_bg_bb import TRUE, simulate_opportunities
+
+QUARTER = opportunities.WEEKS["quarter"]
+
+
+def _with_spend(customers, seed: int):
+    """Gamma-Gamma repeat spend (p = 6, nu ~ Gamma(4, 35)) for the simulated donors."""
+    rng = np.random.default_rng(seed)
+    n = customers.frequency.to_numpy()
+    nu = rng.gamma(4.0, 1 / 35.0, len(customers))
+    mean = rng.gamma(6.0 * np.maximum(n, 1), 1.0) / nu / np.maximum(n, 1)
+    return customers.assign(repeat_monetary=np.where(n > 0, mean, np.nan), revenue=1.0)
+
+
+def _posterior_purchases(params, x, t_x, n, opportunities_ahead: int, draws: int = 2_000_000) -> np.ndarray:
+    """P(a purchase at opportunity n + k | x, t_x, n), k = 1..opportunities_ahead, from the story alone:
+    (p, theta) drawn from their Beta priors, weighted by the history's likelihood (alive through n, or
+    gone before opportunity t_x + i + 1), the purchase needing the customer alive through n + k."""
+    a, b, g, d = params
+    rng = np.random.default_rng(11)
+    p, theta = rng.beta(a, b, draws), rng.beta(g, d, draws)
+    stayed = p**x * (1 - p) ** (n - x) * (1 - theta) ** n
+    left = sum(p**x * (1 - p) ** (t_x - x + i) * theta * (1 - theta) ** (t_x + i) for i in range(n - t_x))
+    weight = stayed + left
+    return np.array([np.sum(stayed * p * (1 - theta) ** k) for k in range(1, opportunities_ahead + 1)]) / weight.sum()
+
+
+def test_the_monthly_value_path_is_the_posterior_sum_over_the_coming_opportunities():
+    """Quarterly opportunities, 12 months: the purchases at the 4 coming quarters, each discounted at
+    its quarter's end (months 3, 6, 9, 12), times Gamma-Gamma's expected value; a 2-month horizon holds
+    no whole quarter and is worth nothing."""
+    customers = _with_spend(simulate_opportunities(TRUE, 3000, seed=4), 4)
+    fit, spend = bg_bb.fit(customers), gamma_gamma.fit(customers)
+    value = clv.customer_value(customers, fit, spend, 12, 0.10, unit_weeks=QUARTER)
+    discount = 1.1 ** (-np.arange(3, 13, 3) / 12)
+    for row in value.index[:: len(value) // 6][:6]:
+        x, t_x, n = (int(customers.at[row, c]) for c in ("frequency", "recency", "T"))
+        per_quarter = _posterior_purchases(fit.values, x, t_x, n, 4)
+        assert value.at[row, "expected_purchases"] == pytest.approx(per_quarter.sum(), rel=0.01), (x, t_x, n)
+        worth = np.sum(per_quarter * discount) * value.at[row, "expected_order_value"]
+        assert value.at[row, "clv"] == pytest.approx(worth, rel=0.01), (x, t_x, n)
+    short = clv.customer_value(customers, fit, spend, 2, 0.10, unit_weeks=QUARTER)
+    assert (short.clv == 0).all() and (short.expected_purchases == 0).all()
+
+
+def test_simulated_intervals_centre_on_the_closed_form_value():
+    """The intervals' simulated totals (realised and expected) within 3% of the closed-form total, which
+    lies inside both intervals."""
+    customers = _with_spend(simulate_opportunities(TRUE, 2000, seed=5), 5)
+    fit, spend = bg_bb.fit(customers), gamma_gamma.fit(customers)
+    value = clv.customer_value(customers, fit, spend, 12, 0.10, unit_weeks=QUARTER)
+    result = clv_intervals.value_intervals(customers, fit, spend, 12, 0.10, draws=200, seed=3, unit_weeks=QUARTER)
+    totals = result.totals.set_index("quantity")
+    for quantity in ("realised", "expected"):
+        assert totals.at[quantity, "mean"] == pytest.approx(value.clv.sum(), rel=0.03), quantity
+        assert totals.at[quantity, "low"] < value.clv.sum() < totals.at[quantity, "high"], quantity
