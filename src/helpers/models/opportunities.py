@@ -15,11 +15,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import ibis
+import numpy as np
 import pandas as pd
 from ibis import _
 
 from helpers.errors import ModelInputError
 from helpers.features import purchases
+from helpers.models.likelihood import Fit
+from helpers.models.purchase_models import model_of
 
 PERIODS = ("year", "quarter", "month", "week")
 WEEKS = {"year": 52.0, "quarter": 13.0, "month": 52.0 / 12, "week": 1.0}  # one opportunity, in clv's 52-week year
@@ -112,3 +115,27 @@ def per_period(tx: ibis.Table, as_of: dt.date, period: str = "year") -> Opportun
     )
     end = period_start(last + 1, period) - dt.timedelta(days=1)
     return Opportunities(summary, period, end, len(frame) - len(kept))
+
+
+def tracking(tx: ibis.Table, as_of: dt.date, period: str, fit: Fit) -> pd.DataFrame:
+    """Cumulative repeat opportunities with a purchase, period by period up to the last complete one
+    on ``as_of``, actual against predicted by ``fit`` (BG/BB, fitted on this ``period``'s summary,
+    e.g. up to a calibration end): predicted = sum over customers of E[X(n)], n the complete periods
+    since their first. Columns: period_end (date), actual, predicted."""
+    last = period_index(as_of + dt.timedelta(days=1), period) - 1
+    day = _.order_date.cast("date")
+    bought = (
+        purchases(tx).filter(day <= ibis.literal(as_of, type="date")).select("customer_id", k=_index_expr(day, period))
+    )
+    frame = bought.filter(_.k <= last).distinct().to_pandas()
+    first = frame.groupby("customer_id").k.transform("min")
+    births = first.groupby(frame.customer_id).first().value_counts()
+    start = int(births.index.min())
+    curve = model_of(fit).expected_new(fit.values, np.arange(last - start + 1, dtype=float))
+    periods = np.arange(start + 1, last + 1)
+    born, count = births.index.to_numpy(dtype=int), births.to_numpy()
+    predicted = [float(np.sum(count * curve[np.clip(h - born, 0, None)] * (born <= h))) for h in periods]
+    repeats = np.sort(frame.k[frame.k > first].to_numpy())
+    ends = [period_start(int(h) + 1, period) - dt.timedelta(days=1) for h in periods]
+    actual = np.searchsorted(repeats, periods, side="right")
+    return pd.DataFrame({"period_end": ends, "actual": actual, "predicted": np.round(predicted, 1)})
