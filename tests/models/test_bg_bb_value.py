@@ -3,6 +3,7 @@ monthly CLV path of ``clv.customer_value`` and the simulated intervals of ``clv_
 checked against an independent computation over the BG/BB posterior (importance sampling from the prior)."""
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from helpers import engine
 from helpers.models import bg_bb, clv, clv_intervals, gamma_gamma, opportunities
 from tests.models.test_bg_bb import TRUE, simulate_opportunities
+from tests.run.test_notebooks import _run
 
 QUARTER = opportunities.WEEKS["quarter"]
 
@@ -71,7 +73,7 @@ def test_simulated_intervals_centre_on_the_closed_form_value():
 def _donation_log(params, n_customers: int, seed: int) -> pd.DataFrame:
     """A transaction log from the BG/BB story, one opportunity a year (a donation on 1 December):
     first gifts in 2014-2016, then each year alive (leaving before it with probability theta) a gift
-    with probability p, up to 2025."""
+    with probability p, up to 2025; gifts Gamma(6, nu), nu ~ Gamma(4, 35) per donor (Gamma-Gamma's story)."""
     a, b, g, d = params
     rng = np.random.default_rng(seed)
     p, theta = rng.beta(a, b, n_customers), rng.beta(g, d, n_customers)
@@ -84,14 +86,16 @@ def _donation_log(params, n_customers: int, seed: int) -> pd.DataFrame:
             if rng.random() < p[c]:
                 rows.append((c, year))
     frame = pd.DataFrame(rows, columns=["customer_id", "year"])
-    return frame.assign(order_date=pd.to_datetime(frame.year.astype(str) + "-12-01"), amount=50.0)[
+    nu = rng.gamma(4.0, 1 / 35.0, n_customers)  # each donor's own spend rate
+    gift = np.round(rng.gamma(6.0, 1.0, len(frame)) / nu[frame.customer_id], 2)
+    return frame.assign(order_date=pd.to_datetime(frame.year.astype(str) + "-12-01"), amount=gift)[
         ["customer_id", "order_date", "amount"]
     ]
 
 
 def test_the_tracking_curve_follows_the_holdout_years():
     """4,000 donors from the story; BG/BB fitted on the gifts up to 2021 predicts the cumulative repeat
-    gifts of 2022-2025 within 4% each year (sampling noise on ~10,000 gifts: about 1%)."""
+    gifts of 2022-2025 within 2% each year (measured: within 0.15%)."""
     con = engine.connect()
     tx = con.create_table("gifts", _donation_log(TRUE, 4000, seed=6), overwrite=True)
     fit = bg_bb.fit(opportunities.per_period(tx, dt.date(2021, 12, 31), "year").summary)
@@ -99,4 +103,30 @@ def test_the_tracking_curve_follows_the_holdout_years():
     assert curve.period_end.iloc[0] == dt.date(2015, 12, 31) and curve.period_end.iloc[-1] == dt.date(2025, 12, 31)
     holdout = curve[curve.period_end > dt.date(2021, 12, 31)]
     assert len(holdout) == 4 and holdout.actual.iloc[-1] > 5000
-    np.testing.assert_allclose(holdout.predicted, holdout.actual, rtol=0.04)
+    np.testing.assert_allclose(holdout.predicted, holdout.actual, rtol=0.02)
+
+
+def test_notebook_21_compares_bg_bb_on_a_donation_export_and_values_donors_with_it(tmp_path):
+    """A donation export (one gift a year at most) cut at year ends: notebook 21 says BG/BB is a candidate
+    and why, scores it on the holdout years beside the others (within 5%; the continuous models, whose
+    story this is not, are off by more), chooses it, and values every donor over the coming year's
+    opportunity with intervals."""
+    folder = tmp_path / "donations"
+    folder.mkdir()
+    _donation_log(TRUE, 3000, seed=7).to_csv(folder / "transactions.csv", index=False)
+    dates = {"as_of": "2025-12-31", "calibration_end": "2021-12-31"}
+    outputs = _run(
+        "21_customer_lifetime_value.ipynb",
+        tmp_path,
+        data_dir=str(folder),
+        output_dir=str(tmp_path / "m"),
+        **dates,
+    )
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["bg_bb_candidate"].startswith("one opportunity a year") and "BG/BB is a candidate" in outputs
+    table = {row["model"]: row for row in metrics["model_choice"]}
+    assert set(table) == {"bgnbd", "pareto_nbd", "mbg_nbd", "bg_bb"} and abs(table["bg_bb"]["holdout_error"]) < 0.05
+    assert all(abs(row["holdout_error"]) > 0.1 for name, row in table.items() if name != "bg_bb")
+    assert metrics["clv_model"] == "bg_bb" and set(metrics["clv"]["purchases"]) == {"alpha", "beta", "gamma", "delta"}
+    value = metrics["clv"]
+    assert value["total_low_eur"] < value["total_eur"] < value["total_high_eur"]

@@ -28,7 +28,8 @@ RULE = (
 DISCRETE_ONLY = ("bg_bb",)
 CANDIDATE_RULE = (
     f"BG/BB is a candidate only on a summary of discrete opportunities ({DISCRETE_RULE}) with a holdout of a "
-    "whole number of them; the continuous-time models always are"
+    "whole number of them, or beside one in weeks when given the same customers counted in opportunities; "
+    "the continuous-time models always are"
 )
 
 
@@ -51,23 +52,38 @@ def candidates_for(summary: pd.DataFrame, holdout_weeks: float) -> tuple[str, ..
 
 
 def compare_models(
-    holdout: pd.DataFrame, holdout_weeks: float, requested: str = AUTO, candidates: Sequence[str] | None = None
+    holdout: pd.DataFrame,
+    holdout_weeks: float,
+    requested: str = AUTO,
+    candidates: Sequence[str] | None = None,
+    opportunity_holdout: pd.DataFrame | None = None,
+    holdout_opportunities: int = 0,
 ) -> Comparison:
     """Fit every candidate (by default ``candidates_for``, and the ``requested`` model) on ``holdout``'s
     calibration columns, score it on its holdout (``holdout_weeks`` long, in the summary's time unit),
-    and choose ``requested`` (a model's name, or ``auto``: see ``RULE``)."""
+    and choose ``requested`` (a model's name, or ``auto``: see ``RULE``). ``opportunity_holdout``: the
+    same customers counted in opportunities (``opportunities.in_opportunities``, with holdout_purchases),
+    when the data are discrete (``opportunities.ELIGIBLE_RULE``): BG/BB is then a candidate, fitted and
+    scored on it over the ``holdout_opportunities`` whole opportunities of the holdout."""
     if requested not in CHOICES:
         raise ModelInputError(f"clv_model {requested!r} is not one of {', '.join(CHOICES)}.")
+    given = opportunity_holdout is not None
     candidates = tuple(candidates_for(holdout, holdout_weeks) if candidates is None else candidates)
+    candidates += tuple(n for n in DISCRETE_ONLY if given and n not in candidates)
     if requested != AUTO and requested not in candidates:
         candidates = (*candidates, requested)
     rows, frames, fits = [], [], {}
     for name in candidates:
-        fit = MODELS[name].fit(holdout)
+        table, length = (
+            (opportunity_holdout, holdout_opportunities)
+            if given and MODELS[name].discrete
+            else (holdout, holdout_weeks)
+        )
+        fit = MODELS[name].fit(table)
         fits[name] = fit
-        by_frequency = holdout_by_frequency(holdout, fit, holdout_weeks)
+        by_frequency = holdout_by_frequency(table, fit, length)
         frames.append(by_frequency.assign(model=name))
-        predicted, actual, error = holdout_error(holdout, fit, holdout_weeks)
+        predicted, actual, error = holdout_error(table, fit, length)
         gap = np.sum(by_frequency.customers * (by_frequency.predicted - by_frequency.actual).abs())
         rows.append(
             {
