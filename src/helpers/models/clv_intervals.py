@@ -257,7 +257,7 @@ class _Cells:
         p, nu = self._spend_rate(rng)
         staying = alive.copy()
         expected, realised = np.zeros(alive.shape), np.zeros(alive.shape)
-        for k, month in enumerate(self.months_of):
+        for k, month in enumerate(self.months_of if self.months_of is not None else ()):
             if k:
                 staying &= rng.random(alive.shape) >= theta
             expected += np.where(alive, discount[month] * p_buy * (1 - theta) ** k, 0.0)

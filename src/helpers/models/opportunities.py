@@ -182,7 +182,7 @@ def discreteness(tx: ibis.Table, calibration_end: dt.date, as_of: dt.date) -> Di
                 period, f"one opportunity a {period}: no customer bought on two days of one {period}", holdout
             )
         said.append(
-            f"{period}: {twice:,} times a customer bought on two days of one"
+            f"{period}: {twice:,} times a customer bought on two days of one {period}"
             + (f", {ends[0]} is not a {period}'s last day" if ends else "")
         )
     return Discreteness(None, "not discrete opportunities (" + "; ".join(said) + ")")
