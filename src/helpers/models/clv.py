@@ -1,5 +1,5 @@
-"""Customer lifetime value: a purchase model (BG/NBD, Pareto/NBD or MBG/NBD, see
-``purchase_models``) for how many purchase occasions are to come, Gamma-Gamma for what each is
+"""Customer lifetime value: a purchase model (BG/NBD, Pareto/NBD, MBG/NBD, or BG/BB on discrete
+opportunities, see ``purchase_models``) for how many purchase occasions are to come, Gamma-Gamma for what each is
 worth, both fitted by maximum likelihood on the customer summary (``features.customer_summary``
 with ``gamma_gamma.with_repeat_spend``)."""
 
@@ -19,18 +19,25 @@ WEEKS_PER_MONTH = 52.0 / 12
 
 
 def customer_value(
-    summary: pd.DataFrame, purchases: Fit, spend: Fit, months: int = 12, annual_discount_rate: float = 0.10
+    summary: pd.DataFrame,
+    purchases: Fit,
+    spend: Fit,
+    months: int = 12,
+    annual_discount_rate: float = 0.10,
+    unit_weeks: float = 1.0,
 ) -> pd.DataFrame:
     """Per customer: p_alive, expected purchases over ``months``, expected order value (EUR, on the
     spend fit's basis) and CLV (EUR of revenue, each month's expected purchases discounted at
-    ``annual_discount_rate``). Columns: customer_id, p_alive, expected_purchases,
-    expected_order_value, clv."""
+    ``annual_discount_rate``). ``unit_weeks``: weeks in one unit of the summary's T (1 for
+    ``features.customer_summary``; for BG/BB one opportunity, ``opportunities.WEEKS[period]``, each
+    month then holding the opportunities that come in it). Columns: customer_id, p_alive,
+    expected_purchases, expected_order_value, clv."""
     model = model_of(purchases)
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     alive = model.p_alive(purchases.values, x, t_x, T)
     codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([x, T]))  # customers sharing (x, T) share values
     ux, uT = pairs.get_level_values(0).to_numpy(), pairs.get_level_values(1).to_numpy()
-    horizons = np.arange(1, months + 1) * WEEKS_PER_MONTH
+    horizons = model.horizon(np.arange(1, months + 1) * WEEKS_PER_MONTH, unit_weeks)
     if_alive = model.expected_if_alive(purchases.values, ux[:, None], uT[:, None], horizons[None, :])
     cumulative = np.hstack([np.zeros((len(x), 1)), alive[:, None] * if_alive[codes]])  # customers x (months + 1)
     discount = (1 + annual_discount_rate) ** (-np.arange(1, months + 1) / 12)

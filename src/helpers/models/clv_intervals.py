@@ -6,10 +6,12 @@ every customer, given their history (x, t_x, T) and that draw:
 1. whether they are still alive at T (Bernoulli with the model's P(alive));
 2. their own purchase rate and drop-out from the posterior given their history and being alive
    (BG/NBD: lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x); MBG/NBD: p ~ Beta(a, b + x + 1);
-   Pareto/NBD: lambda ~ Gamma(r + x, alpha + T), mu ~ Gamma(s, beta + T)), and the rate nu of their
+   Pareto/NBD: lambda ~ Gamma(r + x, alpha + T), mu ~ Gamma(s, beta + T); BG/BB on opportunities:
+   p ~ Beta(alpha + x, beta + n - x), theta ~ Beta(gamma, delta + n + 1)), and the rate nu of their
    spend from Gamma-Gamma's posterior Gamma(q + p n, gamma + n m);
 3. their purchases over the horizon (Poisson at rate lambda, leaving after each purchase with
-   probability p, or after an exponential lifetime of rate mu) and the value of each (Gamma(p, nu)),
+   probability p, or after an exponential lifetime of rate mu; BG/BB: at each coming opportunity with
+   probability p, leaving before each with probability theta) and the value of each (Gamma(p, nu)),
    discounted by month as in ``clv.customer_value``.
 Two quantities per customer and draw: the **realised** value of step 3 (what the customer will
 spend: parameter uncertainty plus process noise) and the **expected** value given step 2 (what a
@@ -36,6 +38,8 @@ from helpers.models.purchase_models import model_of
 
 CELLS = 400_000  # customer x draw cells simulated at once (about 20 arrays of this many floats)
 QUANTITIES = ("realised", "expected")
+MIN_REPEAT_BUYERS = 100  # below this, "too few repeat buyers" is the likely cause of a parameter not identified
+LOG_BOUND = 11.5  # |log parameter| beyond this: the optimiser ran to its box [-12, 12] (likelihood.maximise)
 
 
 @dataclass
@@ -50,14 +54,81 @@ class ValueIntervals:
     draws: int
 
 
-def parameter_draws(fit: Fit, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """``draws`` x k parameter vectors: log parameters ~ N(log estimate, ``fit.log_covariance``)."""
+@dataclass(frozen=True)
+class Identification:
+    """The parameters of one or more fits that the data do not pin down (empty: intervals can be
+    drawn), and why, in words."""
+
+    parameters: tuple[str, ...]
+    reason: str
+
+
+def identification(fit: Fit) -> Identification:
+    """Which of ``fit``'s parameters its covariance cannot give intervals for, and why: a parameter that
+    ran off to its box (log beyond ``LOG_BOUND``: the likelihood keeps rising towards zero or
+    infinity), a Hessian that could not be inverted (all of them), or a covariance that is not positive
+    definite (those weighing on the direction the data do not constrain)."""
+    names, logs = list(fit.params), np.log(np.asarray(fit.values, dtype=float))
+    label = "Gamma-Gamma" if fit.model == "gamma_gamma" else model_of(fit).label
+    runaway = [(n, v) for n, v in zip(names, logs, strict=True) if abs(v) > LOG_BOUND]
+    if runaway:
+        said = ", ".join(f"{n} ran off towards {'infinity' if v > 0 else 'zero'} ({np.exp(v):.3g})" for n, v in runaway)
+        them = "it" if len(runaway) == 1 else "them"
+        return Identification(tuple(n for n, _ in runaway), f"{label}'s {said}: the data do not pin {them} down")
     covariance = np.asarray(fit.log_covariance, dtype=float)
-    if covariance.shape != (len(fit.params),) * 2 or not np.all(np.isfinite(covariance)):
-        raise ModelInputError(
-            f"{fit.model} has no finite covariance of its parameters (singular Hessian): no interval can be drawn; "
-            "fit it on more customers."
+    if covariance.shape != (len(names),) * 2 or not np.all(np.isfinite(covariance)):
+        return Identification(tuple(names), f"{label}'s Hessian is singular: none of {', '.join(names)} is identified")
+    eigenvalues, vectors = np.linalg.eigh(covariance)
+    if eigenvalues[0] <= 0:
+        weights = np.abs(vectors[:, 0])
+        vague = tuple(n for n, w in zip(names, weights, strict=True) if w >= 0.3 * weights.max())
+        return Identification(
+            vague, f"{label}'s covariance is not positive definite: {', '.join(vague)} not identified"
         )
+    return Identification((), "")
+
+
+def covariance_problem(fit: Fit) -> str:
+    """Why ``fit``'s covariance cannot give intervals (``identification``), or '' when it can."""
+    return identification(fit).reason
+
+
+def unavailable(summary: pd.DataFrame, purchases: Fit, spend: Fit) -> Identification:
+    """The parameters of the purchase model and Gamma-Gamma that the data do not identify, so that no
+    CLV interval can be drawn, with the reason in words and the data's figures behind it (repeat buyers,
+    their distinct frequencies, the spread of their mean spends); empty when intervals can be drawn."""
+    found = [identification(purchases), identification(spend)]
+    if not any(f.parameters for f in found):
+        return Identification((), "")
+    repeat = summary[gamma_gamma.in_sample(summary, spend.basis)]
+    means = repeat[gamma_gamma.BASES[spend.basis][1]]
+    spread = float(means.std() / means.mean()) if len(repeat) > 1 else 0.0
+    reason = (
+        f"{'; '.join(f.reason for f in found if f.reason)} (the data hold {len(repeat):,} repeat buyers with "
+        f"{repeat.frequency.nunique():,} distinct repeat frequencies, their mean spends varying by {spread:.1%}): "
+        f"a parameter the data do not identify has no interval to draw from; {_likely_cause(len(repeat), spread)}"
+    )
+    fits = (purchases, spend)
+    return Identification(
+        tuple(f"{fit.model}.{p}" for fit, f in zip(fits, found, strict=True) for p in f.parameters), reason
+    )
+
+
+def _likely_cause(repeat_buyers: int, spread: float) -> str:
+    if repeat_buyers < MIN_REPEAT_BUYERS:
+        return f"too few repeat buyers (fewer than {MIN_REPEAT_BUYERS}): a longer history would identify it"
+    if spread < 0.1:
+        return "repeat buyers' mean spends hardly vary (one price?), so Gamma-Gamma cannot measure their spread"
+    return "more repeat buyers, or a longer history, would identify it"
+
+
+def parameter_draws(fit: Fit, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``draws`` x k parameter vectors: log parameters ~ N(log estimate, ``fit.log_covariance``);
+    refused, with ``covariance_problem``'s reason, when that covariance cannot give them."""
+    problem = covariance_problem(fit)
+    if problem:
+        raise ModelInputError(f"No interval can be drawn: {problem}. See clv_intervals.unavailable.")
+    covariance = np.asarray(fit.log_covariance, dtype=float)
     return np.exp(rng.multivariate_normal(np.log(fit.values), covariance, size=draws, method="cholesky"))
 
 
@@ -80,10 +151,12 @@ def value_intervals(
     draws: int = 200,
     level: float = 0.90,
     seed: int | np.random.Generator = 0,
+    unit_weeks: float = 1.0,
 ) -> ValueIntervals:
     """Intervals at ``level`` for every customer's value over ``months`` (EUR of revenue, discounted
-    at ``annual_discount_rate`` as in ``clv.customer_value``), for the totals, and for P(alive)
-    (parameter uncertainty), from ``draws`` simulated draws driven by ``seed``."""
+    at ``annual_discount_rate`` as in ``clv.customer_value``, the summary's T in units of
+    ``unit_weeks`` weeks as there), for the totals, and for P(alive) (parameter uncertainty), from
+    ``draws`` simulated draws driven by ``seed``."""
     if draws < 20 or not 0 < level < 1:
         raise ModelInputError(f"value_intervals needs draws >= 20 and 0 < level < 1 (got {draws}, {level}).")
     rng = np.random.default_rng(seed)
@@ -95,6 +168,8 @@ def value_intervals(
     spent = np.where(keep, n_spend * np.nan_to_num(summary[mean_col].to_numpy(dtype=float)), 0.0)
     discount = (1 + annual_discount_rate) ** (-np.arange(1, months + 1) / 12)
     block = max(1, CELLS // draws)
+    steps = model_of(purchases).horizon(np.arange(1, months + 1) * WEEKS_PER_MONTH, unit_weeks)
+    months_of = np.searchsorted(steps, np.arange(1, steps[-1] + 1)) if model_of(purchases).discrete else None
     names = ["p_alive_low", "p_alive_high", *(f"{q}_{b}" for q in QUANTITIES for b in ("low", "high"))]
     columns: dict[str, list[np.ndarray]] = {name: [np.empty(0)] for name in names}
     totals = {q: np.zeros(draws) for q in QUANTITIES}
@@ -103,7 +178,7 @@ def value_intervals(
         alive = np.stack([model_of(purchases).p_alive(th, x[rows], t_x[rows], T[rows]) for th in thetas], axis=1)
         for name, values in zip(("p_alive_low", "p_alive_high"), _central(alive, level), strict=True):
             columns[name].append(values)
-        cells = _Cells(purchases.model, thetas, spend_thetas, x[rows], T[rows], n_spend[rows], spent[rows])
+        cells = _Cells(purchases.model, thetas, spend_thetas, x[rows], T[rows], n_spend[rows], spent[rows], months_of)
         for quantity, values in zip(QUANTITIES, cells.simulate(alive, discount, rng), strict=True):
             totals[quantity] += values.sum(axis=0)
             for name, bound in zip(("low", "high"), interval(values, level), strict=True):
@@ -138,6 +213,7 @@ class _Cells:
     T: np.ndarray
     n_spend: np.ndarray  # Gamma-Gamma's n (0 outside its sample)
     spent: np.ndarray  # n times the mean transaction value (EUR)
+    months_of: np.ndarray | None = None  # discrete models: the month (0-based) of each coming opportunity
 
     def simulate(
         self, alive_prob: np.ndarray, discount: np.ndarray, rng: np.random.Generator
@@ -148,20 +224,46 @@ class _Cells:
         first, second, third, fourth = (self.thetas[:, i][None, :] for i in range(4))
         x, T = self.x[:, None], self.T[:, None]
         alive = rng.random(shape) < alive_prob
+        if self.months_of is not None:
+            return self._opportunities(alive, discount, rng)
         lam = rng.gamma(first + x, 1.0) / (second + T)
         if self.model == "pareto_nbd":
             hazard = rng.gamma(np.broadcast_to(third, shape), 1.0) / (fourth + T)
         else:
             hazard = rng.beta(third, fourth + x + (1 if self.model == "mbg_nbd" else 0))
         hazard = np.clip(hazard, 1e-12, 1.0)  # a draw that underflows to 0 would leave forever unbounded
-        p, q, gamma = (self.spend_thetas[:, i][None, :] for i in range(3))
-        nu = rng.gamma(q + p * self.n_spend[:, None], 1.0) / (gamma + self.spent[:, None])
+        p, nu = self._spend_rate(rng)
         expected = np.where(alive, self._expected_purchases(lam, hazard, WEEKS_PER_MONTH, discount) * p / nu, 0.0)
         owner, when = self._purchases(alive, lam, hazard, len(discount) * WEEKS_PER_MONTH, rng)
         month = np.minimum((when // WEEKS_PER_MONTH).astype(np.int64), len(discount) - 1)
         value = rng.gamma(np.broadcast_to(p, shape).ravel()[owner], 1.0) / nu.ravel()[owner] * discount[month]
         realised = np.bincount(owner, weights=value, minlength=alive.size).reshape(shape)
         return realised, expected
+
+    def _spend_rate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Gamma-Gamma's p per draw (1 x draws) and each cell's spend rate nu from its posterior."""
+        p, q, gamma = (self.spend_thetas[:, i][None, :] for i in range(3))
+        return p, rng.gamma(q + p * self.n_spend[:, None], 1.0) / (gamma + self.spent[:, None])
+
+    def _opportunities(self, alive, discount, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """BG/BB: a customer alive at the next opportunity n + 1 buys at each with probability
+        p ~ Beta(alpha + x, beta + n - x) and leaves before each later one with probability
+        theta ~ Beta(gamma, delta + n + 1); opportunity k of the horizon falls in month ``months_of[k-1]``.
+        Expected: sum over k of discount p (1 - theta)^(k-1) E[value]; realised: each purchase drawn."""
+        a, b, g, d = (self.thetas[:, i][None, :] for i in range(4))
+        x, n = self.x[:, None], self.T[:, None]
+        p_buy = rng.beta(a + x, b + n - x)
+        theta = rng.beta(np.broadcast_to(g, alive.shape), d + n + 1)
+        p, nu = self._spend_rate(rng)
+        staying = alive.copy()
+        expected, realised = np.zeros(alive.shape), np.zeros(alive.shape)
+        for k, month in enumerate(self.months_of if self.months_of is not None else ()):
+            if k:
+                staying &= rng.random(alive.shape) >= theta
+            expected += np.where(alive, discount[month] * p_buy * (1 - theta) ** k, 0.0)
+            buys = staying & (rng.random(alive.shape) < p_buy)
+            realised += np.where(buys, discount[month] * rng.gamma(np.broadcast_to(p, alive.shape), 1.0) / nu, 0.0)
+        return realised, expected * p / nu
 
     def _expected_purchases(self, lam, hazard, width: float, discount) -> np.ndarray:
         """Discounted expected purchases over the horizon of a customer alive now with this rate and

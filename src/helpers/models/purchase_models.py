@@ -27,6 +27,13 @@ class PurchaseModel:
     log_likelihood: Callable[..., np.ndarray]
     p_alive: Callable[..., np.ndarray]
     expected_if_alive: Callable[..., np.ndarray]  # (params, x, T, t): next t weeks, if alive at T
+    discrete: bool = False  # time counted in whole opportunities (``opportunities.per_period``), not weeks
+
+    def horizon(self, weeks: ArrayLike, unit_weeks: float = 1.0) -> np.ndarray:
+        """``weeks`` ahead in the summary's time unit (``unit_weeks`` weeks each): for a discrete model,
+        the whole opportunities that have come by then."""
+        steps = np.asarray(weeks, dtype=float) / unit_weeks
+        return np.floor(steps + 1e-9) if self.discrete else steps
 
     def expected_purchases(
         self, params: tuple[float, ...], x: ArrayLike, t_x: ArrayLike, T: ArrayLike, t: ArrayLike
@@ -77,6 +84,7 @@ MODELS: dict[str, PurchaseModel] = {
             bg_bb.log_likelihood,
             bg_bb.p_alive,
             bg_bb.expected_purchases_if_alive,
+            discrete=True,
         ),
     )
 }
