@@ -8,8 +8,10 @@ and ``playbook check``.
 
 Prints, for each notebook, the medians over the repetitions of the kernel's start (wall from launch to
 ready, and the kernel process's CPU by then), the import cell's CPU and wall and ``open_data``'s CPU (in
-seconds), and the heavy libraries loaded after the import cell; the machine's load average beside them.
-Writes benchmarks/results_startup.json. Target (issue 22): a notebook starts in at most 1.5 s.
+seconds), and where the import cell's time goes: the libraries it loads that a kernel has not loaded
+yet, by their own import time (``python -X importtime``, wall, one run), largest first; the machine's
+load average beside them. Writes benchmarks/results_startup.json. Target (issue 22): a notebook starts
+in at most 1.5 s.
 """
 
 import argparse
@@ -30,12 +32,11 @@ from helpers.run.kernel import LocalKernel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("00", "10", "20", "21", "22", "30", "35", "40", "45", "50")
-HEAVY = ("seaborn", "scipy", "sklearn", "statsmodels", "ibis", "duckdb", "pyspark")
-TIMED = """import json as _json, sys as _sys, time as _time
+TIMED = """import json as _json, time as _time
 _cpu, _wall = _time.process_time(), _time.perf_counter()
 {code}
-print(_json.dumps({{"cpu": _time.process_time() - _cpu, "wall": _time.perf_counter() - _wall,
-                   "heavy": [_m for _m in {heavy} if _m in _sys.modules]}}))"""
+print(_json.dumps({{"cpu": _time.process_time() - _cpu, "wall": _time.perf_counter() - _wall}}))"""
+KERNEL_HAS = "import ipykernel.kernelapp, IPython"  # loaded before a notebook's first cell
 
 
 def start_statements(notebook: Path) -> dict[str, str]:
@@ -60,8 +61,8 @@ def start_statements(notebook: Path) -> dict[str, str]:
 
 
 async def timed(client, code: str) -> dict:
-    """Run ``code`` in the kernel of ``client``; its CPU and wall (s) there and the heavy libraries then
-    loaded. A failing cell fails the benchmark with the kernel's error."""
+    """Run ``code`` in the kernel of ``client``; its CPU and wall (s) there. A failing cell fails the
+    benchmark with the kernel's error."""
     printed: list[str] = []
 
     def keep(message: dict) -> None:
@@ -70,7 +71,7 @@ async def timed(client, code: str) -> dict:
         elif message["msg_type"] == "error":
             sys.exit("benchmark cell failed:\n" + "\n".join(message["content"]["traceback"])[-3000:])
 
-    await client.execute_interactive(TIMED.format(code=code, heavy=HEAVY), output_hook=keep, timeout=600)
+    await client.execute_interactive(TIMED.format(code=code), output_hook=keep, timeout=600)
     return json.loads("".join(printed).strip().splitlines()[-1])
 
 
@@ -92,8 +93,28 @@ async def start_once(statements: dict[str, str]) -> dict:
         client.stop_channels()
         await manager.shutdown_kernel(now=True)
     return {"kernel_wall": ready, "kernel_cpu": kernel_cpu, "imports_cpu": imports["cpu"]} | {
-        "imports_wall": imports["wall"], "heavy": imports["heavy"], "open_data_cpu": opened["cpu"]
+        "imports_wall": imports["wall"],
+        "open_data_cpu": opened["cpu"],
     }
+
+
+def import_costs(statements: dict[str, str]) -> dict[str, float]:
+    """Own import time (s, wall) of each top-level library the import cell loads beyond what a kernel has
+    loaded (``helpers`` by subpackage), largest first, in an interpreter run as a kernel runs it."""
+    code = "\n".join((KERNEL_HAS, statements["parameters"], statements["imports"]))
+    environment = os.environ | {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=REPO, env=environment
+    )
+    rows = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")][1:]
+    names = [row[2].rstrip() for row in rows]
+    cell = max(i for i, name in enumerate(names) if name in (" ipykernel.kernelapp", " IPython")) + 1
+    costs: dict[str, float] = {}
+    for row, name in zip(rows[cell:], names[cell:], strict=True):
+        parts = name.strip().split(".")
+        library = ".".join(parts[:2]) if parts[0] == "helpers" else parts[0]
+        costs[library] = costs.get(library, 0.0) + int(row[0].split(":")[1]) / 1e6
+    return dict(sorted(costs.items(), key=lambda item: -item[1]))
 
 
 def cli_cpu(*args: str) -> float:
@@ -114,17 +135,23 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     print(f"load average {os.getloadavg()[0]:.2f}; median of {args.repeat}; seconds")
-    print(f"{'notebook':<36} {'kernel wall':>11} {'kernel CPU':>10} {'import CPU':>10} {'import wall':>11} "
-          f"{'open_data CPU':>13}  heavy after the import cell")
+    print(
+        f"{'notebook':<36} {'kernel wall':>11} {'kernel CPU':>10} {'import CPU':>10} {'import wall':>11} "
+        f"{'open_data CPU':>13}  where the import cell goes (s)"
+    )
     for number in args.notebooks:
         notebook = next((REPO / "notebooks").glob(f"{number}_*.ipynb"))
         statements = start_statements(notebook)
         runs = [asyncio.run(start_once(statements)) for _ in range(args.repeat)]
         row = {key: statistics.median(run[key] for run in runs) for key in COLUMNS}
-        row["heavy"] = runs[-1]["heavy"]
+        row["import_costs"] = import_costs(statements)
         results.append({"name": notebook.stem, **row, "load": os.getloadavg()[0]})
-        print(f"{notebook.stem:<36} {row['kernel_wall']:>11.2f} {row['kernel_cpu']:>10.2f} {row['imports_cpu']:>10.2f} "
-              f"{row['imports_wall']:>11.2f} {row['open_data_cpu']:>13.2f}  {', '.join(row['heavy'])}", flush=True)
+        where = ", ".join(f"{library} {cost:.2f}" for library, cost in list(row["import_costs"].items())[:6])
+        print(
+            f"{notebook.stem:<36} {row['kernel_wall']:>11.2f} {row['kernel_cpu']:>10.2f} {row['imports_cpu']:>10.2f} "
+            f"{row['imports_wall']:>11.2f} {row['open_data_cpu']:>13.2f}  {where}",
+            flush=True,
+        )
     for command in (["list"], ["check", "--data", "tests/exports/clean_fr"]):
         cpu = statistics.median(cli_cpu(*command) for _ in range(args.repeat))
         results.append({"name": f"playbook {' '.join(command)}", "cpu": cpu, "load": os.getloadavg()[0]})
