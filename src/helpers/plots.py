@@ -1,25 +1,61 @@
-"""One look for every figure: seaborn theme, labelled axes with units, money (in the data's currency)
+"""One look for every figure: seaborn's theme, labelled axes with units, money (in the data's currency)
 and percent formats.
-Each function draws on a new or given Axes and returns nothing, so a notebook never shows a repr."""
+Each function draws on a new or given Axes and returns nothing, so a notebook never shows a repr.
+pyplot and seaborn (with scipy.stats, about a second together) are imported when the first figure is
+drawn: a notebook's import cell, setting the theme, pays for matplotlib's settings alone."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
 import pandas as pd
-import seaborn as sns
-from matplotlib.axes import Axes
-from matplotlib.axis import Axis
+from matplotlib.rcsetup import cycler
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from helpers import tables
 from helpers.run.formats import money
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.typing import RcKeyType
+
+# seaborn's theme ``set_theme(style="whitegrid", context="notebook", palette="deep")`` (seaborn 0.13) as
+# matplotlib settings, so that setting it needs no seaborn; tests/test_startup.py checks it against seaborn's.
+# One setting is left out: ``image.cmap: rocket`` names a colormap seaborn registers on import (no figure
+# relies on the default colormap: each heat map names its own).
+DEEP = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD")
+SEABORN_THEME: dict[RcKeyType, object] = {
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.facecolor": "white", "axes.grid": True,
+    "axes.labelcolor": ".15", "axes.labelsize": 12, "axes.linewidth": 1.25, "axes.titlesize": 12,
+    "axes.spines.bottom": True, "axes.spines.left": True, "axes.spines.right": True, "axes.spines.top": True,
+    "axes.prop_cycle": cycler(color=[mpl.colors.to_rgb(color) for color in DEEP]),
+    "figure.facecolor": "white", "text.color": ".15", "font.family": ["sans-serif"], "font.size": 12,
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "grid.color": ".8", "grid.linestyle": "-", "grid.linewidth": 1, "legend.fontsize": 11, "legend.title_fontsize": 12,
+    "lines.linewidth": 1.5, "lines.markersize": 6, "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w", "patch.force_edgecolor": True, "patch.linewidth": 1,
+    "xtick.bottom": False, "xtick.top": False, "xtick.color": ".15", "xtick.direction": "out", "xtick.labelsize": 11,
+    "xtick.major.size": 6, "xtick.major.width": 1.25, "xtick.minor.size": 4, "xtick.minor.width": 1,
+    "ytick.left": False, "ytick.right": False, "ytick.color": ".15", "ytick.direction": "out", "ytick.labelsize": 11,
+    "ytick.major.size": 6, "ytick.major.width": 1.25, "ytick.minor.size": 4, "ytick.minor.width": 1,
+}  # fmt: skip
+# seaborn's colour codes: "b", "g", "r", "m", "y", "c" draw its six-colour deep palette, "k" a near black
+COLOR_CODES = dict(
+    zip("bgrmyck", [*(mpl.colors.to_rgb(DEEP[i]) for i in (0, 2, 3, 4, 8, 9)), (0.1, 0.1, 0.1)], strict=True)
+)
+
 
 def set_theme() -> None:
-    """The project's look for figures and tables (call once per notebook): seaborn's theme, dates on
-    axes written as briefly as they stay clear, and every table displayed through ``helpers.tables``."""
-    sns.set_theme(style="whitegrid", context="notebook", palette="deep")
-    plt.rcParams.update(
+    """The project's look for figures and tables (call once per notebook): seaborn's theme (without
+    importing seaborn), dates on axes written as briefly as they stay clear, and every table displayed
+    through ``helpers.tables``."""
+    mpl.rcParams.update(SEABORN_THEME)
+    named = mpl.colors.get_named_colors_mapping()
+    for code, rgb in COLOR_CODES.items():
+        named[code] = rgb  # item by item: matplotlib's colour cache is cleared on each
+    mpl.rcParams.update(
         {"figure.figsize": (7.5, 4.2), "figure.dpi": 90, "axes.titleweight": "bold", "date.converter": "concise"}
     )
     tables.use()
@@ -31,6 +67,9 @@ def money_axis(axis: Axis, currency: str) -> None:
 
 
 def _axes(ax: Axes | None) -> Axes:
+    """``ax``, or the Axes of a new figure."""
+    import matplotlib.pyplot as plt
+
     return ax if ax is not None else plt.subplots()[1]
 
 
@@ -48,6 +87,8 @@ def pareto(curve: pd.DataFrame, ax: Axes | None = None) -> None:
 
 def heatmap_share(table: pd.DataFrame, title: str, ax: Axes | None = None) -> None:
     """A table of shares (0-1) as an annotated heat map."""
+    import seaborn as sns
+
     ax = _axes(ax)
     sns.heatmap(table, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 8})
     ax.set_title(title)
@@ -57,6 +98,8 @@ def histogram(
     values: pd.Series, xlabel: str, title: str, bins: int = 60, clip: float | None = None, ax: Axes | None = None
 ) -> None:
     """Histogram of ``values`` (optionally clipped at ``clip`` for readability)."""
+    import seaborn as sns
+
     ax = _axes(ax)
     sns.histplot(values.clip(upper=clip) if clip else values, bins=bins, ax=ax)
     ax.set(xlabel=xlabel, ylabel="count", title=title)
@@ -75,6 +118,8 @@ def bars(
 ) -> None:
     """Bar chart with labelled axes; ``percent`` formats the y axis as a share. Several rows per bar: their
     mean, with a 95% bootstrap interval drawn with a fixed seed (the same figure at every run)."""
+    import seaborn as sns
+
     ax = _axes(ax)
     sns.barplot(data=df, x=x, y=y, hue=hue, ax=ax, seed=0)
     if percent:
@@ -114,6 +159,8 @@ def lines(
 
 def heatmap_counts(table: pd.DataFrame, title: str, ax: Axes | None = None) -> None:
     """A table of counts as an annotated heat map (thousands separated)."""
+    import seaborn as sns
+
     ax = _axes(ax)
     sns.heatmap(table, annot=True, fmt=",d", cmap="Blues", cbar=False, ax=ax, annot_kws={"size": 8})
     ax.set_title(title)
@@ -123,6 +170,8 @@ def shares_by_group(
     df: pd.DataFrame, group: str, shares: dict[str, str], title: str, xlabel: str, ax: Axes | None = None
 ) -> None:
     """Side-by-side bars of several shares (columns -> legend labels) per group, as percentages."""
+    import seaborn as sns
+
     ax = _axes(ax)
     long = df.melt(id_vars=group, value_vars=list(shares), var_name="measure", value_name="share")
     long["measure"] = long.measure.map(shares)

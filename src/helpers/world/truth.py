@@ -9,7 +9,6 @@ import re
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.stats import spearmanr
 
 EFFECT_COLUMN = "uplift_{channel}_{offer}"  # true change in the chance of buying in the response window (0-1)
 NURTURE_COLUMN = "nurture_{channel}"  # prospects: true extra chance of a first purchase from a sequence (0-1)
@@ -64,6 +63,8 @@ def decile_calibration(predicted: ArrayLike, actual: ArrayLike, bins: int = 10) 
 
 def rank_correlation(predicted: ArrayLike, actual: ArrayLike) -> float:
     """Spearman rank correlation between predictions and the truth."""
+    from scipy.stats import spearmanr  # scipy.stats takes about a second to import: not at a notebook's start
+
     return float(spearmanr(np.asarray(predicted, dtype=float), np.asarray(actual, dtype=float)).statistic)
 
 

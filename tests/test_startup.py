@@ -1,0 +1,106 @@
+"""A notebook starts light (issue 22): its import cell loads neither seaborn nor pyplot (imported by the
+first figure), and no scipy unless it imports the library's models or decisions; the theme it sets
+without seaborn is seaborn's. Speed itself is measured by benchmarks/startup.py, not tested."""
+
+import ast
+import json
+import subprocess
+import sys
+
+import matplotlib as mpl
+import pytest
+
+from helpers import plots
+from helpers.paths import REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+OWN_SETTINGS = {"figure.figsize", "figure.dpi", "axes.titleweight", "date.converter"}  # set_theme's beyond seaborn's
+
+
+def import_cell(notebook) -> tuple[str, str]:
+    """The notebook's parameters cell and its import cell: the first code cell after the parameters, up to
+    the statement calling ``open_data`` or the first compound statement (00's ``if``)."""
+    cells = [
+        "".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"
+    ]
+    kept = []
+    for node in ast.parse(cells[1]).body:
+        statement = ast.get_source_segment(cells[1], node)
+        if isinstance(node, ast.If | ast.For | ast.While | ast.With | ast.Try) or "open_data(" in statement:
+            break
+        kept.append(statement)
+    return cells[0], "\n".join(kept)
+
+
+def modules_after(cells: list[tuple[str, str]], watched: tuple[str, ...]) -> list[str]:
+    """The ``watched`` modules loaded after running each notebook's parameters and import cell, each in
+    its own namespace, in one fresh interpreter."""
+    probe = (
+        "import json, sys\n"
+        f"for parameters, imports in {cells!r}:\n"
+        "    namespace = {}\n"
+        "    exec(parameters, namespace)\n"
+        "    exec(imports, namespace)\n"
+        f"print(json.dumps([m for m in {watched!r} if m in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_no_import_cell_loads_seaborn_or_pyplot():
+    """Every notebook's import cell, ``plots.set_theme()`` included, leaves seaborn (and its scipy.stats)
+    and pyplot to the first figure."""
+    assert len(NOTEBOOKS) >= 9
+    assert modules_after([import_cell(path) for path in NOTEBOOKS], ("seaborn", "matplotlib.pyplot")) == []
+
+
+def test_import_cells_without_models_load_no_scipy():
+    """The import cells that import nothing from ``helpers.models`` or ``helpers.decide`` (the notebooks
+    on knowledge and segments) load no scipy: figures, tables, data and the synthetic world's truth
+    leave it to the functions that use it."""
+    cells = [import_cell(path) for path in NOTEBOOKS]
+    plain = [
+        (parameters, imports)
+        for parameters, imports in cells
+        if not any(
+            isinstance(node, ast.ImportFrom) and node.module.startswith(("helpers.models", "helpers.decide"))
+            for node in ast.parse(imports).body
+        )
+    ]
+    assert len(plain) >= 3
+    assert modules_after(plain, ("scipy", "sklearn", "statsmodels")) == []
+
+
+@pytest.fixture
+def restored_theme():
+    """matplotlib's settings and colour codes put back as they were after the test."""
+    named = mpl.colors.get_named_colors_mapping()
+    codes = {code: named[code] for code in "bgrmyck"}
+    with mpl.rc_context():
+        yield
+    for code, rgb in codes.items():
+        named[code] = rgb
+
+
+def theme_after(set_theme) -> tuple[dict, dict]:
+    """matplotlib's settings and the colours of "b" ... "k" after ``set_theme()`` from matplotlib's defaults."""
+    mpl.rcdefaults()
+    named = mpl.colors.get_named_colors_mapping()
+    for code, rgb in mpl.colors.BASE_COLORS.items():
+        named[code] = rgb
+    set_theme()
+    return dict(mpl.rcParams), {code: mpl.colors.to_rgb(code) for code in "bgrmyck"}
+
+
+def test_set_theme_is_seaborns_whitegrid_theme(restored_theme):
+    """``plots.set_theme`` gives every setting seaborn's ``set_theme(style="whitegrid", context="notebook",
+    palette="deep")`` gives, and its colour codes, but for the project's own settings and the default
+    colormap (seaborn's "rocket" exists only once seaborn is imported; no figure uses the default)."""
+    import seaborn as sns
+
+    ours, our_codes = theme_after(plots.set_theme)
+    seaborns, seaborn_codes = theme_after(lambda: sns.set_theme(style="whitegrid", context="notebook", palette="deep"))
+    assert {key for key in ours if ours[key] != seaborns[key]} == OWN_SETTINGS | {"image.cmap"}
+    assert our_codes == seaborn_codes
+    assert our_codes["k"] != mpl.colors.BASE_COLORS["k"]  # the comparison sees the colour codes change
