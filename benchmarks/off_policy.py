@@ -58,4 +58,5 @@ if __name__ == "__main__":
     for decision, methods in figures["coverage"].items():
         shares = ", ".join(f"{method} {share:.0%}" for method, share in methods.items())
         print(f"{decision}: the 95% interval holds the played truth in {shares} of {seeds} seeds")
-    print(f"seeds {first}..{last} of {customers:,} customers: {figures['wall_s']:,.0f} s, peak {figures['peak_mb']:,} MB")
+    wall, peak = figures["wall_s"], figures["peak_mb"]
+    print(f"seeds {first}..{last} of {customers:,} customers: {wall:,.0f} s, peak {peak:,} MB")
