@@ -52,14 +52,22 @@ def test_a_repeated_plan_counts_every_contact_and_an_empty_plan_is_worth_nothing
     assert list(empty.arm) == ["total", "total"] and (empty.estimate == 0).all() and (empty.se == 0).all()
 
 
-def test_refuses_an_unknown_arm_a_plan_outside_the_history_and_a_campaign_without_control():
+def test_refuses_an_unknown_arm_and_a_campaign_without_control():
     history, plan, _ = campaign(0, 200)
     costs, scores = pd.Series({"postal · none": 0.0, "sms · none": 0.0}), row_scores(history, ["x"], 0)
     with pytest.raises(UpliftInputError, match=r"arm\(s\) \['sms · none'\] that no past"):
         plan_value(history, scores, plan.assign(channel="sms"), costs)
-    with pytest.raises(UpliftInputError, match="none of the plan's 3 customers"):
-        plan_value(
-            history, scores, pd.DataFrame({"customer_id": [-1, -2, -3], "channel": "postal", "offer": "none"}), costs
-        )
     with pytest.raises(UpliftInputError, match="no randomised control"):
         row_scores(history.assign(w=1), ["x"], 0)
+
+
+def test_an_arm_none_of_whose_planned_customers_was_drawn_is_valued_at_its_average_effect():
+    """Seed 15 of benchmarks/off_policy.py: the plan gave phone · free_shipping to 3 customers none of
+    whom was in that arm's last two campaigns."""
+    history, _, _ = campaign(0, 200)
+    scores = row_scores(history, ["x"], 0)
+    strangers = pd.DataFrame({"customer_id": [-1, -2, -3], "channel": "postal", "offer": "none"})
+    table = plan_value(history, scores, strangers, pd.Series({"postal · none": COST})).set_index(["arm", "method"])
+    for method in ("IPW", "DR"):
+        assert table.loc[("postal · none", method), "rows"] == len(history)
+        assert np.isclose(table.loc[("total", method), "estimate"], 3 * (scores[method].mean() - COST))

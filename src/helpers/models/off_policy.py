@@ -88,7 +88,8 @@ def plan_value(
     offer, as ``world.play`` and the exported lists take it; a customer appears once per campaign of
     a repeated plan) would earn after contact costs (EUR per contact, by arm), from the ``history``'s
     ``row_scores``. One row per arm of the plan and a total: method (IPW, DR), contacts, history
-    rows used, estimate, se, low, high (EUR)."""
+    rows used, estimate, se, low, high (EUR). An arm none of whose planned customers was in its past
+    campaigns is valued at its average effect over all its rows."""
     plan = plan.assign(arm=plan.channel + " · " + plan.offer)  # the arm's name, as nbo.arms makes it
     unknown = sorted(set(plan.arm) - set(history.arm))
     if unknown:
@@ -96,10 +97,8 @@ def plan_value(
     rows = []
     for arm, contacts in plan.groupby("arm", sort=True):
         picked = (history.arm == arm) & history.customer_id.isin(contacts.customer_id)
-        if not picked.any():
-            raise UpliftInputError(
-                f"arm {arm}: none of the plan's {len(contacts)} customers was in its past campaigns."
-            )
+        if not picked.any():  # none of its customers was drawn: the arm's average effect stands in
+            picked = history.arm == arm
         for method in METHODS:
             mean, se = _clustered_mean(
                 scores.loc[picked, method].to_numpy(float), history.customer_id[picked].to_numpy()
