@@ -4,6 +4,7 @@ and amounts past the cent."""
 import datetime as dt
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from helpers import features
@@ -39,3 +40,31 @@ def test_customer_summary_counts_same_day_orders_once_and_returns_in_revenue_onl
         and s.loc[4, "revenue"] == 12.52
         and s.loc[4, "first_order"] == pd.Timestamp("2024-06-20")
     )
+
+
+def test_customer_summary_equals_the_decimal_and_count_distinct_formulation_on_an_unsorted_log():
+    """The bitmap day count and the integer-cent sum against DuckDB's count(DISTINCT) and DECIMAL(18, 2),
+    on a shuffled log over ten years with amounts past the cent (half cents too), returns and rows
+    after as_of."""
+    rng = np.random.default_rng(7)
+    n = 20_000
+    log = pd.DataFrame(
+        {
+            "customer_id": rng.integers(1, 500, n),
+            "order_date": pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 3_800, n), unit="D"),
+            "amount": np.round(rng.gamma(2.0, 40.0, n) * rng.choice([1, 1, 1, -1], n), 3),
+        }
+    )
+    con = ibis.duckdb.connect()
+    con.con.register("log", log)
+    ours = features.execute(features.customer_summary(con.table("log"), AS_OF), "customer_id")
+    reference = con.con.sql(
+        "SELECT customer_id, count(*) FILTER (amount >= 0) AS n_orders, "
+        "sum(amount::DECIMAL(18, 2))::DOUBLE AS revenue, "
+        "count(DISTINCT order_date::DATE) FILTER (amount >= 0) AS n_days "
+        f"FROM log WHERE order_date::DATE <= DATE '{AS_OF}' GROUP BY 1 HAVING n_orders > 0 ORDER BY 1"
+    ).df()
+    assert ours.customer_id.tolist() == reference.customer_id.tolist()
+    assert (ours.revenue.to_numpy() == reference.revenue.to_numpy()).all()
+    assert (ours.frequency.to_numpy() == reference.n_days.to_numpy() - 1).all()
+    assert (ours.n_orders.to_numpy() == reference.n_orders.to_numpy()).all()

@@ -1,6 +1,7 @@
 """Each stage beside the libraries a user would otherwise pick, on the same data in the same run.
 
-    .venv/bin/python benchmarks/peers/compare.py [--reps 3] [sizes...]     (make bench-peers SIZES="10000 100000")
+    .venv/bin/python benchmarks/peers/compare.py [--reps 3] [--stages summary clv] [sizes...]
+    (make bench-peers SIZES="10000 100000")
 
 Every side runs in a fresh process of its own virtual environment (.peers/<env>/, built by
 `make bench-peers` from benchmarks/peers/<env>.txt; ours is the project's .venv), on the dense
@@ -115,17 +116,19 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(sizes: list[int], reps: int) -> list[dict]:
+def main(sizes: list[int], reps: int, stages: list[str]) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as root:
         for n in sizes:
             world = cached_dense_world(n)
             folder = Path(root) / str(n)
             folder.mkdir()
-            rows += stage("summary", n, [world / "transactions.parquet", AS_OF], folder, reps)
-            spend = folder / "summary_with_spend.parquet"
-            run_side("ours", "ours.py", ["spend", world / "transactions.parquet", AS_OF, spend])
-            rows += stage("clv", n, [spend], folder, reps)
+            if "summary" in stages:
+                rows += stage("summary", n, [world / "transactions.parquet", AS_OF], folder, reps)
+            if "clv" in stages:
+                spend = folder / "summary_with_spend.parquet"
+                run_side("ours", "ours.py", ["spend", world / "transactions.parquet", AS_OF, spend])
+                rows += stage("clv", n, [spend], folder, reps)
             print(table(rows), flush=True)
     save("peers", rows)
     return rows
@@ -135,5 +138,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000])
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--stages", nargs="+", choices=list(SIDES), default=list(SIDES))
     args = parser.parse_args()
-    main(args.sizes, args.reps)
+    main(args.sizes, args.reps, args.stages)
