@@ -1,5 +1,7 @@
 """An analyst's data loaded and checked once per run, written into the run folder, opened by every notebook."""
 
+import dataclasses
+import datetime as dt
 import json
 import shutil
 
@@ -9,7 +11,8 @@ import pytest
 
 from helpers.data import DataContractError, load_tables
 from helpers.data.contract import PERSONAL_COLUMNS
-from helpers.run.checked_data import CHECKED, is_checked, open_checked, shown_path, write_checked
+from helpers.run import checked_data, provenance
+from helpers.run.checked_data import CHECKED, checked_world, is_checked, open_checked, shown_path, write_checked
 from helpers.run.cli import main
 from helpers.run.notebook import open_data
 from helpers.run.preflight import NO_CONSENTS
@@ -78,3 +81,32 @@ def test_a_run_on_own_data_loads_once_notes_the_missing_consents_shows_no_absolu
     assert "<td>exports/transactions.csv</td>" in report  # the Data table: from the folder's name
     assert main(["reproduce", str(run_dir / "manifest.json"), "--no-pdf"]) == 0  # the checked copy too, to the byte
     assert "reproduced: all" in capsys.readouterr().out
+
+
+def test_a_world_is_checked_once_then_opened_from_its_checked_copy(small_world, monkeypatch):
+    fresh = load_tables(small_world.path, latest_date=dt.date.fromisoformat(small_world.parameters["end"]))
+    first = checked_world(small_world)
+    monkeypatch.setattr(checked_data, "load_tables", lambda *a, **k: pytest.fail("the world was checked again"))
+    again = checked_world(small_world, ("transactions",))
+    for copy in (first, again):
+        assert list(copy.tables) == list(fresh.tables) and copy.report == fresh.report
+        assert copy.source == small_world.path  # messages name the world, not its copy
+        for name in fresh.tables:  # identities kept: a world's are synthetic
+            pd.testing.assert_frame_equal(copy.frame(name), fresh.frame(name))
+    assert "checked" not in " ".join(
+        name for name in provenance.data_files({"world": small_world.parameters}, small_world.path.parent)
+    )
+
+
+def test_a_changed_world_file_or_a_partial_copy_is_checked_again(small_world, tmp_path, monkeypatch):
+    world = dataclasses.replace(small_world, path=shutil.copytree(small_world.path, tmp_path / small_world.path.name))
+    checks = []
+    monkeypatch.setattr(checked_data, "load_tables", lambda *a, **k: checks.append(1) or load_tables(*a, **k))
+    first = checked_world(world)
+    campaigns = pd.read_parquet(world.path / "campaigns.parquet")
+    campaigns.assign(name=campaigns["name"] + " bis").to_parquet(world.path / "campaigns.parquet")
+    assert checked_world(world).frame("campaigns").name.tolist() == (first.frame("campaigns").name + " bis").tolist()
+    for folder in (tmp_path / ".checked").iterdir():
+        (folder / CHECKED).unlink()  # a copy cut short before its report: never opened
+    checked_world(world)
+    assert len(checks) == 3

@@ -20,7 +20,7 @@ import pandas as pd
 from helpers.data.contract import REQUIRED_TABLES
 from helpers.data.dataset import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
-from helpers.run.checked_data import is_checked, open_checked
+from helpers.run.checked_data import checked_world, is_checked, open_checked
 from helpers.run.headlines import check_keys
 from helpers.world import World, ensure_world
 from helpers.world.scenario import world_settings
@@ -103,8 +103,9 @@ def versions() -> pd.DataFrame:
 
 def world_data(world: World, required: tuple[str, ...] = REQUIRED_TABLES) -> Dataset:
     """A synthetic world's contract tables, loaded and checked like any analyst's folder (dates up
-    to the world's last day are allowed); ``required``: the tables the analysis needs."""
-    return load_tables(world.path, latest_date=dt.date.fromisoformat(world.parameters["end"]), required=required)
+    to the world's last day are allowed; checked once, then opened from the checked copy:
+    ``checked_data.checked_world``); ``required``: the tables the analysis needs."""
+    return checked_world(world, required)
 
 
 def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) -> tuple[Dataset, World | None]:
