@@ -13,9 +13,11 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import helpers.data
+import helpers.engine
 from helpers.data.contract import LOAD_ORDER, PERSONAL_COLUMNS, DataContractError
 from helpers.data.dataset import MEMORY_LIMIT, Dataset, load_tables
 from helpers.data.quality import DataQualityReport, TableReport
@@ -111,9 +113,10 @@ def checked_world(world: World, required: tuple[str, ...] = ()) -> Dataset:
 
 
 def _copy_key(world_dir: Path) -> str:
-    """12 hex digits of a hash of the world's table files and of the loader's source files."""
-    digest = hashlib.sha256()
-    loader = sorted(Path(helpers.data.__file__).parent.glob("*.py"))
+    """12 hex digits of a hash of the world's table files, of the loader's source files and of the
+    versions of the libraries that read and check them."""
+    digest = hashlib.sha256(" ".join(version(p) for p in ("duckdb", "ibis-framework", "pandera", "pyarrow")).encode())
+    loader = [*sorted(Path(helpers.data.__file__).parent.glob("*.py")), Path(helpers.engine.__file__)]
     for path in [*sorted(p for p in world_dir.iterdir() if p.is_file()), *loader]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
