@@ -141,19 +141,7 @@ def test_each_arm_learns_from_at_most_max_training_rows_and_below_it_draws_nothi
 
     rng = np.random.default_rng(9)
     X, y, w, _, _ = simulate(rng, n=5000)
-    table = pd.DataFrame(
-        {
-            "campaign_id": "c1",
-            "customer_id": np.arange(5000),
-            "w": w,
-            "converted": y,
-            "margin": 20 * y,
-            "window_revenue": 40 * y,
-            "x0": X[:, 0],
-            "x1": X[:, 1],
-            "arm": np.where(np.arange(5000) < 4000, "email · discount_10", "sms · free_shipping"),
-        }
-    )
+    table = _history(X, y, w, np.where(np.arange(5000) < 4000, "email · discount_10", "sms · free_shipping"))
     monkeypatch.setattr(nbo, "MAX_TRAINING_ROWS", 2000)
     models = nbo.fit_arms(table, np.random.default_rng(1), outcomes=("converted",))
     held_out = {arm: len(m.holdout) for (arm, _), m in models.items()}
@@ -187,19 +175,7 @@ def test_each_arm_model_depends_on_its_seed_arm_outcome_and_rows_alone():
     from helpers.decide import next_best_offer as nbo
 
     X, y, w, _, _ = simulate(np.random.default_rng(4), n=3000)
-    table = pd.DataFrame(
-        {
-            "campaign_id": "c1",
-            "customer_id": np.arange(3000),
-            "w": w,
-            "converted": y,
-            "margin": 20 * y,
-            "window_revenue": 40 * y,
-            "x0": X[:, 0],
-            "x1": X[:, 1],
-            "arm": np.where(np.arange(3000) % 3 == 0, "email · discount_10", "sms · free_shipping"),
-        }
-    )
+    table = _history(X, y, w, np.where(np.arange(3000) % 3 == 0, "email · discount_10", "sms · free_shipping"))
     everything = nbo.fit_arms(table, 5)
     alone = nbo.fit_arms(table[table.arm == "sms · free_shipping"], 5, outcomes=("margin",))
     model, same = everything[("sms · free_shipping", "margin")], alone[("sms · free_shipping", "margin")]
@@ -208,3 +184,21 @@ def test_each_arm_model_depends_on_its_seed_arm_outcome_and_rows_alone():
     pd.testing.assert_frame_equal(model.holdout, same.holdout)
     other = nbo.fit_arms(table, 6, outcomes=("margin",))[("sms · free_shipping", "margin")]
     assert not np.array_equal(model.predict(X), other.predict(X)), "the seed matters"
+
+
+def _history(X: np.ndarray, y: np.ndarray, w: np.ndarray, arm: np.ndarray) -> pd.DataFrame:
+    """A one-campaign training table of simulated rows, in the shape ``nbo.training_table`` gives."""
+    rows = len(y)
+    return pd.DataFrame(
+        {
+            "campaign_id": "c1",
+            "customer_id": np.arange(rows),
+            "w": w,
+            "converted": y,
+            "margin": 20 * y,
+            "window_revenue": 40 * y,
+            "x0": X[:, 0],
+            "x1": X[:, 1],
+            "arm": arm,
+        }
+    )
