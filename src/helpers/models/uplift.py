@@ -239,12 +239,14 @@ class ArmModel:
 def calibration_slope(y: ArrayLike, w: ArrayLike, raw: ArrayLike) -> float:
     """Slope of the transformed outcome y (w - g) / (g (1 - g)), whose expectation is the uplift,
     on the raw predicted uplift, clipped to [0, 1]: 1 when predictions are right on average, 0 when
-    they carry no signal."""
+    they carry no signal, or when the rows hold no control or no treated row (nothing to check on)."""
     y, w, raw = (np.asarray(v, dtype=float) for v in (y, w, raw))
     g = w.mean()
-    target = y * (w - g) / (g * (1 - g))
     spread = np.var(raw)
-    return float(np.clip(np.cov(target, raw, bias=True)[0, 1] / spread, 0.0, 1.0)) if spread > 0 else 0.0
+    if not 0 < g < 1 or spread == 0:
+        return 0.0
+    target = y * (w - g) / (g * (1 - g))
+    return float(np.clip(np.cov(target, raw, bias=True)[0, 1] / spread, 0.0, 1.0))
 
 
 def fitted_learners(X: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> list[TLearner | TransformedOutcome]:
