@@ -171,18 +171,17 @@ def _at_most(rows: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFra
 def fit_arms(
     table: pd.DataFrame, seed: int | np.random.Generator, outcomes: tuple[str, ...] = ("converted", "margin")
 ) -> dict[tuple[str, str], uplift.ArmModel]:
-    """An uplift model per arm and outcome, the learner chosen by held-out Qini, each learning from
-    at most ``MAX_TRAINING_ROWS`` of the arm's past contacts."""
-    rng = np.random.default_rng(seed)
+    """An uplift model per arm and outcome (learner chosen by held-out Qini, on at most ``MAX_TRAINING_ROWS``
+    rows), each from (seed, arm, outcome, the arm's rows) alone: ``uplift.arm_rng``; a Generator gives one draw."""
+    base = int(seed) if isinstance(seed, (int, np.integer)) else int(seed.integers(2**63))
     columns = feature_columns(table)
     models = {}
     for arm, rows in table.groupby("arm", sort=True):
-        rows = _at_most(rows, MAX_TRAINING_ROWS, rng)
-        X = rows[columns].to_numpy(dtype=float)
+        rows = _at_most(rows, MAX_TRAINING_ROWS, uplift.arm_rng(base, str(arm)))
+        X, w = rows[columns].to_numpy(dtype=float), rows.w.to_numpy(int)
         for outcome in outcomes:
-            models[(arm, outcome)] = uplift.fit_arm(
-                X, rows[outcome].to_numpy(float), rows.w.to_numpy(int), arm, outcome, rng
-            )
+            fit_rng = uplift.arm_rng(base, str(arm), outcome)
+            models[(arm, outcome)] = uplift.fit_arm(X, rows[outcome].to_numpy(float), w, arm, outcome, fit_rng)
     return models
 
 
