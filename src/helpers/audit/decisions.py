@@ -13,7 +13,7 @@ import pandas as pd
 
 from helpers.audit import oracle
 from helpers.data.dataset import Dataset
-from helpers.decide import audience, contact_plan as cp, next_best_offer as nbo
+from helpers.decide import audience, contact_plan as cp, next_best_offer as nbo, offer_strategies
 from helpers.describe import segmentation
 from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute
@@ -119,7 +119,7 @@ def next_best_offer(world: World, learned: Learned, seed: int) -> tuple[list[dic
     eligible = nbo.arm_matrix(world.eligibility().loc[t.ids], t.arm_table)
     choice = nbo.choose_offers(t.value, costs, eligible)
     best = oracle.oracle_offers(t.true_margins, costs, eligible)
-    plans = nbo.strategy_plans(choice, choice, t.response, eligible, t.arm_table, t.average_margin, seed)
+    plans = offer_strategies.strategy_plans(choice, choice, t.response, eligible, t.arm_table, t.average_margin, seed)
     plans.pop("next best offer, margin model")  # no margin model here: it is the same plan
     plans = {_named(name): plan.assign(week=0) for name, plan in plans.items()}
     proven = eligible & t.proven.reindex(eligible.columns).fillna(False).to_numpy()
