@@ -147,19 +147,7 @@ def test_each_arm_learns_from_at_most_max_training_rows_and_below_it_draws_nothi
 
     rng = np.random.default_rng(9)
     X, y, w, _, _ = simulate(rng, n=5000)
-    table = pd.DataFrame(
-        {
-            "campaign_id": "c1",
-            "customer_id": np.arange(5000),
-            "w": w,
-            "converted": y,
-            "margin": 20 * y,
-            "window_revenue": 40 * y,
-            "x0": X[:, 0],
-            "x1": X[:, 1],
-            "arm": np.where(np.arange(5000) < 4000, "email · discount_10", "sms · free_shipping"),
-        }
-    )
+    table = _history(X, y, w, np.where(np.arange(5000) < 4000, "email · discount_10", "sms · free_shipping"))
     monkeypatch.setattr(nbo, "MAX_TRAINING_ROWS", 2000)
     models = nbo.fit_arms(table, np.random.default_rng(1), outcomes=("converted",))
     held_out = {arm: len(m.holdout) for (arm, _), m in models.items()}
@@ -186,3 +174,37 @@ def test_p_alive_from_a_sample_of_customers_matches_the_whole_base(small_world, 
     assert np.abs(sampled.p_alive - whole.p_alive).max() < 0.05
     assert np.corrcoef(sampled.p_alive.dropna(), whole.p_alive.dropna())[0, 1] > 0.99
     assert not sampled.p_alive.equals(whole.p_alive), "the sample was used"
+
+
+def test_each_arm_model_depends_on_its_seed_arm_outcome_and_rows_alone():
+    """Fitting one arm alone, or one outcome alone, gives the very models fitting everything gives."""
+    from helpers.decide import next_best_offer as nbo
+
+    X, y, w, _, _ = simulate(np.random.default_rng(4), n=3000)
+    table = _history(X, y, w, np.where(np.arange(3000) % 3 == 0, "email · discount_10", "sms · free_shipping"))
+    everything = nbo.fit_arms(table, 5)
+    alone = nbo.fit_arms(table[table.arm == "sms · free_shipping"], 5, outcomes=("margin",))
+    model, same = everything[("sms · free_shipping", "margin")], alone[("sms · free_shipping", "margin")]
+    assert list(alone) == [("sms · free_shipping", "margin")]
+    assert np.array_equal(model.predict(X), same.predict(X)) and model.qini == same.qini
+    pd.testing.assert_frame_equal(model.holdout, same.holdout)
+    other = nbo.fit_arms(table, 6, outcomes=("margin",))[("sms · free_shipping", "margin")]
+    assert not np.array_equal(model.predict(X), other.predict(X)), "the seed matters"
+
+
+def _history(X: np.ndarray, y: np.ndarray, w: np.ndarray, arm: np.ndarray) -> pd.DataFrame:
+    """A one-campaign training table of simulated rows, in the shape ``nbo.training_table`` gives."""
+    rows = len(y)
+    return pd.DataFrame(
+        {
+            "campaign_id": "c1",
+            "customer_id": np.arange(rows),
+            "w": w,
+            "converted": y,
+            "margin": 20 * y,
+            "window_revenue": 40 * y,
+            "x0": X[:, 0],
+            "x1": X[:, 1],
+            "arm": arm,
+        }
+    )

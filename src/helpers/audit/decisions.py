@@ -13,7 +13,7 @@ import pandas as pd
 
 from helpers.audit import oracle
 from helpers.data.dataset import Dataset
-from helpers.decide import audience, contact_plan as cp, next_best_offer as nbo
+from helpers.decide import audience, contact_plan as cp, next_best_offer as nbo, offer_strategies
 from helpers.describe import segmentation
 from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute
@@ -119,7 +119,7 @@ def next_best_offer(world: World, learned: Learned, seed: int) -> tuple[list[dic
     eligible = nbo.arm_matrix(world.eligibility().loc[t.ids], t.arm_table)
     choice = nbo.choose_offers(t.value, costs, eligible)
     best = oracle.oracle_offers(t.true_margins, costs, eligible)
-    plans = nbo.strategy_plans(choice, choice, t.response, eligible, t.arm_table, t.average_margin, seed)
+    plans = offer_strategies.strategy_plans(choice, choice, t.response, eligible, t.arm_table, t.average_margin, seed)
     plans.pop("next best offer, margin model")  # no margin model here: it is the same plan
     plans = {_named(name): plan.assign(week=0) for name, plan in plans.items()}
     proven = eligible & t.proven.reindex(eligible.columns).fillna(False).to_numpy()
@@ -149,7 +149,7 @@ def _uplift_checks(world: World, t: Learned, choice: pd.Series) -> dict:
         true_effect = hidden[effect_column(row.channel, row.offer)].to_numpy()
         table = decile_calibration(t.uplift[row.arm].to_numpy(), true_effect)
         calibration[row.arm] = {"predicted": table.mean_predicted.tolist(), "true": table.mean_true.tolist()}
-        spearman[row.arm] = _spearman(t.uplift[row.arm], true_effect)
+        spearman[row.arm] = rank_correlation(t.uplift[row.arm], true_effect)
     return {
         "sleeping_dogs_left_alone": float(alone[dogs].mean()) if dogs.any() else float("nan"),
         "all_left_alone": float(alone.mean()),
@@ -157,11 +157,6 @@ def _uplift_checks(world: World, t: Learned, choice: pd.Series) -> dict:
         "uplift_calibration": calibration,
         "uplift_spearman": spearman,
     }
-
-
-def _spearman(predicted: pd.Series, true: np.ndarray) -> float:
-    """Rank correlation, NaN for a constant prediction (a model with no signal ranks no one)."""
-    return rank_correlation(predicted, true) if predicted.nunique() > 1 and np.ptp(true) > 0 else float("nan")
 
 
 def plan_limits(world: World, data: Dataset, customers: pd.Index) -> tuple[pd.DataFrame, float, dict]:
@@ -235,7 +230,7 @@ def clv_ranking(world: World, data: Dataset) -> tuple[list[dict], dict]:
                 "strategy": name,
                 "top_decile_true_eur": round(float(true.to_numpy()[order].sum()), 2),
                 "top_decile_capture": float(true.to_numpy()[order].sum() / true.sum()),
-                "spearman": _spearman(score, true.to_numpy()),
+                "spearman": rank_correlation(score, true.to_numpy()),
             }
         )
     calibration = decile_calibration(value.clv, true)

@@ -36,9 +36,9 @@ if TYPE_CHECKING:
         fit_response_models,
         history_basket,
         score_customers,
-        strategy_plans,
         training_table,
     )
+    from helpers.decide.offer_strategies import strategy_plans
     from helpers.decide.rule_backtest import Backtest, backtest
     from helpers.decide.triggers import (
         Rule,

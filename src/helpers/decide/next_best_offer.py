@@ -10,6 +10,8 @@ incremental margin after the contact cost, or no contact.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,8 @@ MAX_FIT_CUSTOMERS = 200_000  # the BG/NBD behind the p_alive feature is fitted o
 # customers (every k-th by customer_id): 4 parameters, precise long before
 MIN_GROUP = 10  # treated and control rows an arm's uplift model needs (uplift.fit_arm refuses fewer)
 MAX_TRAINING_ROWS = 200_000  # per arm, models learn from at most this many past contacts (a random sample)
+ModelStore = Callable[[pd.DataFrame, int, str, str, Callable[[], uplift.ArmModel]], uplift.ArmModel]
+"""Where ``fit_arms`` finds a model: (the arm's rows, seed, arm, outcome, the fit) -> the fitted model."""
 
 
 def arms(data: Dataset) -> pd.DataFrame:
@@ -169,20 +173,24 @@ def _at_most(rows: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFra
 
 
 def fit_arms(
-    table: pd.DataFrame, seed: int | np.random.Generator, outcomes: tuple[str, ...] = ("converted", "margin")
+    table: pd.DataFrame,
+    seed: int | np.random.Generator,
+    outcomes: tuple[str, ...] = ("converted", "margin"),
+    store: ModelStore | None = None,
 ) -> dict[tuple[str, str], uplift.ArmModel]:
-    """An uplift model per arm and outcome, the learner chosen by held-out Qini, each learning from
-    at most ``MAX_TRAINING_ROWS`` of the arm's past contacts."""
-    rng = np.random.default_rng(seed)
+    """An uplift model per arm and outcome (learner chosen by held-out Qini, on at most ``MAX_TRAINING_ROWS``
+    rows), each from (seed, arm, outcome, the arm's rows) alone: ``uplift.arm_rng``; a Generator gives one draw.
+    ``store`` (``helpers.run.cache.ArmStore``): a model fitted before from the same rows, seed and code, else fitted."""
+    base = int(seed) if isinstance(seed, (int, np.integer)) else int(seed.integers(2**63))
     columns = feature_columns(table)
     models = {}
     for arm, rows in table.groupby("arm", sort=True):
-        rows = _at_most(rows, MAX_TRAINING_ROWS, rng)
-        X = rows[columns].to_numpy(dtype=float)
+        sample = _at_most(rows, MAX_TRAINING_ROWS, uplift.arm_rng(base, str(arm)))
+        X, w = sample[columns].to_numpy(dtype=float), sample.w.to_numpy(int)
         for outcome in outcomes:
-            models[(arm, outcome)] = uplift.fit_arm(
-                X, rows[outcome].to_numpy(float), rows.w.to_numpy(int), arm, outcome, rng
-            )
+            y, rng = sample[outcome].to_numpy(float), uplift.arm_rng(base, str(arm), outcome)
+            fit = functools.partial(uplift.fit_arm, X, y, w, str(arm), outcome, rng)
+            models[(arm, outcome)] = fit() if store is None else store(rows, base, str(arm), outcome, fit)
     return models
 
 
@@ -260,13 +268,15 @@ def cross_fitted_margins(
     discounts: dict[str, float],
     seed: int | np.random.Generator,
     folds: int = 2,
+    store: ModelStore | None = None,
 ) -> pd.DataFrame:
     """``expected_margin`` for the customers of ``today`` (EUR, customers x arms, before the contact
     cost), each from conversion uplift models that never saw that customer's past rows: customers
     are split at random into ``folds``, each scored by the models fitted on the other folds' rows.
     A plan chosen from these values can be valued honestly on the history (``off_policy.plan_value``).
     An arm with fewer than ``MIN_GROUP`` treated or control rows in a fold's training rows is too thin
-    to model: its customers get the arm's average conversion effect on those rows (0 without both groups)."""
+    to model: its customers get the arm's average conversion effect on those rows (0 without both groups).
+    ``store``: as ``fit_arms``'."""
     rng = np.random.default_rng(seed)
     fold = pd.Series(rng.integers(folds, size=len(today)), index=today.index)
     past_fold = fold.reindex(history.customer_id).to_numpy()  # NaN: a customer not scored today
@@ -276,7 +286,7 @@ def cross_fitted_margins(
         train = history[past_fold != k]
         size = pd.crosstab(train.arm, train.w).reindex(columns=[0, 1], fill_value=0)
         thin = size.index[size.min(axis=1) < MIN_GROUP]
-        models = fit_arms(train[~train.arm.isin(thin)], rng, outcomes=("converted",))
+        models = fit_arms(train[~train.arm.isin(thin)], rng, ("converted",), store)
         scored = today[fold == k]
         uplift_k = score_customers(models, scored, columns, "converted")
         for arm in thin:
@@ -335,52 +345,6 @@ def arm_matrix(eligible_channels: pd.DataFrame, arm_table: pd.DataFrame) -> pd.D
     )
 
 
-def strategy_plans(
-    choice: pd.DataFrame,
-    margin_model_choice: pd.DataFrame,
-    response: pd.DataFrame,
-    eligible: pd.DataFrame,
-    arm_table: pd.DataFrame,
-    average_margin: pd.Series,
-    seed: int | np.random.Generator,
-    weeks: pd.Series | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Contact plans (customer_id, channel, offer, week) for the strategies a marketer compares:
-    the next best offer; the same chosen from the (noisier) margin uplift model; send to all
-    eligible customers on the arm with the best average margin;
-    send to none; as many contacts as the next best offer chosen at random; and as many chosen by
-    the response model (highest chance of buying if contacted). Every plan respects ``eligible``."""
-    rng = np.random.default_rng(seed)
-    arm_of = arm_table.set_index("arm")
-    chosen = choice[choice.next_best_offer != NO_CONTACT]
-    by_margin_model = margin_model_choice[margin_model_choice.next_best_offer != NO_CONTACT]
-    n = len(chosen)
-
-    def plan(customers, arm_names) -> pd.DataFrame:
-        out = pd.DataFrame({"customer_id": np.asarray(customers), "arm": np.asarray(arm_names)})
-        out["channel"] = out.arm.map(arm_of.channel)
-        out["offer"] = out.arm.map(arm_of.offer)
-        out["week"] = weeks.reindex(out.customer_id).fillna(0).to_numpy(int) if weeks is not None else 0
-        return out.drop(columns="arm").sort_values("customer_id", ignore_index=True)
-
-    best_arm = (average_margin - arm_of.cost_per_contact.reindex(average_margin.index)).idxmax()
-    mass = eligible.index[eligible[best_arm]]
-    flat = eligible.stack()
-    options = flat[flat].reset_index().set_axis(["customer_id", "arm", "ok"], axis=1)
-    pick = options.groupby("customer_id").sample(n=1, random_state=int(rng.integers(2**31)))
-    randomly = pick.sample(n=min(n, len(pick)), random_state=int(rng.integers(2**31)))
-    masked = response.where(eligible.reindex_like(response).fillna(False).astype(bool))
-    top = masked.max(axis=1).dropna().sort_values(ascending=False, kind="stable").head(n)
-    return {
-        "next best offer": plan(chosen.index, chosen.next_best_offer),
-        "next best offer, margin model": plan(by_margin_model.index, by_margin_model.next_best_offer),
-        f"send to all ({best_arm})": plan(mass, [best_arm] * len(mass)),
-        "send to none": plan([], []),
-        "random targeting": plan(randomly.customer_id, randomly.arm),
-        "response model": plan(top.index, masked.loc[top.index].idxmax(axis=1)),
-    }
-
-
 def arm_values(
     data: Dataset,
     as_of: dt.date,
@@ -388,12 +352,13 @@ def arm_values(
     margin_rate: float,
     discounts: dict[str, float],
     seed: int | np.random.Generator,
+    store: ModelStore | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """In one call, what notebook 30 does step by step: learn conversion uplift per arm from the
-    campaign history and return each customer's expected incremental margin per arm before the
-    contact cost (customers x arms, EUR), with the arm table."""
+    campaign history (``store``: as ``fit_arms``') and return each customer's expected incremental
+    margin per arm before the contact cost (customers x arms, EUR), with the arm table."""
     history = training_table(data, margin_rate)
-    models = fit_arms(history, seed, outcomes=("converted",))
+    models = fit_arms(history, seed, ("converted",), store)
     today = customer_features(data, as_of, customer_ids)
     uplift_by_arm = score_customers(models, today, feature_columns(history), "converted")
     arm_table = arms(data)

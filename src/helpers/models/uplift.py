@@ -10,6 +10,7 @@ Conventions: ``y`` the outcome (1/0 conversion, or EUR), ``w`` 1 for treatment a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Self
 
@@ -257,6 +258,13 @@ def fitted_learners(X: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> l
         XLearner: XLearner.after(t_learner, X, y, w),
     }
     return [fitted.get(learner) or learner(default_estimator(seed)).fit(X, y, w) for learner in LEARNERS]
+
+
+def arm_rng(seed: int, *names: str) -> np.random.Generator:
+    """The generator of one arm (and outcome) ``names``: it depends on ``seed`` and the names alone, so a
+    model is the same whatever was fitted before it, and can be shared between notebooks."""
+    words = [int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little") for name in names]
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=words))
 
 
 def fit_arm(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from helpers.run.formats import LanguageError
     from helpers.run.headlines import HeadlineError, check_keys, compose, headline, lookup, render
     from helpers.run.memory import PeakMemory, tree_peak
-    from helpers.run.notebook import analysis_date, open_data, versions, world_data, write_metrics
+    from helpers.run.notebook import analysis_date, arm_store, open_data, versions, world_data, write_metrics
     from helpers.run.parameter_domains import Domain
     from helpers.run.playbook import (
         Playbook,
@@ -72,6 +72,7 @@ __all__ = [
     "RunInterrupted",
     "Step",
     "analysis_date",
+    "arm_store",
     "available",
     "check",
     "check_keys",

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
-import os
-import shutil
 import time
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 
 import helpers.data
@@ -23,6 +19,7 @@ from helpers.data.dataset import MEMORY_LIMIT, Dataset, load_tables
 from helpers.data.quality import DataQualityReport, TableReport
 from helpers.engine import connect, read_table
 from helpers.paths import relative_to_repo
+from helpers.run.cache import digest, write_whole
 from helpers.world import World
 
 CHECKED = "checked.json"  # the quality report; its presence marks a folder the run wrote
@@ -100,23 +97,14 @@ def checked_world(world: World, required: tuple[str, ...] = ()) -> Dataset:
     if not is_checked(folder):
         latest = dt.date.fromisoformat(world.parameters["end"])
         data = load_tables(world.path, latest_date=latest, required=required)
-        partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        write_checked(data, partial, data.report.source, identifiers=True)
-        if folder.exists() and not is_checked(folder):
-            shutil.rmtree(folder)  # damaged (a copy is renamed in whole): replaced
-        try:
-            partial.rename(folder)
-        except OSError:  # another process put its copy in place first: the same bytes
-            shutil.rmtree(partial)
+        damaged = folder.exists()  # there but not checked: a copy is renamed in whole, so damaged, replaced
+        write_whole(folder, lambda partial: write_checked(data, partial, data.report.source, True), damaged)
     return open_checked(folder, required, source=world.path)
 
 
 def _copy_key(world_dir: Path) -> str:
-    """12 hex digits of a hash of the world's table files, of the loader's source files and of the
-    versions of the libraries that read and check them."""
-    digest = hashlib.sha256(" ".join(version(p) for p in ("duckdb", "ibis-framework", "pandera", "pyarrow")).encode())
+    """12 hex digits of a hash of the versions of the libraries that read and check the world's tables,
+    of its table files and of the loader's source files."""
     loader = [*sorted(Path(helpers.data.__file__).parent.glob("*.py")), Path(helpers.engine.__file__)]
-    for path in [*sorted(p for p in world_dir.iterdir() if p.is_file()), *loader]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:12]
+    tables = sorted(p for p in world_dir.iterdir() if p.is_file())
+    return digest(packages=("duckdb", "ibis-framework", "pandera", "pyarrow"), files=[*tables, *loader])[:12]

@@ -20,6 +20,7 @@ import pandas as pd
 from helpers.data.contract import REQUIRED_TABLES
 from helpers.data.dataset import Dataset, load_tables
 from helpers.paths import notebook_output_dir, relative_to_repo
+from helpers.run.cache import CACHE, ArmStore
 from helpers.run.checked_data import checked_world, is_checked, open_checked
 from helpers.run.headlines import check_keys
 from helpers.world import World, ensure_world
@@ -130,6 +131,17 @@ def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) 
     default = next((WORLD_FOR_TABLE[t] for t in required if t in WORLD_FOR_TABLE), values["scenario"])
     world = ensure_world(given.pop("scenario", default), **given)
     return world_data(world, required).on_engine(values["engine"]), world
+
+
+def arm_store(data: Dataset, world: World | None) -> ArmStore | None:
+    """Where the arm models of ``data`` are kept between notebooks (``next_best_offer.fit_arms``' store),
+    beside the data: ``<world root>/.cache`` for a synthetic world (out of the world's folder), the run
+    folder's ``.cache`` for a run's checked copy of own data (out of its manifest); None for another
+    folder of own data (nothing is written among an analyst's exports: every notebook fits afresh)."""
+    if world is not None:
+        return ArmStore(world.path.parent / CACHE)
+    source = Path(data.source)
+    return ArmStore(source.parent / CACHE) if is_checked(source) else None
 
 
 def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:

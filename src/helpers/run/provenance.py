@@ -19,6 +19,7 @@ from pathlib import Path
 
 from helpers.errors import RunInputError
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, relative_to_repo
+from helpers.run.cache import CACHE
 from helpers.run.checked_data import shown_path
 from helpers.run.playbook import Playbook, parameters_of
 from helpers.world import sha256_file
@@ -104,7 +105,10 @@ def write_manifest(
 ) -> None:
     """``run_dir/manifest.json``, written last: the resolved playbook, the command, seed, git commit,
     Python and package versions, and the sha256 of every input (``data``: name -> sha256) and output."""
-    outputs = sorted(p for p in run_dir.rglob("*") if p.is_file() and p.name not in NOT_COMPARED)
+    cache = run_dir / CACHE  # models kept between notebooks: no output
+    outputs = sorted(
+        p for p in run_dir.rglob("*") if p.is_file() and p.name not in NOT_COMPARED and cache not in p.parents
+    )
     forms = run_folder_forms(run_dir)
     manifest = {
         "playbook": {

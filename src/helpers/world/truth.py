@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 
 EFFECT_COLUMN = "uplift_{channel}_{offer}"  # true change in the chance of buying in the response window (0-1)
 NURTURE_COLUMN = "nurture_{channel}"  # prospects: true extra chance of a first purchase from a sequence (0-1)
+UNDEFINED = "undefined"  # a rank correlation with a constant side, as tables show it
 SPELLED_OUT = re.compile("[\"']({})[{{\"']".format("|".join(t.split("{")[0] for t in (EFFECT_COLUMN, NURTURE_COLUMN))))
 """A literal that builds or matches these names ("uplift_{...}", "nurture_"): code that spells them itself."""
 
@@ -62,10 +63,19 @@ def decile_calibration(predicted: ArrayLike, actual: ArrayLike, bins: int = 10) 
 
 
 def rank_correlation(predicted: ArrayLike, actual: ArrayLike) -> float:
-    """Spearman rank correlation between predictions and the truth."""
+    """Spearman rank correlation between predictions and the truth; NaN, without a warning, where it is
+    undefined: either side constant (a model with no signal ranks no one), fewer than two rows or a NaN."""
+    x, y = np.asarray(predicted, dtype=float), np.asarray(actual, dtype=float)
+    if len(x) < 2 or not (np.ptp(x) > 0 and np.ptp(y) > 0):  # a NaN fails the comparison too
+        return float("nan")
     from scipy.stats import spearmanr  # scipy.stats takes about a second to import: not at a notebook's start
 
-    return float(spearmanr(np.asarray(predicted, dtype=float), np.asarray(actual, dtype=float)).statistic)
+    return float(spearmanr(x, y).statistic)
+
+
+def shown_correlation(value: float, digits: int = 3) -> float | str:
+    """A rank correlation as a table shows it: rounded to ``digits``, or ``UNDEFINED`` for NaN."""
+    return UNDEFINED if np.isnan(value) else round(value, digits)
 
 
 def by_group(groups: pd.Series, truth: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -78,13 +88,14 @@ def by_group(groups: pd.Series, truth: pd.DataFrame, columns: dict[str, str]) ->
 
 def effect_ranking(predicted: pd.DataFrame, truth: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
     """Per arm of ``arm_table`` (arm, channel, offer): the rank correlation of the predicted uplift
-    (``predicted``, one column per arm) with the true effect in ``truth`` (same rows)."""
+    (``predicted``, one column per arm) with the true effect in ``truth`` (same rows), 3 decimals, or
+    ``UNDEFINED`` where a side is constant."""
     return pd.DataFrame(
         [
             {
                 "arm": row.arm,
-                "rank correlation with the true effect": round(
-                    rank_correlation(predicted[row.arm], truth[effect_column(row.channel, row.offer)]), 3
+                "rank correlation with the true effect": shown_correlation(
+                    rank_correlation(predicted[row.arm], truth[effect_column(row.channel, row.offer)])
                 ),
             }
             for row in arm_table.itertuples()

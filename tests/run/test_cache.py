@@ -1,0 +1,130 @@
+"""The arm models kept between notebooks 30 and 40: the same models warm or cold, a new key for new rows
+or parameters, a damaged file refitted and replaced, the cache beside the data and out of the manifest."""
+
+import json
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.decide import next_best_offer as nbo
+from helpers.models import uplift
+from helpers.paths import REPO_ROOT, SYNTHETIC_DIR
+from helpers.run import arm_store, load, open_checked, world_data, write_checked, write_manifest
+from helpers.run.cache import CACHE, ArmStore
+
+ARMS = ("email · discount_10", "sms · free_shipping")
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    """A two-arm training table in the shape ``nbo.training_table`` gives."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(2400, 2))
+    w = (rng.random(2400) < 0.7).astype(int)
+    y = (rng.random(2400) < 0.1 + w * (0.05 + 0.05 * (X[:, 0] > 0))).astype(float)
+    arm = np.where(np.arange(2400) % 2 == 0, *ARMS)
+    return pd.DataFrame(
+        {"campaign_id": "c1", "customer_id": np.arange(2400), "arm": arm, "w": w, "converted": y, "margin": 20 * y}
+        | {"window_revenue": 40 * y, "x0": X[:, 0], "x1": X[:, 1]}
+    )
+
+
+@pytest.fixture
+def fits(monkeypatch) -> list[str]:
+    """The arm names ``uplift.fit_arm`` is called for (a model loaded from the cache adds none)."""
+    called: list[str] = []
+    fit = uplift.fit_arm
+
+    def counted(X, y, w, arm, outcome, seed):
+        called.append(arm)
+        return fit(X, y, w, arm, outcome, seed)
+
+    monkeypatch.setattr(uplift, "fit_arm", counted)
+    return called
+
+
+def _predictions(models: dict, table: pd.DataFrame) -> dict:
+    X = table[nbo.feature_columns(table)].to_numpy(float)
+    return {key: model.predict(X) for key, model in models.items()}
+
+
+def _same(one: dict, other: dict) -> bool:
+    return one.keys() == other.keys() and all(np.array_equal(one[k], other[k]) for k in one)
+
+
+def test_a_warm_cache_gives_the_very_models_a_cold_one_and_no_cache_give(table, tmp_path, fits):
+    store = ArmStore(tmp_path / CACHE)
+    cold = _predictions(nbo.fit_arms(table, 5, ("converted",), store), table)
+    assert sorted(fits) == sorted(ARMS) and len(list(store.folder.glob("arm-*.pickle"))) == 2
+    warm = nbo.fit_arms(table, 5, ("converted",), store)
+    assert len(fits) == 2, "the warm call fitted nothing"
+    assert _same(cold, _predictions(warm, table))
+    assert _same(cold, _predictions(nbo.fit_arms(table, 5, ("converted",)), table))
+    model = warm[(ARMS[0], "converted")]
+    assert model.qini == nbo.fit_arms(table, 5, ("converted",))[(ARMS[0], "converted")].qini
+    both = nbo.fit_arms(table, 5, ("converted", "margin"), store)  # notebook 30 after 40: only margin is new
+    assert len(fits) == 8 and fits[6:] == list(ARMS), "two fits without a store, then the margin models alone"
+    assert _same(cold, {key: p for key, p in _predictions(both, table).items() if key[1] == "converted"})
+
+
+def test_a_changed_seed_row_or_training_limit_misses(table, tmp_path, fits, monkeypatch):
+    store = ArmStore(tmp_path / CACHE)
+    nbo.fit_arms(table, 5, ("converted",), store)
+    nbo.fit_arms(table, 6, ("converted",), store)
+    assert len(fits) == 4, "another seed: both arms fitted again"
+    changed = table.copy()
+    changed.loc[changed.index[changed.arm == ARMS[1]][0], "x0"] += 1e-9
+    nbo.fit_arms(changed, 5, ("converted",), store)
+    assert fits[4:] == [ARMS[1]], "one row of one arm changed: that arm alone is fitted again"
+    monkeypatch.setattr(nbo, "MAX_TRAINING_ROWS", 1000)
+    nbo.fit_arms(table, 5, ("converted",), store)
+    assert len(fits) == 7 and len(list(store.folder.glob("arm-*.pickle"))) == 7
+
+
+def test_a_damaged_file_is_refitted_and_replaced(table, tmp_path, fits):
+    store = ArmStore(tmp_path / CACHE)
+    cold = _predictions(nbo.fit_arms(table, 5, ("converted",), store), table)
+    damaged = sorted(store.folder.glob("arm-*.pickle"))[0]
+    intact = damaged.read_bytes()
+    damaged.write_bytes(intact[:-100] + bytes(100))  # same length, last bytes zeroed
+    again = _predictions(nbo.fit_arms(table, 5, ("converted",), store), table)
+    assert len(fits) == 3 and _same(cold, again)
+    assert damaged.read_bytes() == intact, "replaced by the whole file"
+    damaged.write_bytes(b"")  # an empty file: the same
+    nbo.fit_arms(table, 5, ("converted",), store)
+    assert len(fits) == 4 and damaged.read_bytes() == intact
+    assert not list(store.folder.glob("*.partial"))
+
+
+def test_the_cache_lies_beside_the_data_and_git_ignores_it(small_world, tmp_path):
+    assert arm_store(world_data(small_world), small_world) == ArmStore(small_world.path.parent / CACHE)
+    run_data = tmp_path / "run" / "data"
+    write_checked(world_data(small_world), run_data, "export")
+    assert arm_store(open_checked(run_data), None) == ArmStore(tmp_path / "run" / CACHE)
+    assert arm_store(open_checked(run_data).on_engine("duckdb"), None) is not None
+    ignored = [str(SYNTHETIC_DIR / CACHE / "arm-0.pickle"), str(REPO_ROOT / "reports" / "r1" / CACHE / "arm-0.pickle")]
+    found = subprocess.run(["git", "check-ignore", *ignored], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert found.stdout.splitlines() == ignored
+
+
+def test_an_analysts_own_folder_gets_no_cache(small_world, tmp_path):
+    from helpers.data.dataset import load_tables
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("customers", "campaigns", "contacts"):
+        small_world.table(name).to_csv(folder / f"{name}.csv", index=False)
+    assert arm_store(load_tables(folder, None, required=()), None) is None
+
+
+def test_the_cache_is_not_in_the_run_manifest(tmp_path):
+    run_dir = tmp_path / "run"
+    (run_dir / CACHE).mkdir(parents=True)
+    (run_dir / CACHE / "arm-0.pickle").write_bytes(b"model")
+    (run_dir / "30_next_best_offer").mkdir()
+    (run_dir / "30_next_best_offer" / "metrics.json").write_text("{}")
+    write_manifest(load("next_best_offer"), run_dir, "playbook run next_best_offer", {}, "abc", {})
+    outputs = json.loads((run_dir / "manifest.json").read_text())["outputs"]
+    assert list(outputs) == ["30_next_best_offer/metrics.json"]
