@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from helpers.paths import SCENARIOS_DIR
+from helpers.run.kernel import SAME_MATH_EVERYWHERE
 from helpers.world import WorldParameterError, ensure_world, generate_world
 from helpers.world.identities import departements
 from tests.conftest import SMALL
@@ -44,7 +45,7 @@ def test_files_do_not_depend_on_the_cpu_simd_path(tmp_path, small_world):
         f"w = generate_world('retail_fr', root=sys.argv[1], **{SMALL!r}); "
         "print(json.dumps({k: v['sha256'] for k, v in w.manifest['files'].items()}))"
     )
-    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "AVX512_SPR AVX512_ICL X86_V4"}
+    env = {**os.environ, **SAME_MATH_EVERYWHERE}
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True
     )
