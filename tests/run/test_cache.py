@@ -83,6 +83,18 @@ def test_a_changed_seed_row_or_training_limit_misses(table, tmp_path, fits, monk
     assert len(fits) == 7 and len(list(store.folder.glob("arm-*.pickle"))) == 7
 
 
+def test_a_model_fitted_on_other_simd_paths_misses(table, tmp_path, fits, monkeypatch):
+    """An audit run in-process on an AVX-512 machine fits with numpy's AVX-512 math; a notebook's kernel
+    without it (``kernel.SAME_MATH_EVERYWHERE``): neither may read the other's models."""
+    from helpers.run import cache
+
+    store = ArmStore(tmp_path / CACHE)
+    nbo.fit_arms(table, 5, ("converted",), store)
+    monkeypatch.setattr(cache, "_numpy_simd", lambda: "SSE SSE2 AVX AVX2")
+    nbo.fit_arms(table, 5, ("converted",), store)
+    assert len(fits) == 4 and len(list(store.folder.glob("arm-*.pickle"))) == 4
+
+
 def test_a_damaged_file_is_refitted_and_replaced(table, tmp_path, fits):
     store = ArmStore(tmp_path / CACHE)
     cold = _predictions(nbo.fit_arms(table, 5, ("converted",), store), table)

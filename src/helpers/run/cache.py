@@ -86,17 +86,26 @@ def reuse(path: Path, compute: Callable[[], T]) -> T:
 @dataclass(frozen=True)
 class ArmStore:
     """``next_best_offer.fit_arms``' store: each arm model in ``folder/arm-<key>.pickle``, the key the
-    arm's training rows, the seed, arm, outcome, ``MAX_TRAINING_ROWS``, the fitting libraries' versions
-    and the fitting modules' source: the model ``fit`` would give, fitted at most once."""
+    arm's training rows, the seed, arm, outcome, ``MAX_TRAINING_ROWS``, numpy's CPU features, the fitting
+    libraries' versions and the fitting modules' source: the model ``fit`` would give, fitted at most once."""
 
     folder: Path
 
     def __call__(self, rows: pd.DataFrame, seed: int, arm: str, outcome: str, fit: Callable[[], ArmModel]) -> ArmModel:
         from helpers.decide.next_best_offer import MAX_TRAINING_ROWS  # loaded already: fit_arms calls this
 
-        settings = f"{seed}\0{arm}\0{outcome}\0{MAX_TRAINING_ROWS}".encode()
+        settings = f"{seed}\0{arm}\0{outcome}\0{MAX_TRAINING_ROWS}\0{_numpy_simd()}".encode()
         code = [Path(_source(name)) for name in FITTING_CODE]
         return reuse(self.folder / f"arm-{digest([frame_digest(rows), settings], FITTING_PACKAGES, code)}.pickle", fit)
+
+
+def _numpy_simd() -> str:
+    """The CPU features numpy's math runs with here (AVX-512 or not changes the last bit of exp and
+    log): a model fitted in a notebook's kernel (``kernel.SAME_MATH_EVERYWHERE``) is not the one an
+    in-process audit fits on an AVX-512 machine."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    return " ".join(sorted(name for name, on in __cpu_features__.items() if on))
 
 
 def _source(module: str) -> str:
