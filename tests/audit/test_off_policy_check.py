@@ -1,6 +1,7 @@
 """The off-policy estimate against the played truth on two seeds of the default audit world (2,000
 customers: at 1,000 a fold of customers holds too few push controls); benchmarks/off_policy.py
-measures the coverage over 20 seeds."""
+measures the coverage over 20 seeds. The assertions hold for any two seeds but with a small chance
+(about 1% and 2%) of a miss, not only for these two."""
 
 import numpy as np
 import pandas as pd
@@ -21,10 +22,12 @@ def checks(tmp_path_factory):
     return [audit.off_policy_check(world, world_data(world), seed) for seed, world in worlds.items()]
 
 
-def test_the_interval_holds_the_played_truth_of_the_optimised_plan(checks):
-    for check in checks:
-        plan = check[(check.decision == "optimised plan") & (check.method == "DR")].iloc[0]
-        assert plan.covers_played, f"seed {plan.seed}: {plan.estimate} [{plan.low}, {plan.high}] for {plan.played_eur}"
+def test_the_intervals_hold_the_played_truth_as_often_as_a_95_percent_interval_should(checks):
+    """Not every seed's interval: 4 intervals of 95% all hold the truth only 81% of the time. At least 3
+    of the 4 DR intervals (2 seeds, 2 decisions) do 99% of the time; benchmarks/off_policy.py measures
+    the coverage over 20 seeds (19 of 20 next best offers, 20 of 20 plans)."""
+    dr = pd.concat(checks).query("method == 'DR'")
+    assert dr.covers_played.sum() >= 3, dr[["seed", "decision", "estimate", "low", "high", "played_eur"]]
 
 
 def test_every_estimate_is_within_three_standard_errors_of_its_played_truth(checks):
