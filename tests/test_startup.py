@@ -1,6 +1,8 @@
 """A notebook starts light (issue 22): its import cell loads neither seaborn nor pyplot (imported by the
-first figure), and no scipy unless it imports the library's models or decisions; the theme it sets
-without seaborn is seaborn's. Speed itself is measured by benchmarks/startup.py, not tested."""
+first figure), nor scikit-learn, statsmodels or scipy's heavy subpackages (the library imports them in
+the functions that use them), and no scipy at all unless it imports the library's models or decisions;
+the theme it sets without seaborn is seaborn's. Speed itself is measured by benchmarks/startup.py, not
+tested."""
 
 import ast
 import json
@@ -14,6 +16,9 @@ from helpers import plots
 from helpers.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# helpers.models.off_policy still imports scipy.stats at its top (being edited elsewhere): the notebooks
+# importing it load scipy.stats, and with it scipy.optimize and scipy.special, until it moves into plan_value
+SCIPY_AT_START = ("30_next_best_offer", "40_plan_channel_mix")
 OWN_SETTINGS = {"figure.figsize", "figure.dpi", "axes.titleweight", "date.converter"}  # set_theme's beyond seaborn's
 
 
@@ -55,21 +60,48 @@ def test_no_import_cell_loads_seaborn_or_pyplot():
     assert modules_after([import_cell(path) for path in NOTEBOOKS], ("seaborn", "matplotlib.pyplot")) == []
 
 
+def imports_models(imports: str) -> bool:
+    """Whether an import cell imports from ``helpers.models`` or ``helpers.decide``."""
+    return any(
+        isinstance(node, ast.ImportFrom) and node.module.startswith(("helpers.models", "helpers.decide"))
+        for node in ast.parse(imports).body
+    )
+
+
+MODEL_NOTEBOOKS = [path for path in NOTEBOOKS if imports_models(import_cell(path)[1])]
+
+
 def test_import_cells_without_models_load_no_scipy():
     """The import cells that import nothing from ``helpers.models`` or ``helpers.decide`` (the notebooks
     on knowledge and segments) load no scipy: figures, tables, data and the synthetic world's truth
     leave it to the functions that use it."""
-    cells = [import_cell(path) for path in NOTEBOOKS]
-    plain = [
-        (parameters, imports)
-        for parameters, imports in cells
-        if not any(
-            isinstance(node, ast.ImportFrom) and node.module.startswith(("helpers.models", "helpers.decide"))
-            for node in ast.parse(imports).body
-        )
-    ]
+    plain = [import_cell(path) for path in NOTEBOOKS if path not in MODEL_NOTEBOOKS]
     assert len(plain) >= 3
     assert modules_after(plain, ("scipy", "sklearn", "statsmodels")) == []
+
+
+def test_no_import_cell_loads_scikit_learn_or_statsmodels():
+    """Every notebook's import cell, the models' and decisions' included, leaves scikit-learn (0.15-0.2 s,
+    0.15 s more for the rich progress bars it imports) and statsmodels to the functions that fit."""
+    assert len(MODEL_NOTEBOOKS) >= 6
+    assert modules_after([import_cell(path) for path in NOTEBOOKS], ("sklearn", "statsmodels")) == []
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    [
+        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="off_policy imports scipy.stats at its top"))
+        if path.stem in SCIPY_AT_START
+        else path
+        for path in MODEL_NOTEBOOKS
+    ],
+    ids=lambda path: path.stem[:2],
+)
+def test_model_import_cells_load_no_heavy_scipy(notebook):
+    """A notebook importing the library's models or decisions loads none of scipy.stats (0.4-0.85 s),
+    scipy.optimize (0.3-0.7 s) or scipy.special (0.2 s) in its import cell: the models import them in the
+    functions that fit and score."""
+    assert modules_after([import_cell(notebook)], ("scipy.stats", "scipy.optimize", "scipy.special")) == []
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import functools
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import roots_genlaguerre, roots_jacobi
 
 POINTS = 48
 LARGE_B = 32.0  # from here on the Laguerre form
@@ -40,10 +39,14 @@ def beta_rules(a: float, b: ArrayLike, points: int = POINTS) -> tuple[np.ndarray
 
 @functools.lru_cache(maxsize=4096)
 def _jacobi(a: float, b: float, points: int) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.special import roots_jacobi
+
     x, w = roots_jacobi(points, b - 1, a - 1)  # weight (1-x)^(b-1) (1+x)^(a-1) on [-1, 1], p = (1+x)/2
     return (1 + x) / 2, w / w.sum()
 
 
 @functools.lru_cache(maxsize=256)
 def _laguerre(a: float, points: int) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.special import roots_genlaguerre
+
     return roots_genlaguerre(points, a - 1)

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import betaln, gammaln, psi
 
 from helpers.errors import ModelInputError
 from helpers.models.bg_nbd import pooled
@@ -69,6 +68,8 @@ def _loglik(params, x, t_x, n) -> np.ndarray:
     j in [t_x, n) is the difference of two tails. The terms fall with j, so the tail from t_x is at
     most (largest n + 1) times the difference: the subtraction loses no more than that factor in
     rounding (1e-13 at n = 1,000)."""
+    from scipy.special import betaln
+
     a, b, g, d = params
     xi, ti, ni = (np.rint(v).astype(int) for v in (x, t_x, n))
     j = np.arange(ni.max(initial=0) + 1)[None, :]
@@ -98,6 +99,8 @@ def fit(summary: pd.DataFrame) -> Fit:
 def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Probability each customer is alive at the next opportunity, n + 1 (the paper's P(alive)):
     B(alpha+x, beta+n-x)/B(alpha, beta) B(gamma, delta+n+1)/B(gamma, delta) / L."""
+    from scipy.special import betaln
+
     a, b, g, d = params
     x, t_x, n = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
     alive = betaln(a + x, b + n - x) + betaln(g, d + n + 1) - betaln(a, b) - betaln(g, d)
@@ -109,6 +112,8 @@ def expected_purchases_if_alive(params: Sequence[float], x: ArrayLike, T: ArrayL
     with x purchases in n: p ~ Beta(alpha+x, beta+n-x), theta ~ Beta(gamma, delta+n+1), so
     (alpha+x)/(alpha+beta+n) times the expected opportunities alive, 1 + sum over k < t of
     B(gamma, delta+n+1+k)/B(gamma, delta+n+1). With x = T = 0 it is E[X(t)] after a first purchase."""
+    from scipy.special import gammaln
+
     a, b, g, d = params
     x, n, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, T, t)))
     log_rate = np.log(a + x) - np.log(a + b + n)
@@ -122,6 +127,8 @@ def _log_survival_sum(g: float, d: float, n: np.ndarray, t: np.ndarray) -> np.nd
     - h(g+d+n) (the paper's delta/(gamma-1) form). (e^D - 1)/(1 - g) is written (expm1(D)/D) times
     the divided difference D/(1 - g) of h, which tends to h' = psi(z+t) - psi(z) as g -> 1: finite
     and exact on both sides of g = 1. t = 0 gives -inf (no opportunity, no purchase)."""
+    from scipy.special import gammaln, psi
+
     upper, lower = 1 + d + n, g + d + n
 
     def h(z):

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import betaln, expit, gammaln
 
 from helpers.errors import ModelInputError
 from helpers.models.beta_quadrature import beta_rules
@@ -38,6 +37,8 @@ def log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: Arr
 
 def _loglik(params, x, t_x, T, unique_x, inverse) -> np.ndarray:
     """The log-likelihood with the terms that depend on x alone computed once per distinct x."""
+    from scipy.special import betaln, gammaln
+
     r, alpha, a, b = params
     lead = (gammaln(r + unique_x) - gammaln(r))[inverse] + r * np.log(alpha)
     alive = (betaln(a, b + unique_x) - betaln(a, b))[inverse] - (r + x) * np.log(alpha + T)
@@ -97,6 +98,8 @@ def fit_r_alpha_a_b(summary: pd.DataFrame, loglik: Callable, label: str, model: 
 
 def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Probability each customer is still active at T, from (x, t_x, T) in weeks."""
+    from scipy.special import expit
+
     r, alpha, a, b = params
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from helpers.errors import ModelInputError
 from helpers.models import bg_nbd
@@ -94,6 +93,8 @@ def effects(fitted: CovariateFit, level: float = 0.95) -> pd.DataFrame:
     """Per attribute level against its baseline: the ratio of mean purchase rates exp(beta) and the
     ratio of mean drop-out probabilities a/(a+b) after a purchase, each with its ``level`` interval
     (Wald on the log ratio, delta method), and a sentence saying it in words."""
+    from scipy.stats import norm
+
     fit, k = fitted.fit, len(fitted.dummies)
     cov = np.asarray(fit.log_covariance)
     theta = np.log(fit.values)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,8 @@ class MeanDifference:
     @property
     def p_value(self) -> float:
         """Two-sided p-value of no difference (normal approximation); 1 when the spread is 0."""
+        from scipy import stats
+
         return float(2 * stats.norm.sf(abs(self.estimate) / self.se)) if self.se > 0 else 1.0
 
 
@@ -40,6 +41,8 @@ def difference_in_means(treated: ArrayLike, control: ArrayLike, level: float = 0
     """mean(treated) - mean(control) with its Welch standard error and normal interval at ``level``
     (the quantile from ``scipy.stats.norm``). NaN estimate and interval when a group holds fewer
     than 2 customers."""
+    from scipy import stats
+
     treated, control = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
     if len(treated) < 2 or len(control) < 2:
         return MeanDifference(float("nan"), float("nan"), float("nan"), len(treated), len(control))

@@ -18,7 +18,6 @@ import ibis
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from helpers.errors import ModelInputError
 from helpers.features import execute, rfm_features
@@ -79,6 +78,8 @@ def holdout_tradeoff(
 ) -> pd.DataFrame:
     """What each control share buys and costs: the half-width of the interval on revenue per
     customer (EUR) against the margin not earned on held-out customers (EUR)."""
+    from scipy import stats
+
     z = stats.norm.ppf(0.5 + level / 2)
     rows = []
     for share in shares:

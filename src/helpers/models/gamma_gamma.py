@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from ibis import _
 from numpy.typing import ArrayLike
-from scipy.special import digamma, gammaln
 
 from helpers.errors import ModelInputError
 from helpers.features import money_sum
@@ -34,6 +33,8 @@ BASES = {"repeat_occasions": ("frequency", "repeat_monetary"), "orders": ("n_ord
 def log_likelihood(params: Sequence[float], n: ArrayLike, mean: ArrayLike) -> np.ndarray:
     """Per-customer log-likelihood of the mean transaction value ``mean`` over ``n`` transactions,
     at ``params`` = (p, q, gamma)."""
+    from scipy.special import gammaln
+
     p, q, gamma = params
     n, mean = np.asarray(n, dtype=float), np.asarray(mean, dtype=float)
     return (
@@ -109,6 +110,8 @@ def _mean_negll(n: np.ndarray, mean: np.ndarray) -> tuple[Callable, Callable]:
     one log, L = log(gamma + s) with s = n mean the repeat revenue (kept for the gradient at the same
     point). Written so no two large sums cancel (the optimum is flat along the p-gamma ridge and the
     polish needs every digit), with sums, not BLAS dot products: the same bits on any machine."""
+    from scipy.special import digamma, gammaln
+
     unique_n, counts = np.unique(n, return_counts=True)
     revenue = n * mean
     log_revenue, constant, size = np.log(revenue), -np.sum(np.log(mean)), len(n)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 
 @dataclass
@@ -72,6 +71,8 @@ def maximise(
     (of ``negll``, analytic) spares L-BFGS-B its finite differences. Given the
     ``hessian`` of ``negll`` near a start close to the optimum (e.g. a subsample's fit and Hessian),
     Newton steps on that Hessian go first, and the search runs only if they do not settle."""
+    from scipy.optimize import minimize
+
     theta, settled = (start, False) if hessian is None else _polish(negll, start, steps=12, hessian=hessian)
     converged, message = settled, "Newton steps from the start settled"
     if not settled:

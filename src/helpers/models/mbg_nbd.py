@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import betaln, expit, gammaln
 
 from helpers.models.bg_nbd import fit_r_alpha_a_b, purchases_if_alive
 from helpers.models.likelihood import Fit
@@ -28,6 +27,8 @@ def log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: Arr
 
 
 def _loglik(params, x, t_x, T, unique_x, inverse) -> np.ndarray:
+    from scipy.special import betaln, gammaln
+
     r, alpha, a, b = params
     lead = (gammaln(r + unique_x) - gammaln(r))[inverse] + r * np.log(alpha)
     alive = (betaln(a, b + unique_x + 1) - betaln(a, b))[inverse] - (r + x) * np.log(alpha + T)
@@ -42,6 +43,8 @@ def fit(summary: pd.DataFrame) -> Fit:
 
 def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Probability each customer is still active at T: 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x))."""
+    from scipy.special import expit
+
     r, alpha, a, b = params
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     log_ratio = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))

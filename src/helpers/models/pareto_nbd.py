@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import expit, gammaln, hyp2f1
 
 from helpers.models.bg_nbd import pooled
 from helpers.models.likelihood import Fit, maximise, numerical_hessian
@@ -27,6 +26,8 @@ WARM_ROWS = 4_000  # distinct (x, t_x, T) rows above which a subsample's fit giv
 
 def _log_tail(params: Sequence[float], x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """log I(t) (see the module's docstring), for each customer."""
+    from scipy.special import hyp2f1
+
     r, alpha, s, beta = params
     m = r + s + x
     if alpha >= beta:
@@ -57,6 +58,8 @@ def _terms(params, x, T, pairs, inverse) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _loglik(params, x, alive_died) -> np.ndarray:
+    from scipy.special import gammaln
+
     r, alpha, s, beta = params
     alive, died = alive_died
     return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + np.logaddexp(alive, died)
@@ -108,6 +111,8 @@ def _mean_negll(px, pt, pT, w) -> Callable[[np.ndarray], float]:
 
 def p_alive(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Probability each customer is still active at T, from (x, t_x, T) in weeks."""
+    from scipy.special import expit
+
     x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
     alive, died = _alive_and_died(params, x.ravel(), t_x.ravel(), T.ravel())
     return expit(alive - died).reshape(x.shape)

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logit
-from scipy.stats import norm
 
 from helpers.errors import ModelInputError
 from helpers.models import sbg
@@ -78,6 +76,8 @@ class CohortFit:
     def band(self, g: Callable[[tuple[float, float]], np.ndarray], level: float = LEVEL) -> np.ndarray:
         """``g(params)`` and its interval by the delta method on (log alpha, log beta): rows value, low,
         high (``g`` should be on an unbounded scale: logit of a share, log of a lifetime)."""
+        from scipy.stats import norm
+
         theta = np.log(self.fit.values)
         value = np.asarray(g(tuple(np.exp(theta))), dtype=float)
         step = 1e-5
@@ -124,6 +124,8 @@ def fit_cohorts(lives: pd.DataFrame, by: str | list[str]) -> dict[str, CohortFit
 def summary(fits: dict[str, CohortFit], level: float = LEVEL) -> pd.DataFrame:
     """One row per cohort: subscriptions, lost, still active, renewals followed, alpha and beta with
     standard errors, the churn at the first renewal alpha/(alpha+beta) with its interval."""
+    from scipy.special import expit, logit
+
     rows = []
     for cf in fits.values():
         first = expit(cf.band(lambda p: logit(p[0] / (p[0] + p[1])), level))
@@ -154,6 +156,8 @@ def observed_survival(lost: np.ndarray, censored: np.ndarray) -> np.ndarray:
 def curve(cf: CohortFit, periods: int, level: float = LEVEL) -> pd.DataFrame:
     """Fitted survival (share still active after t renewals) and retention (share of those active
     at t-1 who renew at t) for t = 0..``periods``, with intervals, beside the observed survival."""
+    from scipy.special import expit, logit
+
     t = np.arange(periods + 1)
     surv = expit(cf.band(lambda p: logit(np.clip(sbg.survival(p, t), 1e-300, 1 - 1e-16)), level))
     surv[:, 0] = 1.0  # all are active before the first renewal
@@ -261,6 +265,8 @@ def value_by_cohort(
 ) -> pd.DataFrame:
     """Per cohort and in all ('all'): active subscriptions and their residual value (EUR) with its
     interval; cohorts' estimates are independent, so the total's variance is the sum of theirs."""
+    from scipy.stats import norm
+
     rows = []
     for name, cf in fits.items():
         active = lives[(lives["cohort"] == name) & ~lives["churned"]]

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, hyp2f1
 
 from helpers.errors import ModelInputError
 from helpers.models.likelihood import Fit, maximise, numerical_hessian
@@ -50,6 +49,8 @@ def _counts(alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def log_likelihood_censored(params: Sequence[float], lost: ArrayLike, censored: ArrayLike) -> float:
     """Log-likelihood of ``lost[t-1]`` customers lost at renewal t (t = 1..k: they paid t periods) and
     ``censored[t]`` customers still active after t renewals when the observation stopped (t = 0..k)."""
+    from scipy.special import betaln
+
     alpha, beta = params
     lost, censored = np.asarray(lost, dtype=float), np.asarray(censored, dtype=float)
     t = np.arange(1, len(lost) + 1)
@@ -92,6 +93,8 @@ def covariance(fitted: Fit, lost: ArrayLike, censored: ArrayLike) -> np.ndarray:
 
 def survival(params: Sequence[float], t: ArrayLike) -> np.ndarray:
     """Share of a cohort still active after ``t`` renewals (periods), S(t)."""
+    from scipy.special import betaln
+
     alpha, beta = params
     t = np.asarray(t, dtype=float)
     return np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
@@ -108,6 +111,8 @@ def residual_lifetime(params: Sequence[float], renewals: ArrayLike, discount_rat
     """Discounted expected residual lifetime, in periods, of a customer who has renewed
     ``renewals`` times (0: just acquired, about to pay period 1), each period discounted at
     ``discount_rate``: multiply by the margin per period for what a customer is still worth."""
+    from scipy.special import hyp2f1
+
     alpha, beta = params
     n = np.asarray(renewals, dtype=float) + 1
     if discount_rate <= 0:

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
-from sklearn.base import BaseEstimator, clone
-from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 from helpers.errors import ModelInputError
 from helpers.models.effects import difference_in_means
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+    from sklearn.ensemble import HistGradientBoostingRegressor
 
 
 class UpliftInputError(ModelInputError):
@@ -114,6 +113,10 @@ def balance_check(features: pd.DataFrame, w: ArrayLike) -> dict:
     Standardised mean differences per feature, and a likelihood-ratio test of a logistic regression
     of the group on all features against the intercept alone (chi2 with one degree of freedom per
     feature under randomisation). Returns {"p_value", "lr", "max_abs_smd", "smd" (per feature)}."""
+    from scipy import stats
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     X = features.to_numpy(dtype=float)
     w = np.asarray(w, dtype=int)
     treated, control = X[w == 1], X[w == 0]
@@ -139,6 +142,8 @@ def balance_check(features: pd.DataFrame, w: ArrayLike) -> dict:
 
 def default_estimator(seed: int) -> HistGradientBoostingRegressor:
     """The base learner: gradient-boosted trees, shallow and regularised (uplift is a small signal)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     return HistGradientBoostingRegressor(
         max_iter=120,
         learning_rate=0.05,
@@ -158,6 +163,8 @@ class TLearner:
         self.estimator = estimator
 
     def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Self:
+        from sklearn.base import clone
+
         self.treated = clone(self.estimator).fit(X[w == 1], y[w == 1])
         self.control = clone(self.estimator).fit(X[w == 0], y[w == 0])
         return self
@@ -185,6 +192,8 @@ class XLearner(TLearner):
         return learner._fit_effects(X, y, w)
 
     def _fit_effects(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Self:
+        from sklearn.base import clone
+
         self.share = float(np.mean(w))
         treated, control = w == 1, w == 0
         self.tau_treated = clone(self.estimator).fit(X[treated], y[treated] - self.control.predict(X[treated]))
@@ -205,6 +214,8 @@ class TransformedOutcome:
         self.estimator = estimator
 
     def fit(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> Self:
+        from sklearn.base import clone
+
         g = float(np.mean(w))
         self.model = clone(self.estimator).fit(X, y * (w - g) / (g * (1 - g)))
         return self

@@ -15,7 +15,6 @@ import datetime as dt
 
 import numpy as np
 import pyarrow as pa
-from scipy.special import betaln
 
 from helpers.models.retention import add_months
 from helpers.world.columns import labels, masked
@@ -167,6 +166,8 @@ def _true_curves(sub: dict, year: np.ndarray, channel: np.ndarray) -> pa.Table:
     """Per cohort (start year x channel, and start year alone: ``acquisition_source`` 'all') and
     renewal t = 0..CURVE_YEARS years: the true survival S(t) = B(alpha, beta+t) / B(alpha, beta) and
     retention S(t) / S(t-1); a year's mixture weighs each channel by the subscribers it brought."""
+    from scipy.special import betaln
+
     channels = list(sub["acquisition"])
     alpha = np.array([sub["acquisition"][c]["alpha"] for c in channels], dtype=float)
     beta = np.array([sub["acquisition"][c]["beta"] for c in channels], dtype=float)
