@@ -16,9 +16,6 @@ from helpers import plots
 from helpers.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# helpers.models.off_policy still imports scipy.stats at its top (being edited elsewhere): the notebooks
-# importing it load scipy.stats, and with it scipy.optimize and scipy.special, until it moves into plan_value
-SCIPY_AT_START = ("30_next_best_offer", "40_plan_channel_mix")
 OWN_SETTINGS = {"figure.figsize", "figure.dpi", "axes.titleweight", "date.converter"}  # set_theme's beyond seaborn's
 
 
@@ -87,16 +84,7 @@ def test_no_import_cell_loads_scikit_learn_or_statsmodels():
     assert modules_after([import_cell(path) for path in NOTEBOOKS], ("sklearn", "statsmodels")) == []
 
 
-@pytest.mark.parametrize(
-    "notebook",
-    [
-        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="off_policy imports scipy.stats at its top"))
-        if path.stem in SCIPY_AT_START
-        else path
-        for path in MODEL_NOTEBOOKS
-    ],
-    ids=lambda path: path.stem[:2],
-)
+@pytest.mark.parametrize("notebook", MODEL_NOTEBOOKS, ids=lambda path: path.stem[:2])
 def test_model_import_cells_load_no_heavy_scipy(notebook):
     """A notebook importing the library's models or decisions loads none of scipy.stats (0.4-0.85 s),
     scipy.optimize (0.3-0.7 s) or scipy.special (0.2 s) in its import cell: the models import them in the

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from helpers.models.uplift import UpliftInputError, default_estimator
 
@@ -143,5 +142,7 @@ def plan_value(
         for part in [table[table.method == method]]
     ]  # fmt: skip
     table = pd.concat([table, pd.DataFrame(total)], ignore_index=True)
+    from scipy import stats
+
     z = stats.norm.ppf(0.5 + level / 2)
     return table.assign(low=table.estimate - z * table.se, high=table.estimate + z * table.se)
