@@ -1,7 +1,9 @@
 """A notebook run stops its kernel without alarming lines and shows a heartbeat while it runs."""
 
 import json
+import re
 
+from helpers.paths import REPO_ROOT
 from helpers.run.execute import execute_notebook, section_headings
 from helpers.run.kernel import SAME_MATH_EVERYWHERE
 
@@ -72,3 +74,11 @@ def test_every_kernel_takes_the_same_simd_path_on_any_machine(tmp_path):
     execute_notebook(tmp_path / "a.ipynb", tmp_path / "out.ipynb", {}, lambda line: None)
     printed = json.loads((tmp_path / "out.ipynb").read_text())["cells"][0]["outputs"][0]["text"]
     assert "".join(printed).strip() == f"{SAME_MATH_EVERYWHERE['NPY_DISABLE_CPU_FEATURES']} False"
+
+
+def test_make_test_computes_as_the_kernels_do():
+    """``make test`` runs pytest with the kernels' numpy settings, so an in-process test's figures are
+    the same on an AVX-512 machine as on an AVX2 one."""
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    pytest_line = next(line for line in makefile.splitlines() if "-m pytest" in line)
+    assert dict(re.findall(r'(\w+)="([^"]*)"', pytest_line)) == SAME_MATH_EVERYWHERE

@@ -33,23 +33,26 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path, s
     assert _hashes(other)["campaigns.parquet"] == _hashes(small_world)["campaigns.parquet"], "calendar is data"
 
 
-def test_files_do_not_depend_on_the_cpu_simd_path(tmp_path, small_world):
+def test_files_do_not_depend_on_the_cpu_simd_path(tmp_path):
     """numpy picks AVX-512 or AVX2 code for exp/log at run time, and the two differ in the last bit.
-    The same world, generated with AVX-512 switched off, must have the same bytes."""
-    from numpy._core._multiarray_umath import __cpu_features__
-
-    if not __cpu_features__.get("X86_V4"):
-        pytest.skip("no AVX-512 on this machine: there is only one SIMD path to compare")
+    The same world, generated with AVX-512 on and off (``make test`` itself runs with it off), must have
+    the same bytes."""
     code = (
         "import json, sys; from helpers.world import generate_world; "
+        "from numpy._core._multiarray_umath import __cpu_features__ as cpu; "
         f"w = generate_world('retail_fr', root=sys.argv[1], **{SMALL!r}); "
-        "print(json.dumps({k: v['sha256'] for k, v in w.manifest['files'].items()}))"
+        "print(json.dumps([cpu['X86_V4'], {k: v['sha256'] for k, v in w.manifest['files'].items()}]))"
     )
-    env = {**os.environ, **SAME_MATH_EVERYWHERE}
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == _hashes(small_world)
+    native = {name: value for name, value in os.environ.items() if name not in SAME_MATH_EVERYWHERE}
+    runs = [
+        json.loads(subprocess.run([sys.executable, "-c", code, str(tmp_path / label)], env=env, capture_output=True,
+                                  text=True, check=True).stdout.strip().splitlines()[-1])
+        for label, env in (("native", native), ("same", {**native, **SAME_MATH_EVERYWHERE}))
+    ]  # fmt: skip
+    (avx512, files), (avx512_off, same_files) = runs
+    if not avx512:
+        pytest.skip("no AVX-512 on this machine: there is only one SIMD path to compare")
+    assert not avx512_off and files == same_files
 
 
 def test_transactions_do_not_depend_on_the_chunk_size(tmp_path, small_world, monkeypatch):
