@@ -28,9 +28,9 @@ class LocalKernel(AsyncKernelManager):
     def _transport_default(self) -> str:
         return "ipc"
 
-    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
-        kw["env"] = {**(kw.get("env") or os.environ), **SAME_MATH_EVERYWHERE}
-        return await super()._async_pre_start_kernel(**kw)
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        kw["env"] = {**kw.get("env", os.environ), **SAME_MATH_EVERYWHERE}
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
     async def _async_interrupt_kernel(self) -> None:
         if not self.shutting_down:  # an explicit interrupt (a cell's timeout) still signals
