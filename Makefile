@@ -15,13 +15,14 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP) browser  ## main job: the tour playbook on the default world -> reports/tour/<run-id>/
 	$(BIN)/playbook run tour
 
-# pytest runs numpy without AVX-512, as every notebook kernel does (helpers.run.kernel.SAME_MATH_EVERYWHERE):
-# its last bits differ from AVX2's, so the tests give the same figures on any x86 machine
+# pytest runs numpy without AVX-512 and OpenBLAS on its Haswell kernels, as every notebook kernel does
+# (helpers.run.kernel.SAME_MATH_EVERYWHERE): other paths differ in the last bit, so the tests give
+# the same figures on any x86 machine
 test: $(STAMP) browser java  ## lint, format and type checks, then unit tests + strict nbval on every notebook + the report in Chromium + Spark
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	NPY_DISABLE_CPU_FEATURES="AVX512_SPR AVX512_ICL X86_V4" $(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider
+	NPY_DISABLE_CPU_FEATURES="AVX512_SPR AVX512_ICL X86_V4" OPENBLAS_CORETYPE="Haswell" $(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider
 
 browser:  ## headless Chromium (Debian's package) for report.pdf and the report test
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -84,13 +84,17 @@ def test_a_changed_seed_row_or_training_limit_misses(table, tmp_path, fits, monk
 
 
 def test_a_model_fitted_on_other_simd_paths_misses(table, tmp_path, fits, monkeypatch):
-    """An audit run in-process on an AVX-512 machine fits with numpy's AVX-512 math; a notebook's kernel
-    without it (``kernel.SAME_MATH_EVERYWHERE``): neither may read the other's models."""
+    """An audit run in-process on an AVX-512 machine fits with numpy's AVX-512 math and the CPU's own
+    BLAS kernels; a notebook's kernel without them (``kernel.SAME_MATH_EVERYWHERE``): neither may read
+    the other's models."""
     from helpers.run import cache
 
     store = ArmStore(tmp_path / CACHE)
     nbo.fit_arms(table, 5, ("converted",), store)
-    monkeypatch.setattr(cache, "_numpy_simd", lambda: "SSE SSE2 AVX AVX2")
+    kernels = cache._math_path()
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "SkylakeX")  # another BLAS path is another key too
+    assert cache._math_path() != kernels and cache._math_path().endswith("OpenBLAS: SkylakeX")
+    monkeypatch.setattr(cache, "_math_path", lambda: "SSE SSE2 AVX AVX2")
     nbo.fit_arms(table, 5, ("converted",), store)
     assert len(fits) == 4 and len(list(store.folder.glob("arm-*.pickle"))) == 4
 

@@ -94,18 +94,20 @@ class ArmStore:
     def __call__(self, rows: pd.DataFrame, seed: int, arm: str, outcome: str, fit: Callable[[], ArmModel]) -> ArmModel:
         from helpers.decide.next_best_offer import MAX_TRAINING_ROWS  # loaded already: fit_arms calls this
 
-        settings = f"{seed}\0{arm}\0{outcome}\0{MAX_TRAINING_ROWS}\0{_numpy_simd()}".encode()
+        settings = f"{seed}\0{arm}\0{outcome}\0{MAX_TRAINING_ROWS}\0{_math_path()}".encode()
         code = [Path(_source(name)) for name in FITTING_CODE]
         return reuse(self.folder / f"arm-{digest([frame_digest(rows), settings], FITTING_PACKAGES, code)}.pickle", fit)
 
 
-def _numpy_simd() -> str:
-    """The CPU features numpy's math runs with here (AVX-512 or not changes the last bit of exp and
-    log): a model fitted in a notebook's kernel (``kernel.SAME_MATH_EVERYWHERE``) is not the one an
-    in-process audit fits on an AVX-512 machine."""
+def _math_path() -> str:
+    """The CPU features numpy's math runs with here and the OpenBLAS kernels asked for (AVX-512 or
+    not, Haswell or the CPU's own change the last bit of exp, log and products): a model fitted in a
+    notebook's kernel (``kernel.SAME_MATH_EVERYWHERE``) is not the one an in-process audit fits on an
+    AVX-512 machine."""
     from numpy._core._multiarray_umath import __cpu_features__
 
-    return " ".join(sorted(name for name, on in __cpu_features__.items() if on))
+    blas = os.environ.get("OPENBLAS_CORETYPE", "the CPU's own")
+    return " ".join([*sorted(name for name, on in __cpu_features__.items() if on), f"OpenBLAS: {blas}"])
 
 
 def _source(module: str) -> str:
