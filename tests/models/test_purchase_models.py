@@ -5,10 +5,10 @@ what the simulated customers did."""
 import numpy as np
 import pytest
 from scipy.integrate import quad
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, gammaln, hyp2f1
 from scipy.stats import beta as beta_dist
 
-from helpers.models import mbg_nbd, pareto_nbd
+from helpers.models import likelihood, mbg_nbd, pareto_nbd
 from helpers.models.purchase_models import MODELS, model_of
 from tests.models.simulated_customers import assert_agrees_with_simulation, simulate
 
@@ -44,6 +44,45 @@ def test_pareto_nbd_likelihood_matches_direct_integration_over_the_lifetime():
         for x, t_x, T in [(0, 0.0, 30.0), (2, 10.0, 30.0), (50, 25.0, 39.0), (1_000, 30.0, 40.0), (10_000, 39.9, 40.0)]:
             direct = _pareto_by_quad(params, x, t_x, T)
             assert pareto_nbd.log_likelihood(params, [x], [t_x], [T])[0] == pytest.approx(direct, rel=1e-10, abs=1e-9)
+
+
+RIDGE = [(0.6, 17.7, 240.0, 14594.0), (0.6, 12.0, 3000.0, 180000.0)]  # dropout rates that barely vary
+
+
+def test_pareto_nbd_likelihood_stays_exact_where_scipy_hyp2f1_gives_nan():
+    """Along the no-dropout-heterogeneity ridge (large s and beta) scipy's hyp2f1 returns NaN for
+    customers with few purchases; the numerical integral that replaces it matches quad."""
+    for r, alpha, s, beta in RIDGE:
+        assert np.isnan(hyp2f1(1.0, s + 1, r + s + 1, (beta - alpha) / beta))  # the case the fallback handles
+        for x, t_x, T in [(0, 0.0, 30.0), (2, 10.0, 30.0), (50, 25.0, 39.0), (1_000, 30.0, 40.0)]:
+            direct = _pareto_by_quad((r, alpha, s, beta), x, t_x, T)
+            assert pareto_nbd.log_likelihood((r, alpha, s, beta), [x], [t_x], [T])[0] == pytest.approx(direct, abs=1e-9)
+
+
+def test_pareto_nbd_fit_on_homogeneous_dropout_is_finite_and_flags_the_unidentified_parameters():
+    """Customers whose dropout rates are all alike (s 3,000, beta 180,000) push s and beta out along
+    the ridge: the fit's likelihood is finite and at least that of the truth, r and alpha are
+    recovered, and s and beta have no standard error (NaN, not a falsely precise 0)."""
+    customers = simulate("pareto_nbd", RIDGE[1], 2_000, seed=3)
+    fit = pareto_nbd.fit(customers)
+    at_truth = pareto_nbd.log_likelihood(RIDGE[1], customers.frequency, customers.recency, customers["T"]).sum()
+    assert fit.converged and np.isfinite(fit.log_likelihood) and fit.log_likelihood >= at_truth
+    assert fit.params["s"] > 50 and np.isnan(fit.std_errors["s"]) and np.isnan(fit.std_errors["beta"])
+    for key, truth in (("r", 0.6), ("alpha", 12.0)):
+        assert abs(fit.params[key] - truth) < 3.5 * fit.std_errors[key]
+
+
+def test_a_parameter_without_curvature_has_no_standard_error_and_a_non_finite_optimum_is_not_converged():
+    """At the bound, along a direction where the likelihood bends the wrong way, the standard error
+    is NaN, not 0; a likelihood that is nowhere finite never reports convergence."""
+    saddle = likelihood.maximise(
+        lambda th: 0.5 * (th[0] - 1) ** 2 - 1e-3 * th[1] ** 2, np.array([0.0, 0.1]), ["a", "b"], 1e3, 1_000, "toy"
+    )
+    assert saddle.params["a"] == pytest.approx(np.e) and saddle.params["b"] == pytest.approx(np.exp(12))
+    assert saddle.std_errors["a"] == pytest.approx(np.e * np.sqrt(1e-3), rel=1e-6) and np.isnan(saddle.std_errors["b"])
+    with np.errstate(invalid="ignore"):
+        nowhere = likelihood.maximise(lambda th: np.nan, np.array([0.0]), ["a"], 1e3, 1_000, "toy")
+    assert not nowhere.converged and nowhere.message.startswith("the log-likelihood is not finite")
 
 
 def test_mbg_nbd_likelihood_matches_integration_over_the_drop_out_probability():
