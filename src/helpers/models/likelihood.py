@@ -29,12 +29,14 @@ class Fit:
     log_covariance: tuple[tuple[float, ...], ...] = ()
 
     def table(self) -> pd.DataFrame:
-        """Parameters with standard errors, one row each."""
+        """Parameters with standard errors (to 4 decimals), one row each; "not identified" where the
+        likelihood has no curvature to give one."""
+        errors = [self.std_errors[k] for k in self.params]
         return pd.DataFrame(
             {
                 "parameter": list(self.params),
                 "estimate": list(self.params.values()),
-                "std_error": [self.std_errors[k] for k in self.params],
+                "std_error": [float(np.round(e, 4)) if np.isfinite(e) else "not identified" for e in errors],
             }
         )
 
@@ -66,11 +68,14 @@ def maximise(
 ) -> Fit:
     """The ``Fit`` maximising the likelihood: ``negll`` is the mean negative log-likelihood per unit
     of weight (``n_weight`` in all) over log parameters, from ``start``; L-BFGS-B within [-12, 12]
-    (Nelder-Mead when it fails), then polished; the parameters ``names`` are reported on their own
-    scale, standard errors by the delta method; ``model`` and ``basis`` label the ``Fit``; ``gradient``
-    (of ``negll``, analytic) spares L-BFGS-B its finite differences. Given the
-    ``hessian`` of ``negll`` near a start close to the optimum (e.g. a subsample's fit and Hessian),
-    Newton steps on that Hessian go first, and the search runs only if they do not settle."""
+    (Nelder-Mead within the same bounds when it fails), then polished; the parameters ``names``
+    are reported on their own scale, standard errors by the delta method (NaN for a parameter
+    along which the Hessian shows no curvature: a flat ridge, where the data do not identify it);
+    ``model`` and ``basis`` label the ``Fit``; ``gradient`` (of ``negll``, analytic) spares
+    L-BFGS-B its finite differences; an optimum whose likelihood is not finite is never reported
+    as converged. Given the ``hessian`` of ``negll`` near a start close to the optimum (e.g. a
+    subsample's fit and Hessian), Newton steps on that Hessian go first, and the search runs only
+    if they do not settle."""
     from scipy.optimize import minimize
 
     theta, settled = (start, False) if hessian is None else _polish(negll, start, steps=12, hessian=hessian)
@@ -85,15 +90,24 @@ def maximise(
             options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
         )
         if not res.success:
-            res = minimize(negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})
+            res = minimize(
+                negll,
+                res.x,
+                method="Nelder-Mead",
+                bounds=[(-12, 12)] * len(start),
+                options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12},
+            )
         theta, _ = _polish(negll, res.x)
         converged, message = bool(res.success), str(res.message)
+    if not np.isfinite(negll(theta)):
+        converged, message = False, f"the log-likelihood is not finite at the optimum ({message})"
     hess = numerical_hessian(negll, theta) * n_weight
     try:
         covariance = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
         covariance = np.full((len(start), len(start)), np.nan)
-    se = np.exp(theta) * np.sqrt(np.clip(np.diag(covariance), 0, None))
+    variance = np.diag(covariance)
+    se = np.exp(theta) * np.sqrt(np.where(variance >= 0, variance, np.nan))  # NaN: no curvature to measure
     return Fit(
         model,
         dict(zip(names, np.exp(theta).tolist(), strict=True)),
