@@ -76,30 +76,12 @@ def maximise(
     as converged. Given the ``hessian`` of ``negll`` near a start close to the optimum (e.g. a
     subsample's fit and Hessian), Newton steps on that Hessian go first, and the search runs only
     if they do not settle."""
-    from scipy.optimize import minimize
-
     theta, settled = (start, False) if hessian is None else _polish(negll, start, steps=12, hessian=hessian)
     converged, message = settled, "Newton steps from the start settled"
     if not settled:
-        res = minimize(
-            negll,
-            theta,
-            jac=gradient,
-            method="L-BFGS-B",
-            bounds=[(-12, 12)] * len(start),
-            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
-        )
-        if not res.success:
-            res = minimize(
-                negll,
-                res.x,
-                method="Nelder-Mead",
-                bounds=[(-12, 12)] * len(start),
-                options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12},
-            )
-        theta, _ = _polish(negll, res.x)
-        converged, message = bool(res.success), str(res.message)
-    if not np.isfinite(negll(theta)):
+        theta, converged, message = _search(negll, theta, gradient)
+    value = negll(theta)
+    if not np.isfinite(value):
         converged, message = False, f"the log-likelihood is not finite at the optimum ({message})"
     hess = numerical_hessian(negll, theta) * n_weight
     try:
@@ -112,13 +94,28 @@ def maximise(
         model,
         dict(zip(names, np.exp(theta).tolist(), strict=True)),
         dict(zip(names, se.tolist(), strict=True)),
-        float(-negll(theta) * n_weight),
+        float(-value * n_weight),
         int(n_customers),
         converged,
         message,
         basis,
         tuple(tuple(row) for row in covariance.tolist()),
     )
+
+
+def _search(negll, theta: np.ndarray, gradient) -> tuple[np.ndarray, bool, str]:
+    """L-BFGS-B within [-12, 12] from ``theta`` (Nelder-Mead in the same box when it fails), then
+    polished: the optimum, whether the search converged, and its message."""
+    from scipy.optimize import minimize
+
+    box = [(-12, 12)] * len(theta)
+    options = {"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000}
+    res = minimize(negll, theta, jac=gradient, method="L-BFGS-B", bounds=box, options=options)
+    if not res.success:
+        options = {"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12}
+        res = minimize(negll, res.x, method="Nelder-Mead", bounds=box, options=options)
+    polished, _ = _polish(negll, res.x)
+    return polished, bool(res.success), str(res.message)
 
 
 def _polish(f, theta, steps: int = 8, hessian: np.ndarray | None = None) -> tuple[np.ndarray, bool]:

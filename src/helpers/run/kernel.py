@@ -11,8 +11,8 @@ from traitlets import default
 
 # numpy picks AVX-512 or AVX2 code for exp, log and the like at run time, and OpenBLAS its kernels
 # by CPU (SkylakeX on an Intel AVX-512 Xeon, Haswell on the machines that stored the outputs): the
-# paths differ in the last bit, enough to move a fitted parameter's fourth decimal (notebook 21's Gamma-Gamma q, 2.3815
-# or 2.3814) and its CLV intervals by 0.2%. Every kernel takes numpy's AVX2 path and OpenBLAS's
+# paths differ in the last bit, enough to move a fitted parameter's fourth decimal (notebook 21's
+# Gamma-Gamma q, 2.3815 or 2.3814) and its CLV intervals by 0.2%. Every kernel takes numpy's AVX2 path and OpenBLAS's
 # Haswell kernels (any x86-64 CPU with AVX2), so stored outputs are the same on every such machine.
 # (numpy only warns, with an ImportWarning hidden by default, of names a machine or build lacks.)
 SAME_MATH_EVERYWHERE = {"NPY_DISABLE_CPU_FEATURES": "AVX512_SPR AVX512_ICL X86_V4", "OPENBLAS_CORETYPE": "Haswell"}
