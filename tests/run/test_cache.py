@@ -1,8 +1,12 @@
 """The arm models kept between notebooks 30 and 40: the same models warm or cold, a new key for new rows
 or parameters, a damaged file refitted and replaced, the cache beside the data and out of the manifest."""
 
+import dataclasses
 import json
+import os
+import shutil
 import subprocess
+import time
 
 import numpy as np
 import pandas as pd
@@ -11,8 +15,8 @@ import pytest
 from helpers.decide import next_best_offer as nbo
 from helpers.models import uplift
 from helpers.paths import REPO_ROOT, SYNTHETIC_DIR
-from helpers.run import arm_store, load, open_checked, world_data, write_checked, write_manifest
-from helpers.run.cache import CACHE, ArmStore
+from helpers.run import arm_store, checked_data, load, open_checked, world_data, write_checked, write_manifest
+from helpers.run.cache import CACHE, ArmStore, prune, reuse
 
 ARMS = ("email · discount_10", "sms · free_shipping")
 
@@ -144,3 +148,85 @@ def test_the_cache_is_not_in_the_run_manifest(tmp_path):
     write_manifest(load("next_best_offer"), run_dir, "playbook run next_best_offer", {}, "abc", {})
     outputs = json.loads((run_dir / "manifest.json").read_text())["outputs"]
     assert list(outputs) == ["30_next_best_offer/metrics.json"]
+
+
+def _aged(path, hours_ago: float, size: int = 0):
+    """``path`` written with ``size`` bytes (a file) and last used ``hours_ago`` hours ago."""
+    if size:
+        path.write_bytes(b"x" * size)
+    stamp = time.time() - hours_ago * 3600
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_prune_removes_the_least_recently_used_until_the_folder_fits(tmp_path):
+    oldest, old, new = (_aged(tmp_path / name, hours, 100) for name, hours in (("a", 30), ("b", 20), ("c", 2)))
+    copy = tmp_path / "world-copy"
+    copy.mkdir()
+    _aged(copy / "t.parquet", 40, 100)
+    _aged(copy, 10)  # a folder counts as a whole, its use its own mtime
+    partial = _aged(tmp_path / "d.123.partial", 50, 100)
+    recent = _aged(tmp_path / "e", 0.1, 100)  # another notebook may be reading it
+    assert prune(tmp_path, limit=350) == [oldest, old, copy]
+    assert sorted(tmp_path.iterdir()) == [new, partial, recent]
+    assert prune(tmp_path, limit=0, keep=new) == []  # what is left is kept, partial or in use
+
+
+def test_a_read_marks_a_stored_result_used_so_the_unread_one_goes_first(tmp_path):
+    first, second = tmp_path / "first.pickle", tmp_path / "second.pickle"
+    reuse(first, lambda: "a" * 1000)
+    reuse(second, lambda: "b" * 1000)
+    _aged(first, 30)
+    _aged(second, 20)
+    assert reuse(first, lambda: pytest.fail("an intact stored result is read, not computed")) == "a" * 1000
+    _aged(tmp_path / "third.pickle", 10, 10)
+    assert prune(tmp_path, limit=1100) == [second]
+
+
+def test_a_new_checked_world_copy_prunes_the_unused_old_ones(small_world, monkeypatch):
+    copies = small_world.path.parent / ".checked"
+    stale = copies / "an-older-world-0123456789ab"
+    stale.mkdir(parents=True, exist_ok=True)
+    _aged(stale / "t.parquet", 48, 1000)
+    _aged(stale, 48)
+    monkeypatch.setattr(checked_data, "prune", lambda folder, keep: prune(folder, 0, keep))
+    for copy in copies.glob(f"{small_world.path.name}-*"):
+        shutil.rmtree(copy)
+    checked_data.checked_world(small_world)
+    assert not stale.exists()
+    assert list(copies.glob(f"{small_world.path.name}-*"))  # the new copy is kept
+
+
+def test_the_training_table_is_built_once_for_the_same_data_and_margin(small_world, tmp_path):
+    data = world_data(small_world)
+    builds: list[float] = []
+    build = nbo.training_table
+
+    def counted(data, margin_rate=0.5, store=None):
+        if store is None:
+            builds.append(margin_rate)
+        return build(data, margin_rate, store)
+
+    store = ArmStore(tmp_path / CACHE, data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nbo, "training_table", counted)
+        cold = nbo.training_table(data, 0.5, store)
+        warm = nbo.training_table(data, 0.5, store)
+        other_margin = nbo.training_table(data, 0.4, store)
+    pd.testing.assert_frame_equal(warm, cold)
+    pd.testing.assert_frame_equal(cold, build(data, 0.5))
+    assert builds == [0.5, 0.4]  # another margin rate is another table (here the same: the log tags margins)
+    pd.testing.assert_frame_equal(other_margin, build(data, 0.4))
+
+
+def test_a_changed_data_file_builds_the_table_again(small_world, tmp_path):
+    copy = tmp_path / "world"
+    shutil.copytree(small_world.path, copy)
+    data = dataclasses.replace(world_data(small_world), source=copy)
+    store = ArmStore(tmp_path / CACHE, data)
+    store.table("training", "x", lambda: pd.DataFrame({"a": [1]}))
+    assert store.table("training", "x", lambda: pytest.fail("same data, same key")).a.tolist() == [1]
+    (copy / "campaigns.parquet").write_bytes((copy / "campaigns.parquet").read_bytes() + b"\0")
+    assert store.table("training", "x", lambda: pd.DataFrame({"a": [2]})).a.tolist() == [2]
+    with pytest.raises(ValueError, match="no data to key"):
+        ArmStore(tmp_path / CACHE).table("training", "x", lambda: pd.DataFrame())

@@ -2,8 +2,9 @@
 everything it depends on (its input rows, its parameters, the versions of the libraries and the source
 of the modules that compute it), written whole (renamed into place) and read back only if the digest
 stored with it checks; a damaged file is computed again and replaced. The world's checked copy
-(``checked_data``) is keyed and written the same way; the arm models notebooks 30 and 40 share go
-through ``ArmStore``, in the ``CACHE`` folder beside the data (``notebook.arm_store``)."""
+(``checked_data``) is keyed and written the same way; the training table and arm models notebooks 30
+and 40 share go through ``ArmStore``, in the ``CACHE`` folder beside the data (``notebook.arm_store``).
+A folder of stored results keeps at most ``CACHE_LIMIT`` bytes (``prune``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import importlib.util
 import os
 import pickle
 import shutil
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -21,11 +23,15 @@ from typing import TYPE_CHECKING, TypeVar
 import pandas as pd
 
 if TYPE_CHECKING:
+    from helpers.data.dataset import Dataset
     from helpers.models.uplift import ArmModel
 
 CACHE = ".cache"  # the stored results' folder: beside a world (not in it), in a run folder (not in its manifest)
 FITTING_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")  # their versions key every arm model
+TABLE_PACKAGES = (*FITTING_PACKAGES, "duckdb", "ibis-framework", "pyarrow")  # and the tables ``ArmStore.table`` keeps
 FITTING_CODE = ("helpers.decide.next_best_offer", "helpers.models.uplift", "helpers.models.effects")  # their source too
+CACHE_LIMIT = 2**30  # bytes a cache folder keeps (arm models, checked copies); beyond it the least recently used go
+IN_USE = 3600  # seconds: an entry used this recently is never pruned (a running notebook may be reading it)
 T = TypeVar("T")
 
 
@@ -71,16 +77,71 @@ def _remove(path: Path) -> None:
 
 def reuse(path: Path, compute: Callable[[], T]) -> T:
     """The object stored at ``path`` if its digest checks, else ``compute()``, stored there (whole) for the
-    next caller: a missing or damaged file costs one computation, never a wrong result."""
-    blob = path.read_bytes() if path.is_file() else b""
+        next caller: a missing or damaged file costs one computation, never a wrong result. A read marks the
+    file used; a write prunes the folder (``prune``)."""
+    try:
+        blob = memoryview(path.read_bytes())  # sliced without copies: a stored table can hold gigabytes
+    except FileNotFoundError:  # never stored, or pruned by another process since
+        blob = memoryview(b"")
     head, body = blob[:32], blob[32:]
     if body and hashlib.sha256(body).digest() == head:
+        mark_used(path)
         return pickle.loads(body)  # our own file, and intact: the digest checked
     value = compute()
-    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stored = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_whole(path, lambda partial: partial.write_bytes(hashlib.sha256(body).digest() + body))
+    write_whole(path, lambda partial: _write_parts(partial, hashlib.sha256(stored).digest(), stored))
+    prune(path.parent, keep=path)
     return value
+
+
+def _write_parts(path: Path, *parts: bytes) -> None:
+    with path.open("wb") as file:
+        for part in parts:
+            file.write(part)
+
+
+def mark_used(entry: Path) -> None:
+    """Record that ``entry`` (a stored file or folder) was just read: ``prune`` removes the least recently used."""
+    try:
+        os.utime(entry)
+    except FileNotFoundError:  # pruned by another process since: the reader already holds it
+        pass
+
+
+def prune(folder: Path, limit: int = CACHE_LIMIT, keep: Path | None = None) -> list[Path]:
+    """Remove ``folder``'s stored entries (files or folders), least recently used first, until they
+    hold at most ``limit`` bytes. Kept: ``keep``, entries used in the last ``IN_USE`` seconds (another
+    notebook may be reading them) and partial writes. Returns the removed entries. A removed entry
+    costs its next reader one computation, never a different result."""
+    now = time.time()
+    entries = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        try:
+            entries.append((entry.stat().st_mtime, _size(entry), entry))
+        except FileNotFoundError:  # removed meanwhile
+            continue
+    total = sum(size for _, size, _ in entries)
+    removed = []
+    for used, size, entry in sorted(entries):
+        if total <= limit:
+            break
+        if entry == keep or now - used < IN_USE or entry.name.endswith(".partial"):
+            continue
+        try:
+            _remove(entry)
+        except FileNotFoundError:  # another process pruned it first
+            pass
+        total -= size
+        removed.append(entry)
+    return removed
+
+
+def _size(entry: Path) -> int:
+    """Bytes in ``entry``: a file's size, or the sum of a folder's files."""
+    if not entry.is_dir():
+        return entry.stat().st_size
+    return sum(path.stat().st_size for path in entry.rglob("*") if path.is_file())
 
 
 @dataclass(frozen=True)
@@ -90,6 +151,7 @@ class ArmStore:
     libraries' versions and the fitting modules' source: the model ``fit`` would give, fitted at most once."""
 
     folder: Path
+    data: Dataset | None = field(default=None, compare=False)  # what ``table`` builds its tables from
 
     def __call__(self, rows: pd.DataFrame, seed: int, arm: str, outcome: str, fit: Callable[[], ArmModel]) -> ArmModel:
         from helpers.decide.next_best_offer import MAX_TRAINING_ROWS  # loaded already: fit_arms calls this
@@ -97,6 +159,30 @@ class ArmStore:
         settings = f"{seed}\0{arm}\0{outcome}\0{MAX_TRAINING_ROWS}\0{_math_path()}".encode()
         code = [Path(_source(name)) for name in FITTING_CODE]
         return reuse(self.folder / f"arm-{digest([frame_digest(rows), settings], FITTING_PACKAGES, code)}.pickle", fit)
+
+    def table(self, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``build()``, a table computed from the store's data (``name`` and ``parameters`` say which), built
+        at most once: ``folder/<name>-<key>.pickle``, the key the data's files, its tables' columns and
+        engine, ``parameters``, the math path, the versions of the libraries that read and compute it
+        and the source of every helpers module (whatever the table's code calls)."""
+        if self.data is None:
+            raise ValueError(
+                f"ArmStore({self.folder}) has no data to key the table {name!r} by (notebook.arm_store gives it)."
+            )
+        shape = [(table, tuple(self.data.tables[table].columns)) for table in sorted(self.data.tables)]
+        settings = f"{parameters}\0{shape}\0{self.data.con.name}\0{_math_path()}".encode()
+        parts = [_folder_digest(Path(self.data.source)), _folder_digest(Path(__file__).parents[1], "*.py"), settings]
+        return reuse(self.folder / f"{name}-{digest(parts, TABLE_PACKAGES)}.pickle", build)
+
+
+def _folder_digest(folder: Path, pattern: str = "*") -> bytes:
+    """sha256 of the relative paths and bytes of ``folder``'s files matching ``pattern``, at any depth."""
+    key = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
+        key.update(str(path.relative_to(folder)).encode() + b"\0")
+        with path.open("rb") as file:
+            key.update(hashlib.file_digest(file, "sha256").digest())
+    return key.digest()
 
 
 def _math_path() -> str:

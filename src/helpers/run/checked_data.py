@@ -19,7 +19,7 @@ from helpers.data.dataset import MEMORY_LIMIT, Dataset, load_tables
 from helpers.data.quality import DataQualityReport, TableReport
 from helpers.engine import connect, read_table
 from helpers.paths import relative_to_repo
-from helpers.run.cache import digest, write_whole
+from helpers.run.cache import digest, mark_used, prune, write_whole
 from helpers.world import World
 
 CHECKED = "checked.json"  # the quality report; its presence marks a folder the run wrote
@@ -99,6 +99,9 @@ def checked_world(world: World, required: tuple[str, ...] = ()) -> Dataset:
         data = load_tables(world.path, latest_date=latest, required=required)
         damaged = folder.exists()  # there but not checked: a copy is renamed in whole, so damaged, replaced
         write_whole(folder, lambda partial: write_checked(data, partial, data.report.source, True), damaged)
+        prune(folder.parent, keep=folder)  # copies of older worlds and older loaders, least recently used first
+    else:
+        mark_used(folder)
     return open_checked(folder, required, source=world.path)
 
 

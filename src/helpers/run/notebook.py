@@ -134,14 +134,14 @@ def open_data(parameters: Mapping, required: tuple[str, ...] = REQUIRED_TABLES) 
 
 
 def arm_store(data: Dataset, world: World | None) -> ArmStore | None:
-    """Where the arm models of ``data`` are kept between notebooks (``next_best_offer.fit_arms``' store),
+    """Where the training table and arm models of ``data`` are kept between notebooks (``next_best_offer``'s store),
     beside the data: ``<world root>/.cache`` for a synthetic world (out of the world's folder), the run
     folder's ``.cache`` for a run's checked copy of own data (out of its manifest); None for another
     folder of own data (nothing is written among an analyst's exports: every notebook fits afresh)."""
     if world is not None:
-        return ArmStore(world.path.parent / CACHE)
+        return ArmStore(world.path.parent / CACHE, data)
     source = Path(data.source)
-    return ArmStore(source.parent / CACHE) if is_checked(source) else None
+    return ArmStore(source.parent / CACHE, data) if is_checked(source) else None
 
 
 def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:
