@@ -207,7 +207,7 @@ def test_the_training_table_is_built_once_for_the_same_data_and_margin(small_wor
             builds.append(margin_rate)
         return build(data, margin_rate, store)
 
-    store = ArmStore(tmp_path / CACHE, data)
+    store = ArmStore(tmp_path / CACHE)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(nbo, "training_table", counted)
         cold = nbo.training_table(data, 0.5, store)
@@ -223,10 +223,9 @@ def test_a_changed_data_file_builds_the_table_again(small_world, tmp_path):
     copy = tmp_path / "world"
     shutil.copytree(small_world.path, copy)
     data = dataclasses.replace(world_data(small_world), source=copy)
-    store = ArmStore(tmp_path / CACHE, data)
-    store.table("training", "x", lambda: pd.DataFrame({"a": [1]}))
-    assert store.table("training", "x", lambda: pytest.fail("same data, same key")).a.tolist() == [1]
+    store = ArmStore(tmp_path / CACHE)
+    store.table(data, "training", "x", lambda: pd.DataFrame({"a": [1]}))
+    assert store.table(data, "training", "x", lambda: pytest.fail("same data, same key")).a.tolist() == [1]
+    assert store.table(data, "training", "y", lambda: pd.DataFrame({"a": [3]})).a.tolist() == [3]
     (copy / "campaigns.parquet").write_bytes((copy / "campaigns.parquet").read_bytes() + b"\0")
-    assert store.table("training", "x", lambda: pd.DataFrame({"a": [2]})).a.tolist() == [2]
-    with pytest.raises(ValueError, match="no data to key"):
-        ArmStore(tmp_path / CACHE).table("training", "x", lambda: pd.DataFrame())
+    assert store.table(data, "training", "x", lambda: pd.DataFrame({"a": [2]})).a.tolist() == [2]

@@ -49,8 +49,8 @@ class Store(Protocol):
     ) -> uplift.ArmModel:
         """The model ``fit`` gives for (the arm's rows, seed, arm, outcome)."""
 
-    def table(self, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """The table ``build`` gives from the store's data with ``parameters``."""
+    def table(self, data: Dataset, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """The table ``build`` gives from ``data`` with ``parameters``."""
 
 
 def arms(data: Dataset) -> pd.DataFrame:
@@ -136,7 +136,7 @@ def training_table(data: Dataset, margin_rate: float = 0.5, store: Store | None 
     margin and campaign_id, else revenue x ``margin_rate``. ``store`` (``notebook.arm_store``): the table
     built before from the same data and code, else built (a BG/NBD fit per campaign: 8 s for 20,000 customers)."""
     if store is not None:
-        return store.table("training", f"margin_rate={margin_rate!r}", lambda: training_table(data, margin_rate))
+        return store.table(data, "training", f"margin_rate={margin_rate!r}", lambda: training_table(data, margin_rate))
     if not data.has("contacts") or not data.has("campaigns"):
         raise uplift.UpliftInputError(
             "uplift needs the contacts and campaigns tables (a past campaign with a randomised control group)."

@@ -15,7 +15,7 @@ import pickle
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -151,7 +151,6 @@ class ArmStore:
     libraries' versions and the fitting modules' source: the model ``fit`` would give, fitted at most once."""
 
     folder: Path
-    data: Dataset | None = field(default=None, compare=False)  # what ``table`` builds its tables from
 
     def __call__(self, rows: pd.DataFrame, seed: int, arm: str, outcome: str, fit: Callable[[], ArmModel]) -> ArmModel:
         from helpers.decide.next_best_offer import MAX_TRAINING_ROWS  # loaded already: fit_arms calls this
@@ -160,18 +159,14 @@ class ArmStore:
         code = [Path(_source(name)) for name in FITTING_CODE]
         return reuse(self.folder / f"arm-{digest([frame_digest(rows), settings], FITTING_PACKAGES, code)}.pickle", fit)
 
-    def table(self, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """``build()``, a table computed from the store's data (``name`` and ``parameters`` say which), built
-        at most once: ``folder/<name>-<key>.pickle``, the key the data's files, its tables' columns and
-        engine, ``parameters``, the math path, the versions of the libraries that read and compute it
-        and the source of every helpers module (whatever the table's code calls)."""
-        if self.data is None:
-            raise ValueError(
-                f"ArmStore({self.folder}) has no data to key the table {name!r} by (notebook.arm_store gives it)."
-            )
-        shape = [(table, tuple(self.data.tables[table].columns)) for table in sorted(self.data.tables)]
-        settings = f"{parameters}\0{shape}\0{self.data.con.name}\0{_math_path()}".encode()
-        parts = [_folder_digest(Path(self.data.source)), _folder_digest(Path(__file__).parents[1], "*.py"), settings]
+    def table(self, data: Dataset, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``build()``, a table computed from ``data`` (``name`` and ``parameters`` say which), built at most
+        once: ``folder/<name>-<key>.pickle``, the key the data's files, its tables' columns and engine,
+        ``parameters``, the math path, the versions of the libraries that read and compute it and the
+        source of every helpers module (whatever the table's code calls)."""
+        shape = [(table, tuple(data.tables[table].columns)) for table in sorted(data.tables)]
+        settings = f"{parameters}\0{shape}\0{data.con.name}\0{_math_path()}".encode()
+        parts = [_folder_digest(Path(data.source)), _folder_digest(Path(__file__).parents[1], "*.py"), settings]
         return reuse(self.folder / f"{name}-{digest(parts, TABLE_PACKAGES)}.pickle", build)
 
 

@@ -139,9 +139,9 @@ def arm_store(data: Dataset, world: World | None) -> ArmStore | None:
     folder's ``.cache`` for a run's checked copy of own data (out of its manifest); None for another
     folder of own data (nothing is written among an analyst's exports: every notebook fits afresh)."""
     if world is not None:
-        return ArmStore(world.path.parent / CACHE, data)
+        return ArmStore(world.path.parent / CACHE)
     source = Path(data.source)
-    return ArmStore(source.parent / CACHE, data) if is_checked(source) else None
+    return ArmStore(source.parent / CACHE) if is_checked(source) else None
 
 
 def analysis_date(data: Dataset, as_of: str = "", world: World | None = None) -> dt.date:
