@@ -40,10 +40,18 @@ def digest(parts: Iterable[bytes] = (), packages: Iterable[str] = (), files: Ite
     (each with its length, so no two lists of parts run together)."""
     key = hashlib.sha256(" ".join(version(p) for p in packages).encode())
     for path in files:
-        key.update(path.name.encode() + b"\0" + path.read_bytes())
+        key.update(path.name.encode() + b"\0")
+        _feed(key, path)
     for part in parts:
         key.update(len(part).to_bytes(8, "little") + part)
     return key.hexdigest()
+
+
+def _feed(key: hashlib._Hash, path: Path) -> None:
+    """Stream ``path``'s bytes into ``key``, 16 MiB at a time (a world's file can hold gigabytes)."""
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 24):
+            key.update(chunk)
 
 
 def frame_digest(frame: pd.DataFrame) -> bytes:
@@ -77,7 +85,7 @@ def _remove(path: Path) -> None:
 
 def reuse(path: Path, compute: Callable[[], T]) -> T:
     """The object stored at ``path`` if its digest checks, else ``compute()``, stored there (whole) for the
-        next caller: a missing or damaged file costs one computation, never a wrong result. A read marks the
+    next caller: a missing or damaged file costs one computation, never a wrong result. A read marks the
     file used; a write prunes the folder (``prune``)."""
     try:
         blob = memoryview(path.read_bytes())  # sliced without copies: a stored table can hold gigabytes
@@ -171,12 +179,11 @@ class ArmStore:
 
 
 def _folder_digest(folder: Path, pattern: str = "*") -> bytes:
-    """sha256 of the relative paths and bytes of ``folder``'s files matching ``pattern``, at any depth."""
+    """sha256 of the relative paths, sizes and bytes of ``folder``'s files matching ``pattern``, at any depth."""
     key = hashlib.sha256()
     for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
-        key.update(str(path.relative_to(folder)).encode() + b"\0")
-        with path.open("rb") as file:
-            key.update(hashlib.file_digest(file, "sha256").digest())
+        key.update(str(path.relative_to(folder)).encode() + b"\0" + path.stat().st_size.to_bytes(8, "little"))
+        _feed(key, path)
     return key.digest()
 
 
