@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers.decide import next_best_offer as nbo
-from helpers.models import uplift
+from helpers.models import parallel, uplift
 from helpers.paths import REPO_ROOT, SYNTHETIC_DIR
 from helpers.run import arm_store, checked_data, load, open_checked, world_data, write_checked, write_manifest
 from helpers.run.cache import CACHE, ArmStore, prune, reuse
@@ -37,8 +37,10 @@ def table() -> pd.DataFrame:
 
 @pytest.fixture
 def fits(monkeypatch) -> list[str]:
-    """The arm names ``uplift.fit_arm`` is called for (a model loaded from the cache adds none)."""
+    """The arm names ``uplift.fit_arm`` is called for (a model loaded from the cache adds none), in this
+    process: the counting function cannot be sent to a worker."""
     called: list[str] = []
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
     fit = uplift.fit_arm
 
     def counted(X, y, w, arm, outcome, seed):

@@ -10,8 +10,8 @@ incremental margin after the contact cost, or no contact.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -22,7 +22,7 @@ from helpers.data.contract import PERSONAL_COLUMNS
 from helpers.data.dataset import Dataset
 from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute, money_sum
-from helpers.models import bg_nbd, uplift
+from helpers.models import bg_nbd, parallel, uplift
 
 NO_CONTACT = "no contact"
 OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue")
@@ -41,13 +41,36 @@ MIN_GROUP = 10  # treated and control rows an arm's uplift model needs (uplift.f
 MAX_TRAINING_ROWS = 200_000  # per arm, models learn from at most this many past contacts (a random sample)
 
 
+@dataclass(frozen=True)
+class ArmFit:
+    """One arm model to fit: the arm's rows of the training ``table`` (``positions``), the ``sample`` of
+    them it learns from, the seed, arm, outcome and the arm's generator (``uplift.arm_rng``). Rows are
+    taken from the table when asked for, so a list of fits holds no copy of it."""
+
+    table: pd.DataFrame
+    positions: np.ndarray
+    sample: np.ndarray
+    seed: int
+    arm: str
+    outcome: str
+    rng: np.random.Generator
+
+    def rows(self) -> pd.DataFrame:
+        """The arm's rows: with the seed, arm and outcome, all its model depends on."""
+        return self.table.iloc[self.positions]
+
+    def arguments(self) -> tuple:
+        """``uplift.fit_arm``'s arguments: the sampled rows' features, outcome, treatment; arm, outcome, generator."""
+        rows = self.table.iloc[self.sample]
+        X, w, y = rows[feature_columns(rows)].to_numpy(dtype=float), rows.w.to_numpy(int), rows[self.outcome]
+        return X, y.to_numpy(float), w, self.arm, self.outcome, self.rng
+
+
 class Store(Protocol):
     """Where the training table and arm models are kept between notebooks (``helpers.run.cache.ArmStore``)."""
 
-    def __call__(
-        self, rows: pd.DataFrame, seed: int, arm: str, outcome: str, fit: Callable[[], uplift.ArmModel]
-    ) -> uplift.ArmModel:
-        """The model ``fit`` gives for (the arm's rows, seed, arm, outcome)."""
+    def models(self, fits: list[ArmFit], fit: Callable[[list[ArmFit]], list[uplift.ArmModel]]) -> list[uplift.ArmModel]:
+        """The model of each of ``fits``: kept before, or from one call of ``fit``."""
 
     def table(self, data: Dataset, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """The table ``build`` gives from ``data`` with ``parameters``."""
@@ -194,18 +217,22 @@ def fit_arms(
 ) -> dict[tuple[str, str], uplift.ArmModel]:
     """An uplift model per arm and outcome (learner chosen by held-out Qini, on at most ``MAX_TRAINING_ROWS``
     rows), each from (seed, arm, outcome, the arm's rows) alone: ``uplift.arm_rng``; a Generator gives one draw.
-    ``store`` (``helpers.run.cache.ArmStore``): a model fitted before from the same rows, seed and code, else fitted."""
+    The models are fitted side by side on the machine's cores (``parallel.starmap``: the same models as one
+    by one). ``store`` (``helpers.run.cache.ArmStore``): a model fitted before from the same rows, seed and
+    code, else fitted."""
     base = int(seed) if isinstance(seed, (int, np.integer)) else int(seed.integers(2**63))
-    columns = feature_columns(table)
-    models = {}
-    for arm, rows in table.groupby("arm", sort=True):
-        sample = _at_most(rows, MAX_TRAINING_ROWS, uplift.arm_rng(base, str(arm)))
-        X, w = sample[columns].to_numpy(dtype=float), sample.w.to_numpy(int)
+    fits = []
+    for name, positions in sorted(table.groupby("arm").indices.items()):
+        arm = str(name)
+        sample = _at_most(pd.Series(positions), MAX_TRAINING_ROWS, uplift.arm_rng(base, arm)).to_numpy()
         for outcome in outcomes:
-            y, rng = sample[outcome].to_numpy(float), uplift.arm_rng(base, str(arm), outcome)
-            fit = functools.partial(uplift.fit_arm, X, y, w, str(arm), outcome, rng)
-            models[(arm, outcome)] = fit() if store is None else store(rows, base, str(arm), outcome, fit)
-    return models
+            fits.append(ArmFit(table, positions, sample, base, arm, outcome, uplift.arm_rng(base, arm, outcome)))
+    models = _fit(fits) if store is None else store.models(fits, _fit)
+    return {(arm_fit.arm, arm_fit.outcome): model for arm_fit, model in zip(fits, models, strict=True)}
+
+
+def _fit(fits: list[ArmFit]) -> list[uplift.ArmModel]:
+    return parallel.starmap(uplift.fit_arm, (arm_fit.arguments() for arm_fit in fits))
 
 
 def effects_by_arm(table: pd.DataFrame) -> pd.DataFrame:
@@ -346,10 +373,12 @@ def fit_response_models(table: pd.DataFrame, seed: int | np.random.Generator) ->
     treated = {
         arm: _at_most(rows[rows.w == 1], MAX_TRAINING_ROWS, rng) for arm, rows in table.groupby("arm", sort=True)
     }
-    return {
-        arm: uplift.default_estimator(learner_seed).fit(rows[columns].to_numpy(float), rows.converted.to_numpy(float))
-        for arm, rows in treated.items()
-    }
+    tasks = ((learner_seed, rows[columns].to_numpy(float), rows.converted.to_numpy(float)) for rows in treated.values())
+    return dict(zip(treated, parallel.starmap(_response_model, tasks), strict=True))
+
+
+def _response_model(seed: int, X: np.ndarray, y: np.ndarray) -> object:
+    return uplift.default_estimator(seed).fit(X, y)
 
 
 def arm_matrix(eligible_channels: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers.models import parallel
 from helpers.models.uplift import UpliftInputError, default_estimator
 
 METHODS = ("IPW", "DR")
@@ -79,19 +80,22 @@ def row_scores(
     fold_of = pd.Series(rng.random(len(customers)) < 0.5, index=customers)
     learner_seed = int(rng.integers(2**31))
     columns = [*METHODS, *(f"{method} residual" for method in METHODS), "propensity"]
-    out = pd.DataFrame(index=history.index, columns=columns, dtype=float)
-    for arm, group in history.groupby("arm", sort=True):
+    arms = []  # per arm: its rows' positions, propensities, outcomes, treatments and folds
+    for arm, positions in sorted(history.groupby("arm").indices.items()):
+        group = history.iloc[positions]
         e = group.groupby("campaign_id").w.transform("mean").to_numpy(float)  # each campaign's own draw
         if not ((0 < e) & (e < 1)).all():
             raise UpliftInputError(
                 f"arm {arm}: no randomised control or treatment group; its value cannot be estimated."
             )
-        y, w = group[outcome].to_numpy(float), group.w.to_numpy(int)
         fold = fold_of.loc[group.customer_id].to_numpy()
-        dr, dr_residual = _dr_terms(group[features].to_numpy(float), y, w, e, fold, learner_seed)
-        ipw = w * y / e - (1 - w) * y / (1 - e)
-        out.loc[group.index, columns] = np.column_stack([ipw, dr, y, dr_residual, e])
-    return out
+        arms.append((positions, e, group[outcome].to_numpy(float), group.w.to_numpy(int), fold))
+    X = (history.iloc[rows][features].to_numpy(float) for rows, *_ in arms)  # built as a worker frees up
+    tasks = ((x, y, w, e, fold, learner_seed) for x, (_, e, y, w, fold) in zip(X, arms, strict=True))
+    scores = np.full((len(history), len(columns)), np.nan)
+    for (rows, e, y, w, _), (dr, dr_residual) in zip(arms, parallel.starmap(_dr_terms, tasks), strict=True):
+        scores[rows] = np.column_stack([w * y / e - (1 - w) * y / (1 - e), dr, y, dr_residual, e])  # IPW first
+    return pd.DataFrame(scores, index=history.index, columns=columns)
 
 
 def latest_campaigns(history: pd.DataFrame, campaigns: pd.DataFrame, per_arm: int = 2) -> pd.Series:

@@ -24,6 +24,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from helpers.data.dataset import Dataset
+    from helpers.decide.next_best_offer import ArmFit
     from helpers.models.uplift import ArmModel
 
 CACHE = ".cache"  # the stored results' folder: beside a world (not in it), in a run folder (not in its manifest)
@@ -85,22 +86,34 @@ def _remove(path: Path) -> None:
 
 def reuse(path: Path, compute: Callable[[], T]) -> T:
     """The object stored at ``path`` if its digest checks, else ``compute()``, stored there (whole) for the
-    next caller: a missing or damaged file costs one computation, never a wrong result. A read marks the
-    file used; a write prunes the folder (``prune``)."""
+    next caller: a missing or damaged file costs one computation, never a wrong result."""
+    value = stored(path)
+    if value is None:
+        value = compute()
+        keep(path, value)
+    return value  # type: ignore[return-value]  # what compute() gave for this key, stored or now
+
+
+def stored(path: Path) -> object | None:
+    """The object ``keep`` stored at ``path`` if the file is there and its digest checks (a read marks it
+    used), else None (None itself is never stored)."""
     try:
         blob = memoryview(path.read_bytes())  # sliced without copies: a stored table can hold gigabytes
     except FileNotFoundError:  # never stored, or pruned by another process since
-        blob = memoryview(b"")
+        return None
     head, body = blob[:32], blob[32:]
-    if body and hashlib.sha256(body).digest() == head:
-        mark_used(path)
-        return pickle.loads(body)  # our own file, and intact: the digest checked
-    value = compute()
-    stored = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    if not body or hashlib.sha256(body).digest() != head:
+        return None
+    mark_used(path)
+    return pickle.loads(body)  # our own file, and intact: the digest checked
+
+
+def keep(path: Path, value: object) -> None:
+    """Store ``value`` at ``path`` (whole: a reader finds all of it or nothing), then prune the folder (``prune``)."""
+    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_whole(path, lambda partial: _write_parts(partial, hashlib.sha256(stored).digest(), stored))
+    write_whole(path, lambda partial: _write_parts(partial, hashlib.sha256(blob).digest(), blob))
     prune(path.parent, keep=path)
-    return value
 
 
 def _write_parts(path: Path, *parts: bytes) -> None:
@@ -160,12 +173,23 @@ class ArmStore:
 
     folder: Path
 
-    def __call__(self, rows: pd.DataFrame, seed: int, arm: str, outcome: str, fit: Callable[[], ArmModel]) -> ArmModel:
+    def models(self, fits: list[ArmFit], fit: Callable[[list[ArmFit]], list[ArmModel]]) -> list[ArmModel]:
+        """The model of each of ``fits``: read if stored, the others from one call of ``fit`` (which may
+        fit them side by side), then stored."""
         from helpers.decide.next_best_offer import MAX_TRAINING_ROWS  # loaded already: fit_arms calls this
 
-        settings = f"{seed}\0{arm}\0{outcome}\0{MAX_TRAINING_ROWS}\0{_math_path()}".encode()
         code = [Path(_source(name)) for name in FITTING_CODE]
-        return reuse(self.folder / f"arm-{digest([frame_digest(rows), settings], FITTING_PACKAGES, code)}.pickle", fit)
+        paths = []
+        for arm_fit in fits:
+            settings = f"{arm_fit.seed}\0{arm_fit.arm}\0{arm_fit.outcome}\0{MAX_TRAINING_ROWS}\0{_math_path()}"
+            key = digest([frame_digest(arm_fit.rows()), settings.encode()], FITTING_PACKAGES, code)
+            paths.append(self.folder / f"arm-{key}.pickle")
+        models = [stored(path) for path in paths]
+        missing = [i for i, model in enumerate(models) if model is None]
+        for i, model in zip(missing, fit([fits[i] for i in missing]), strict=True):
+            keep(paths[i], model)
+            models[i] = model
+        return models  # type: ignore[return-value]  # each stored by this method, or just fitted
 
     def table(self, data: Dataset, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """``build()``, a table computed from ``data`` (``name`` and ``parameters`` say which), built at most
