@@ -84,3 +84,32 @@ def test_make_test_computes_as_the_kernels_do():
     makefile = (REPO_ROOT / "Makefile").read_text()
     pytest_line = next(line for line in makefile.splitlines() if "-m pytest" in line)
     assert dict(re.findall(r'(\w+)="([^"]*)"', pytest_line)) == SAME_MATH_EVERYWHERE
+
+
+def test_two_runs_at_once_each_get_their_own_kernel_sockets(tmp_path):
+    """Two notebooks executed at the same time (two playbook runs on one machine): before, both kernels
+    took ``kernel-ipc-1`` in the repository and one died ("Address already in use")."""
+    import shutil
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from helpers.run.kernel import LocalKernel
+
+    sockets = [Path(LocalKernel().ip) for _ in range(2)]
+    assert sockets[0].parent != sockets[1].parent and not any(s.is_relative_to(REPO_ROOT) for s in sockets)
+    for socket in sockets:
+        shutil.rmtree(socket.parent)  # never started
+    nb = json.loads(_notebook(tmp_path / "a.ipynb").read_text())
+    nb["cells"] = [{"cell_type": "code", "id": "wait", "metadata": {}, "execution_count": None, "outputs": [],
+                    "source": ["import time; time.sleep(2); print('ran')"]}]  # fmt: skip
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    before = set(Path(tempfile.gettempdir()).glob("playbook-kernel-*"))
+    runs = [(tmp_path / "a.ipynb", tmp_path / f"out{k}.ipynb", {}, lambda line: None) for k in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda run: execute_notebook(*run), runs))
+    for k in range(2):
+        printed = json.loads((tmp_path / f"out{k}.ipynb").read_text())["cells"][0]["outputs"][0]["text"]
+        assert "".join(printed).strip() == "ran"
+    assert not list(REPO_ROOT.glob("kernel-ipc*")), "no socket left in the repository"
+    assert set(Path(tempfile.gettempdir()).glob("playbook-kernel-*")) == before, "each kernel's socket folder removed"

@@ -4,6 +4,9 @@ needed before)."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from jupyter_client import AsyncKernelManager
@@ -24,11 +27,23 @@ class LocalKernel(AsyncKernelManager):
     request alone. jupyter_client sends SIGINT before every shutdown, which an ipykernel still
     finishing a message logs as "KeyboardInterrupt caught in kernel"; a kernel that does not stop
     on the request is still killed after the manager's shutdown wait. The kernel starts with
-    ``SAME_MATH_EVERYWHERE`` in its environment."""
+    ``SAME_MATH_EVERYWHERE`` in its environment. Its sockets lie in a private temporary folder,
+    removed at shutdown: jupyter_client's default, ``kernel-ipc-N`` in the working directory (the
+    repository), with N the first free number, made two runs at once take the same socket."""
 
     @default("transport")
     def _transport_default(self) -> str:
         return "ipc"
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        return str(Path(tempfile.mkdtemp(prefix="playbook-kernel-")) / "kernel")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        folder = Path(self.ip).parent  # the sockets' folder, ours alone
+        if not restart and folder.exists():
+            shutil.rmtree(folder)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         kw["env"] = {**kw.get("env", os.environ), **SAME_MATH_EVERYWHERE}
