@@ -31,7 +31,8 @@ def starmap(function: Callable[..., T], arguments: Iterable[Sequence[object]]) -
     """``[function(*args) for args in arguments]``, in that order, computed in ``workers()`` processes
     when there are several tasks and cores (``function`` and its arguments are pickled: a module-level
     function and plain data); a task's exception is raised here, with its own message. ``arguments``
-    is drawn as workers free up: at most two tasks per worker are held at once (a task's rows can be large)."""
+    is drawn as workers free up: at most one task more than there are workers is held at once (a task's
+    rows can be large: 190 MB per arm of the off-policy scores at 1M customers)."""
     tasks = iter(arguments)
     first = list(itertools.islice(tasks, 2))
     if len(first) < 2 or workers() < 2:
@@ -40,7 +41,7 @@ def starmap(function: Callable[..., T], arguments: Iterable[Sequence[object]]) -
     results = []
     for args in itertools.chain(first, tasks):
         pending.append(_pool().submit(function, *args))
-        if len(pending) == 2 * workers():
+        if len(pending) > workers():
             results.append(pending.popleft().result())
     return results + [future.result() for future in pending]
 
