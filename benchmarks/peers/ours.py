@@ -10,6 +10,8 @@ import sys
 
 import ibis.backends.duckdb  # noqa: F401  (imported, not timed: see above)
 import pandas as pd
+import scipy.optimize  # noqa: F401  (imported, not timed: see above)
+import scipy.special  # noqa: F401
 from measured import Measured
 
 from helpers import engine, features
