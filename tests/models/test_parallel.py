@@ -51,3 +51,11 @@ def test_models_fitted_side_by_side_are_the_ones_fitted_one_by_one(monkeypatch):
     pd.testing.assert_frame_equal(scores, off_policy.row_scores(table, ["x0", "x1", "x2"], 3))
     for arm, model in nbo.fit_response_models(table, 3).items():
         assert np.array_equal(model.predict(X), responses[arm].predict(X))
+
+
+def test_a_worker_that_dies_is_named_and_the_next_call_starts_new_ones():
+    import os
+
+    with pytest.raises(parallel.WorkerDied, match="running _exit stopped before it finished"):
+        parallel.starmap(os._exit, [(3,), (3,)])
+    assert parallel.starmap(pow, [(2, 3), (3, 2)]) == [8, 9]
