@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -41,35 +40,12 @@ MIN_GROUP = 10  # treated and control rows an arm's uplift model needs (uplift.f
 MAX_TRAINING_ROWS = 200_000  # per arm, models learn from at most this many past contacts (a random sample)
 
 
-@dataclass(frozen=True)
-class ArmFit:
-    """One arm model to fit: the arm's rows of the training ``table`` (``positions``), the ``sample`` of
-    them it learns from, the seed, arm, outcome and the arm's generator (``uplift.arm_rng``). Rows are
-    taken from the table when asked for, so a list of fits holds no copy of it."""
-
-    table: pd.DataFrame
-    positions: np.ndarray
-    sample: np.ndarray
-    seed: int
-    arm: str
-    outcome: str
-    rng: np.random.Generator
-
-    def rows(self) -> pd.DataFrame:
-        """The arm's rows: with the seed, arm and outcome, all its model depends on."""
-        return self.table.iloc[self.positions]
-
-    def arguments(self) -> tuple:
-        """``uplift.fit_arm``'s arguments: the sampled rows' features, outcome, treatment; arm, outcome, generator."""
-        rows = self.table.iloc[self.sample]
-        X, w, y = rows[feature_columns(rows)].to_numpy(dtype=float), rows.w.to_numpy(int), rows[self.outcome]
-        return X, y.to_numpy(float), w, self.arm, self.outcome, self.rng
-
-
 class Store(Protocol):
     """Where the training table and arm models are kept between notebooks (``helpers.run.cache.ArmStore``)."""
 
-    def models(self, fits: list[ArmFit], fit: Callable[[list[ArmFit]], list[uplift.ArmModel]]) -> list[uplift.ArmModel]:
+    def models(
+        self, fits: list[uplift.ArmFit], fit: Callable[[list[uplift.ArmFit]], list[uplift.ArmModel]]
+    ) -> list[uplift.ArmModel]:
         """The model of each of ``fits``: kept before, or from one call of ``fit``."""
 
     def table(self, data: Dataset, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -221,17 +197,18 @@ def fit_arms(
     by one). ``store`` (``helpers.run.cache.ArmStore``): a model fitted before from the same rows, seed and
     code, else fitted."""
     base = int(seed) if isinstance(seed, (int, np.integer)) else int(seed.integers(2**63))
-    fits = []
+    fits, columns = [], tuple(feature_columns(table))
     for name, positions in sorted(table.groupby("arm").indices.items()):
         arm = str(name)
         sample = _at_most(pd.Series(positions), MAX_TRAINING_ROWS, uplift.arm_rng(base, arm)).to_numpy()
         for outcome in outcomes:
-            fits.append(ArmFit(table, positions, sample, base, arm, outcome, uplift.arm_rng(base, arm, outcome)))
+            rng = uplift.arm_rng(base, arm, outcome)
+            fits.append(uplift.ArmFit(table, columns, positions, sample, base, arm, outcome, rng))
     models = _fit(fits) if store is None else store.models(fits, _fit)
     return {(arm_fit.arm, arm_fit.outcome): model for arm_fit, model in zip(fits, models, strict=True)}
 
 
-def _fit(fits: list[ArmFit]) -> list[uplift.ArmModel]:
+def _fit(fits: list[uplift.ArmFit]) -> list[uplift.ArmModel]:
     return parallel.starmap(uplift.fit_arm, (arm_fit.arguments() for arm_fit in fits))
 
 

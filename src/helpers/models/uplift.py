@@ -278,6 +278,32 @@ def arm_rng(seed: int, *names: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=words))
 
 
+@dataclass(frozen=True)
+class ArmFit:
+    """One arm model to fit: the arm's rows of a training ``table`` (``positions``), the ``sample`` of
+    them it learns from on feature ``columns``, the seed, arm, outcome and the arm's generator
+    (``arm_rng``). Rows are taken from the table when asked for: a list of fits holds no copy of it."""
+
+    table: pd.DataFrame
+    columns: tuple[str, ...]
+    positions: np.ndarray
+    sample: np.ndarray
+    seed: int
+    arm: str
+    outcome: str
+    rng: np.random.Generator
+
+    def rows(self) -> pd.DataFrame:
+        """The arm's rows: with the seed, arm and outcome, all its model depends on."""
+        return self.table.iloc[self.positions]
+
+    def arguments(self) -> tuple:
+        """``fit_arm``'s arguments: the sampled rows' features, outcome and treatment; arm, outcome, generator."""
+        rows = self.table.iloc[self.sample]
+        X, y = rows[list(self.columns)].to_numpy(dtype=float), rows[self.outcome].to_numpy(float)
+        return X, y, rows.w.to_numpy(int), self.arm, self.outcome, self.rng
+
+
 def fit_arm(
     X: np.ndarray,
     y: np.ndarray,

@@ -24,8 +24,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from helpers.data.dataset import Dataset
-    from helpers.decide.next_best_offer import ArmFit
-    from helpers.models.uplift import ArmModel
+    from helpers.models.uplift import ArmFit, ArmModel
 
 CACHE = ".cache"  # the stored results' folder: beside a world (not in it), in a run folder (not in its manifest)
 FITTING_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")  # their versions key every arm model
