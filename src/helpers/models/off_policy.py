@@ -90,8 +90,9 @@ def row_scores(
             )
         fold = fold_of.loc[group.customer_id].to_numpy()
         arms.append((positions, e, group[outcome].to_numpy(float), group.w.to_numpy(int), fold))
-    X = (history.iloc[rows][features].to_numpy(float) for rows, *_ in arms)  # built as a worker frees up
-    tasks = ((x, y, w, e, fold, learner_seed) for x, (_, e, y, w, fold) in zip(X, arms, strict=True))
+    tasks = (  # each arm's features built as a worker frees up
+        (history.iloc[rows][features].to_numpy(float), y, w, e, fold, learner_seed) for rows, e, y, w, fold in arms
+    )
     scores = np.full((len(history), len(columns)), np.nan)
     for (rows, e, y, w, _), (dr, dr_residual) in zip(arms, parallel.starmap(_dr_terms, tasks), strict=True):
         scores[rows] = np.column_stack([w * y / e - (1 - w) * y / (1 - e), dr, y, dr_residual, e])  # IPW first

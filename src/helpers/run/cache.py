@@ -177,11 +177,14 @@ class ArmStore:
         fit them side by side), then stored."""
         from helpers.decide.next_best_offer import MAX_TRAINING_ROWS  # loaded already: fit_arms calls this
 
-        code = [Path(_source(name)) for name in FITTING_CODE]
+        code, math = [Path(_source(name)) for name in FITTING_CODE], _math_path()
+        rows: dict[int, bytes] = {}  # each arm's rows hashed once for all its outcomes (they share one positions array)
         paths = []
         for arm_fit in fits:
-            settings = f"{arm_fit.seed}\0{arm_fit.arm}\0{arm_fit.outcome}\0{MAX_TRAINING_ROWS}\0{_math_path()}"
-            key = digest([frame_digest(arm_fit.rows()), settings.encode()], FITTING_PACKAGES, code)
+            settings = f"{arm_fit.seed}\0{arm_fit.arm}\0{arm_fit.outcome}\0{MAX_TRAINING_ROWS}\0{math}"
+            if id(arm_fit.positions) not in rows:
+                rows[id(arm_fit.positions)] = frame_digest(arm_fit.rows())
+            key = digest([rows[id(arm_fit.positions)], settings.encode()], FITTING_PACKAGES, code)
             paths.append(self.folder / f"arm-{key}.pickle")
         models = [stored(path) for path in paths]
         missing = [i for i, model in enumerate(models) if model is None]
