@@ -70,6 +70,17 @@ def test_simulated_intervals_centre_on_the_closed_form_value():
         assert totals.at[quantity, "low"] < value.clv.sum() < totals.at[quantity, "high"], quantity
 
 
+def test_undiscounted_intervals_of_opportunities_are_those_of_a_separate_call():
+    """BG/BB's own simulation path: ``undiscounted=True`` gives bit for bit a second call at rate 0."""
+    customers = _with_spend(simulate_opportunities(TRUE, 600, seed=6), 6)
+    fit, spend = bg_bb.fit(customers), gamma_gamma.fit(customers)
+    both = clv_intervals.value_intervals(customers, fit, spend, 12, 0.10, 30, 0.9, 2, QUARTER, undiscounted=True)
+    for shared, rate in ((both, 0.10), (both.undiscounted, 0.0)):
+        alone = clv_intervals.value_intervals(customers, fit, spend, 12, rate, 30, 0.9, 2, QUARTER)
+        pd.testing.assert_frame_equal(shared.customers, alone.customers, check_exact=True)
+        pd.testing.assert_frame_equal(shared.totals, alone.totals, check_exact=True)
+
+
 def _donation_log(params, n_customers: int, seed: int) -> pd.DataFrame:
     """A transaction log from the BG/BB story, one opportunity a year (a donation on 1 December):
     first gifts in 2014-2016, then each year alive (leaving before it with probability theta) a gift

@@ -75,6 +75,22 @@ def test_same_seed_same_intervals_and_bad_options_are_refused():
         clv_intervals.value_intervals(summary, purchases, spend, draws=5)
 
 
+@pytest.mark.parametrize("model", list(TRUE))
+def test_the_undiscounted_intervals_are_those_of_a_separate_call_at_rate_zero(model):
+    """``undiscounted=True`` reads the same simulated futures without discount: bit for bit what a
+    second simulation at rate 0 gives, while the discounted intervals stay those of a call without it."""
+    summary = _with_spend(simulate(model, TRUE[model], 800, seed=4), 4)
+    purchases, spend = MODELS[model].fit(summary), gamma_gamma.fit(summary)
+    both = clv_intervals.value_intervals(summary, purchases, spend, 12, 0.10, draws=40, seed=6, undiscounted=True)
+    alone = [clv_intervals.value_intervals(summary, purchases, spend, 12, r, draws=40, seed=6) for r in (0.10, 0.0)]
+    assert alone[0].undiscounted is None
+    for shared, separate in zip((both, both.undiscounted), alone, strict=True):
+        pd.testing.assert_frame_equal(shared.customers, separate.customers, check_exact=True)
+        pd.testing.assert_frame_equal(shared.totals, separate.totals, check_exact=True)
+    totals = both.totals.set_index("quantity")["mean"], both.undiscounted.totals.set_index("quantity")["mean"]
+    assert (totals[0] < totals[1]).all()  # discounting lowers every total
+
+
 def test_intervals_cover_the_truth_on_small_worlds(tmp_path):
     """Five small worlds on the purchase process alone (no campaigns): the 90% interval of the total
     realised value holds the world's 52-week revenue in at least 3 of 5, and each world's customer

@@ -52,6 +52,7 @@ class ValueIntervals:
     totals: pd.DataFrame
     level: float
     draws: int
+    undiscounted: ValueIntervals | None = None  # the same simulated futures, undiscounted (``undiscounted=True``)
 
 
 @dataclass(frozen=True)
@@ -152,11 +153,14 @@ def value_intervals(
     level: float = 0.90,
     seed: int | np.random.Generator = 0,
     unit_weeks: float = 1.0,
+    undiscounted: bool = False,
 ) -> ValueIntervals:
     """Intervals at ``level`` for every customer's value over ``months`` (EUR of revenue, discounted
     at ``annual_discount_rate`` as in ``clv.customer_value``, the summary's T in units of
     ``unit_weeks`` weeks as there), for the totals, and for P(alive) (parameter uncertainty), from
-    ``draws`` simulated draws driven by ``seed``."""
+    ``draws`` simulated draws driven by ``seed``. With ``undiscounted``, also those of the same
+    simulated futures undiscounted (``.undiscounted``): what a separate call at rate 0 gives, for
+    no second simulation."""
     if draws < 20 or not 0 < level < 1:
         raise ModelInputError(f"value_intervals needs draws >= 20 and 0 < level < 1 (got {draws}, {level}).")
     rng = np.random.default_rng(seed)
@@ -166,34 +170,59 @@ def value_intervals(
     keep = gamma_gamma.in_sample(summary, spend.basis)
     n_spend = np.where(keep, summary[n_col].to_numpy(dtype=float), 0.0)
     spent = np.where(keep, n_spend * np.nan_to_num(summary[mean_col].to_numpy(dtype=float)), 0.0)
-    discount = (1 + annual_discount_rate) ** (-np.arange(1, months + 1) / 12)
+    rates = (annual_discount_rate, 0.0) if undiscounted else (annual_discount_rate,)
+    discounts = [(1 + rate) ** (-np.arange(1, months + 1) / 12) for rate in rates]
     block = max(1, CELLS // draws)
     steps = model_of(purchases).horizon(np.arange(1, months + 1) * WEEKS_PER_MONTH, unit_weeks)
     months_of = np.searchsorted(steps, np.arange(1, steps[-1] + 1)) if model_of(purchases).discrete else None
-    names = ["p_alive_low", "p_alive_high", *(f"{q}_{b}" for q in QUANTITIES for b in ("low", "high"))]
-    columns: dict[str, list[np.ndarray]] = {name: [np.empty(0)] for name in names}
-    totals = {q: np.zeros(draws) for q in QUANTITIES}
+    alive_columns: dict[str, list[np.ndarray]] = {name: [np.empty(0)] for name in ("p_alive_low", "p_alive_high")}
+    runs = [_Run(draws) for _ in rates]
     for lo in range(0, len(x), block):
         rows = slice(lo, lo + block)
         alive = np.stack([model_of(purchases).p_alive(th, x[rows], t_x[rows], T[rows]) for th in thetas], axis=1)
-        for name, values in zip(("p_alive_low", "p_alive_high"), _central(alive, level), strict=True):
-            columns[name].append(values)
+        for name, values in zip(alive_columns, _central(alive, level), strict=True):
+            alive_columns[name].append(values)
         cells = _Cells(purchases.model, thetas, spend_thetas, x[rows], T[rows], n_spend[rows], spent[rows], months_of)
-        for quantity, values in zip(QUANTITIES, cells.simulate(alive, discount, rng), strict=True):
-            totals[quantity] += values.sum(axis=0)
-            for name, bound in zip(("low", "high"), interval(values, level), strict=True):
-                columns[f"{quantity}_{name}"].append(bound)
-    customers = pd.DataFrame(
-        {"customer_id": summary.customer_id.to_numpy()} | {k: np.concatenate(v) for k, v in columns.items()}
-    )
-    tail = (1 - level) / 2
-    table = pd.DataFrame(
-        [
-            {"quantity": q, "mean": t.mean(), "low": np.quantile(t, tail), "high": np.quantile(t, 1 - tail)}
-            for q, t in totals.items()
-        ]
-    )
-    return ValueIntervals(customers, table, level, draws)
+        for run, block_values in zip(runs, cells.simulate(alive, discounts, rng), strict=True):
+            run.add(block_values, level)
+    ids = summary.customer_id.to_numpy()
+    results = [run.intervals(ids, alive_columns, level, draws) for run in runs]
+    results[0].undiscounted = results[1] if undiscounted else None
+    return results[0]
+
+
+class _Run:
+    """The realised and expected values of one discounting, gathered block by block: each customer's
+    interval and the totals of every draw."""
+
+    def __init__(self, draws: int):
+        names = (f"{quantity}_{bound}" for quantity in QUANTITIES for bound in ("low", "high"))
+        self.columns: dict[str, list[np.ndarray]] = {name: [np.empty(0)] for name in names}
+        self.totals = {q: np.zeros(draws) for q in QUANTITIES}
+
+    def add(self, values: tuple[np.ndarray, np.ndarray], level: float) -> None:
+        """One block's realised and expected values (rows x draws, EUR)."""
+        for quantity, samples in zip(QUANTITIES, values, strict=True):
+            self.totals[quantity] += samples.sum(axis=0)
+            for name, bound in zip(("low", "high"), interval(samples, level), strict=True):
+                self.columns[f"{quantity}_{name}"].append(bound)
+
+    def intervals(
+        self, ids: np.ndarray, alive: dict[str, list[np.ndarray]], level: float, draws: int
+    ) -> ValueIntervals:
+        """The gathered intervals, after the P(alive) ones (``alive``), for customers ``ids``."""
+        columns = alive | self.columns
+        customers = pd.DataFrame(
+            {"customer_id": ids} | {name: np.concatenate(parts) for name, parts in columns.items()}
+        )
+        tail = (1 - level) / 2
+        table = pd.DataFrame(
+            [
+                {"quantity": q, "mean": t.mean(), "low": np.quantile(t, tail), "high": np.quantile(t, 1 - tail)}
+                for q, t in self.totals.items()
+            ]
+        )
+        return ValueIntervals(customers, table, level, draws)
 
 
 def _central(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -216,16 +245,16 @@ class _Cells:
     months_of: np.ndarray | None = None  # discrete models: the month (0-based) of each coming opportunity
 
     def simulate(
-        self, alive_prob: np.ndarray, discount: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Realised and expected values (EUR), each rows x draws, over ``len(discount)`` months
-        discounted by ``discount``."""
+        self, alive_prob: np.ndarray, discounts: list[np.ndarray], rng: np.random.Generator
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each of ``discounts`` (one factor per month of the horizon), the realised and expected
+        values (EUR), each rows x draws, of the same simulated futures."""
         shape = alive_prob.shape
         first, second, third, fourth = (self.thetas[:, i][None, :] for i in range(4))
         x, T = self.x[:, None], self.T[:, None]
         alive = rng.random(shape) < alive_prob
         if self.months_of is not None:
-            return self._opportunities(alive, discount, rng)
+            return self._opportunities(alive, discounts, rng)
         lam = rng.gamma(first + x, 1.0) / (second + T)
         if self.model == "pareto_nbd":
             hazard = rng.gamma(np.broadcast_to(third, shape), 1.0) / (fourth + T)
@@ -233,19 +262,24 @@ class _Cells:
             hazard = rng.beta(third, fourth + x + (1 if self.model == "mbg_nbd" else 0))
         hazard = np.clip(hazard, 1e-12, 1.0)  # a draw that underflows to 0 would leave forever unbounded
         p, nu = self._spend_rate(rng)
-        expected = np.where(alive, self._expected_purchases(lam, hazard, WEEKS_PER_MONTH, discount) * p / nu, 0.0)
-        owner, when = self._purchases(alive, lam, hazard, len(discount) * WEEKS_PER_MONTH, rng)
-        month = np.minimum((when // WEEKS_PER_MONTH).astype(np.int64), len(discount) - 1)
-        value = rng.gamma(np.broadcast_to(p, shape).ravel()[owner], 1.0) / nu.ravel()[owner] * discount[month]
-        realised = np.bincount(owner, weights=value, minlength=alive.size).reshape(shape)
-        return realised, expected
+        months = len(discounts[0])
+        owner, when = self._purchases(alive, lam, hazard, months * WEEKS_PER_MONTH, rng)
+        month = np.minimum((when // WEEKS_PER_MONTH).astype(np.int64), months - 1)
+        spend = rng.gamma(np.broadcast_to(p, shape).ravel()[owner], 1.0) / nu.ravel()[owner]
+        return [
+            (
+                np.bincount(owner, weights=spend * discount[month], minlength=alive.size).reshape(shape),
+                np.where(alive, self._expected_purchases(lam, hazard, WEEKS_PER_MONTH, discount) * p / nu, 0.0),
+            )
+            for discount in discounts
+        ]
 
     def _spend_rate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Gamma-Gamma's p per draw (1 x draws) and each cell's spend rate nu from its posterior."""
         p, q, gamma = (self.spend_thetas[:, i][None, :] for i in range(3))
         return p, rng.gamma(q + p * self.n_spend[:, None], 1.0) / (gamma + self.spent[:, None])
 
-    def _opportunities(self, alive, discount, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def _opportunities(self, alive, discounts, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
         """BG/BB: a customer alive at the next opportunity n + 1 buys at each with probability
         p ~ Beta(alpha + x, beta + n - x) and leaves before each later one with probability
         theta ~ Beta(gamma, delta + n + 1); opportunity k of the horizon falls in month ``months_of[k-1]``.
@@ -256,14 +290,18 @@ class _Cells:
         theta = rng.beta(np.broadcast_to(g, alive.shape), d + n + 1)
         p, nu = self._spend_rate(rng)
         staying = alive.copy()
-        expected, realised = np.zeros(alive.shape), np.zeros(alive.shape)
+        expected, realised = ([np.zeros(alive.shape) for _ in discounts] for _ in range(2))
         for k, month in enumerate(self.months_of if self.months_of is not None else ()):
             if k:
                 staying &= rng.random(alive.shape) >= theta
-            expected += np.where(alive, discount[month] * p_buy * (1 - theta) ** k, 0.0)
             buys = staying & (rng.random(alive.shape) < p_buy)
-            realised += np.where(buys, discount[month] * rng.gamma(np.broadcast_to(p, alive.shape), 1.0) / nu, 0.0)
-        return realised, expected * p / nu
+            spend = rng.gamma(np.broadcast_to(p, alive.shape), 1.0)
+            for discount, expected_sum, realised_sum in zip(discounts, expected, realised, strict=True):
+                expected_sum += np.where(alive, discount[month] * p_buy * (1 - theta) ** k, 0.0)
+                realised_sum += np.where(buys, discount[month] * spend / nu, 0.0)
+        return [
+            (realised_sum, expected_sum * p / nu) for realised_sum, expected_sum in zip(realised, expected, strict=True)
+        ]
 
     def _expected_purchases(self, lam, hazard, width: float, discount) -> np.ndarray:
         """Discounted expected purchases over the horizon of a customer alive now with this rate and
