@@ -32,11 +32,12 @@ def log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: Arr
     """Per-customer BG/NBD log-likelihood at ``params`` = (r, alpha, a, b)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     unique_x, inverse = np.unique(x, return_inverse=True)
-    return _loglik(params, x, t_x, T, unique_x, inverse)
+    return log_likelihood_by_x(params, x, t_x, T, unique_x, inverse)
 
 
-def _loglik(params, x, t_x, T, unique_x, inverse) -> np.ndarray:
-    """The log-likelihood with the terms that depend on x alone computed once per distinct x."""
+def log_likelihood_by_x(params, x, t_x, T, unique_x, inverse) -> np.ndarray:
+    """``log_likelihood`` given the distinct x and each row's index among them (``np.unique``'s, to
+    compute once for many evaluations), the terms that depend on x alone computed once per distinct x."""
     from scipy.special import betaln, gammaln
 
     r, alpha, a, b = params
@@ -78,7 +79,7 @@ def pooled(summary: pd.DataFrame, model: str) -> tuple[np.ndarray, ...]:
 def fit(summary: pd.DataFrame) -> Fit:
     """Maximum-likelihood BG/NBD on a customer summary (columns frequency, recency, T; see
     ``features.customer_summary``)."""
-    return fit_r_alpha_a_b(summary, _loglik, "BG/NBD", "bgnbd")
+    return fit_r_alpha_a_b(summary, log_likelihood_by_x, "BG/NBD", "bgnbd")
 
 
 def fit_r_alpha_a_b(summary: pd.DataFrame, loglik: Callable, label: str, model: str) -> Fit:

@@ -69,16 +69,17 @@ def fit(summary: pd.DataFrame, attributes: pd.DataFrame) -> CovariateFit:
     data = []
     for g in range(len(groups)):
         px, pt, pT, w = bg_nbd.pooled(summary[group_of.ravel() == g], "BG/NBD")
-        data.append((px, pt, pT, w))
+        data.append((px, pt, pT, w, *np.unique(px, return_inverse=True)))  # distinct x: once, not per evaluation
     total = sum(d[3].sum() for d in data)
 
     def negll(theta):
         r, alpha, a, b = np.exp(theta[:4])
         beta, gamma1, gamma2 = theta[4 : 4 + k], theta[4 + k : 4 + 2 * k], theta[4 + 2 * k :]
         ll = 0.0
-        for row, (px, pt, pT, w) in zip(groups, data, strict=True):
+        for row, (px, pt, pT, w, unique_x, inverse) in zip(groups, data, strict=True):
             scale = np.exp([-np.sum(row * beta), np.sum(row * gamma1), np.sum(row * gamma2)])
-            ll += np.sum(w * bg_nbd.log_likelihood((r, alpha * scale[0], a * scale[1], b * scale[2]), px, pt, pT))
+            group_params = (r, alpha * scale[0], a * scale[1], b * scale[2])
+            ll += np.sum(w * bg_nbd.log_likelihood_by_x(group_params, px, pt, pT, unique_x, inverse))
         return -ll / total
 
     plain = bg_nbd.fit(summary)
