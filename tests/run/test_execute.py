@@ -4,7 +4,7 @@ import json
 import re
 
 from helpers.paths import REPO_ROOT
-from helpers.run.execute import execute_notebook, section_headings
+from helpers.run.execute import SETUP, execute_notebook, section_headings
 from helpers.run.kernel import SAME_MATH_EVERYWHERE
 
 
@@ -49,6 +49,21 @@ def test_section_headings_name_the_heading_above_each_cell(tmp_path):
         "long": "2. A long section",
         "slow": "2. A long section",
     }
+
+
+def test_the_cells_after_the_parameters_are_named_setup_not_parameters(tmp_path):
+    """A notebook's data cell sits under its "Parameters" heading: its heartbeat says it is setting up."""
+    nb = json.loads(_notebook(tmp_path / "a.ipynb").read_text())
+    code = nb["cells"][1]
+    nb["cells"][1:2] = [
+        {"cell_type": "markdown", "id": "params", "metadata": {}, "source": ["## Parameters"]},
+        {**code, "id": "defaults", "metadata": {"tags": ["parameters"]}},
+        {**code, "id": "data"},
+    ]
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    headings = section_headings(tmp_path / "a.ipynb")
+    assert headings["defaults"] == "Parameters" and headings["data"] == SETUP
+    assert headings["long"] == headings["slow"] == "2. A long section"
 
 
 def test_a_run_beats_with_its_section_and_stops_its_kernel_quietly(tmp_path, capfd):

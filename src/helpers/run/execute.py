@@ -17,6 +17,7 @@ from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 KERNEL = "python3"
 HEARTBEAT_SECONDS = 30.0
+SETUP = "setting up (libraries, then the data)"  # the heartbeat's section between the parameters and the first heading
 
 
 class _KernelStoppedOnPurpose(logging.Filter):
@@ -39,13 +40,15 @@ def notebooks() -> list[Path]:
 
 
 def section_headings(path: Path) -> dict[str, str]:
-    """Cell id -> the section heading (a markdown line starting with "#") above the cell."""
-    heading, found = "", {}
+    """Cell id -> the section heading (a markdown line starting with "#") above the cell; ``SETUP`` for
+    the code cells after the ``parameters`` cell and before the next heading (imports, the data)."""
+    heading, found, after_parameters = "", {}, False
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         if cell["cell_type"] == "markdown":
             titles = [line.lstrip("#").strip() for line in "".join(cell["source"]).splitlines() if line.startswith("#")]
-            heading = titles[-1] if titles else heading
-        found[cell.get("id", "")] = heading
+            heading, after_parameters = (titles[-1], False) if titles else (heading, after_parameters)
+        found[cell.get("id", "")] = SETUP if after_parameters and cell["cell_type"] == "code" else heading
+        after_parameters = after_parameters or "parameters" in cell.get("metadata", {}).get("tags", [])
     return found
 
 
