@@ -105,6 +105,32 @@ def test_a_model_fitted_on_other_simd_paths_misses(table, tmp_path, fits, monkey
     assert len(fits) == 4 and len(list(store.folder.glob("arm-*.pickle"))) == 4
 
 
+def test_stored_scores_are_those_computed_and_leave_the_generator_where_computing_does(table, tmp_path, monkeypatch):
+    """``off_policy.row_scores`` with a store: the same scores warm, cold and without a store, the generator
+    then in the same state (the draws after it unchanged); another generator state or row is another key."""
+    from helpers.models import off_policy
+
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
+    computed: list[int] = []
+    compute = off_policy._row_scores
+    monkeypatch.setattr(off_policy, "_row_scores", lambda *a: computed.append(1) or compute(*a))
+    store, columns = ArmStore(tmp_path / CACHE), ["x0", "x1"]
+    runs = []
+    for kept in (None, store, store):
+        rng = np.random.default_rng(8)
+        runs.append((off_policy.row_scores(table, columns, rng, store=kept), rng.random(3)))
+    assert len(computed) == 2 and len(list(store.folder.glob("scores-*.pickle"))) == 1, "the third read the second's"
+    for scores, after in runs[1:]:
+        pd.testing.assert_frame_equal(scores, runs[0][0], check_exact=True)
+        assert np.array_equal(after, runs[0][1]), "the generator is left where computing the scores leaves it"
+    rng = np.random.default_rng(8)
+    rng.random()
+    off_policy.row_scores(table, columns, rng, store=store)
+    changed = table.assign(x0=table.x0.where(table.index != 7, table.x0 + 1e-9))
+    off_policy.row_scores(changed, columns, np.random.default_rng(8), store=store)
+    assert len(computed) == 4 and len(list(store.folder.glob("scores-*.pickle"))) == 3
+
+
 def test_a_damaged_file_is_refitted_and_replaced(table, tmp_path, fits):
     store = ArmStore(tmp_path / CACHE)
     cold = _predictions(nbo.fit_arms(table, 5, ("converted",), store), table)

@@ -19,6 +19,9 @@ as they were in the history: a world whose effects drift is not promised the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +29,18 @@ from helpers.models import parallel
 from helpers.models.uplift import UpliftInputError, default_estimator
 
 METHODS = ("IPW", "DR")
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    """Where a result drawn at random is kept between notebooks (``helpers.run.cache.ArmStore``)."""
+
+    def drawn(
+        self, name: str, inputs: list[pd.DataFrame | str], rng: np.random.Generator, compute: Callable[[], T]
+    ) -> T:
+        """``compute()``, which reads ``inputs`` and draws from ``rng``, kept before or computed now; ``rng``
+        left where computing it leaves it."""
+        ...
 
 
 def _dr_terms(
@@ -67,15 +82,27 @@ def _mean_and_se(
 
 
 def row_scores(
-    history: pd.DataFrame, features: list[str], seed: int | np.random.Generator, outcome: str = "margin"
+    history: pd.DataFrame,
+    features: list[str],
+    seed: int | np.random.Generator,
+    outcome: str = "margin",
+    store: Store | None = None,
 ) -> pd.DataFrame:
     """Per row of the randomised ``history`` (campaign_id, customer_id, arm, w, the outcome and
     ``features``, as ``nbo.training_table`` makes them), the unbiased score of one contact of its
     arm with its customer (EUR before cost): IPW and DR, the DR outcome models fitted per arm on the
     other of two random folds of customers, with each score's residual (the outcome less its group's
     model: the outcome itself for IPW) and the row's propensity (its campaign's treated share).
-    Indexed like ``history``; any plan is valued from it."""
+    Indexed like ``history``; any plan is valued from it. With a ``store``, computed once for the same
+    history, features, outcome and generator state (notebooks 30 and 40 value their plans on the same)."""
     rng = np.random.default_rng(seed)
+    if store is None:
+        return _row_scores(history, features, rng, outcome)
+    inputs: list[pd.DataFrame | str] = [history, "\0".join(features), outcome]
+    return store.drawn("scores", inputs, rng, lambda: _row_scores(history, features, rng, outcome))
+
+
+def _row_scores(history: pd.DataFrame, features: list[str], rng: np.random.Generator, outcome: str) -> pd.DataFrame:
     customers = pd.unique(history.customer_id)
     fold_of = pd.Series(rng.random(len(customers)) < 0.5, index=customers)
     learner_seed = int(rng.integers(2**31))

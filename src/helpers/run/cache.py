@@ -2,14 +2,15 @@
 everything it depends on (its input rows, its parameters, the versions of the libraries and the source
 of the modules that compute it), written whole (renamed into place) and read back only if the digest
 stored with it checks; a damaged file is computed again and replaced. The world's checked copy
-(``checked_data``) is keyed and written the same way; the training table and arm models notebooks 30
-and 40 share go through ``ArmStore``, in the ``CACHE`` folder beside the data (``notebook.arm_store``).
-A folder of stored results keeps at most ``CACHE_LIMIT`` bytes (``prune``)."""
+(``checked_data``) is keyed and written the same way; the training table, arm models and off-policy
+scores notebooks 30 and 40 share go through ``ArmStore``, in the ``CACHE`` folder beside the data
+(``notebook.arm_store``). A folder of stored results keeps at most ``CACHE_LIMIT`` bytes (``prune``)."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import pickle
 import shutil
@@ -18,11 +19,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from helpers.data.dataset import Dataset
     from helpers.models.uplift import ArmFit, ArmModel
 
@@ -30,6 +33,7 @@ CACHE = ".cache"  # the stored results' folder: beside a world (not in it), in a
 FITTING_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")  # their versions key every arm model
 TABLE_PACKAGES = (*FITTING_PACKAGES, "duckdb", "ibis-framework", "pyarrow")  # and the tables ``ArmStore.table`` keeps
 FITTING_CODE = ("helpers.decide.next_best_offer", "helpers.models.uplift", "helpers.models.effects")  # their source too
+DRAWN_CODE = (*FITTING_CODE, "helpers.models.off_policy")  # the source that keys ``ArmStore.drawn``'s results
 CACHE_LIMIT = 2**30  # bytes a cache folder keeps (arm models, checked copies); beyond it the least recently used go
 IN_USE = 3600  # seconds: an entry used this recently is never pruned (a running notebook may be reading it)
 T = TypeVar("T")
@@ -192,6 +196,25 @@ class ArmStore:
             keep(paths[i], model)
             models[i] = model
         return models  # type: ignore[return-value]  # each stored by this method, or just fitted
+
+    def drawn(
+        self, name: str, inputs: list[pd.DataFrame | str], rng: np.random.Generator, compute: Callable[[], T]
+    ) -> T:
+        """``compute()``, which reads ``inputs`` (frames and strings) and draws from ``rng``, computed at most
+        once: ``folder/<name>-<key>.pickle``, the key the inputs, ``rng``'s state, the math path, the fitting
+        libraries' versions and ``DRAWN_CODE``'s source; kept with the state ``compute`` left ``rng`` in,
+        which a stored result restores, so the draws after it are those computing it would have left."""
+        parts = [frame_digest(part) if isinstance(part, pd.DataFrame) else part.encode() for part in inputs]
+        state = json.dumps(rng.bit_generator.state, sort_keys=True)
+        code = [Path(_source(module)) for module in DRAWN_CODE]
+        key = digest([*parts, state.encode(), _math_path().encode()], FITTING_PACKAGES, code)
+        path = self.folder / f"{name}-{key}.pickle"
+        kept = stored(path)
+        if kept is None:
+            kept = (compute(), rng.bit_generator.state)
+            keep(path, kept)
+        result, rng.bit_generator.state = cast(tuple[T, dict], kept)  # the pair this method stores
+        return result
 
     def table(self, data: Dataset, name: str, parameters: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """``build()``, a table computed from ``data`` (``name`` and ``parameters`` say which), built at most
