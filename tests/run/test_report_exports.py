@@ -50,3 +50,31 @@ def test_english_files_and_byte_stable_xlsx(tmp_path):
 def test_a_list_without_distinct_columns_is_refused():
     with pytest.raises(ExportError, match="'contact_plan' needs named, distinct columns"):
         export_list(PLAN.rename(columns={"offer": "channel"}), "contact_plan", "40_plan_channel_mix")
+
+
+def test_xlsx_keeps_text_as_text_blanks_missing_values_and_continues_past_the_sheet_limit(tmp_path, monkeypatch):
+    """A formula-like or link-like text stays the text it is, a missing value is a blank cell, a date a
+    date; past Excel's rows per sheet (here 4, header included) the rows go on on "<sheet> (2)"; a row
+    that cannot be written (text over Excel's 32,767 characters) is refused, naming it."""
+    from helpers.run import exports
+
+    monkeypatch.setattr(exports, "MAX_XLSX_ROWS", 4)
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["=1+1", "https://example.com", "00042", "C4", "C5"],
+            "value": [1.25, None, 3.0, 4.0, 5.0],
+            "day": [dt.date(2026, 1, 2), None, dt.date(2026, 1, 3), None, dt.date(2026, 1, 5)],
+        }
+    )
+    exports.write_xlsx(frame, tmp_path / "list.xlsx", "contact plan")
+    sheets = pd.read_excel(tmp_path / "list.xlsx", sheet_name=None, dtype={"customer_id": str}, engine="openpyxl")
+    assert list(sheets) == ["contact plan", "contact plan (2)"]
+    back = pd.concat(sheets.values(), ignore_index=True)
+    assert back.customer_id.tolist() == frame.customer_id.tolist()
+    assert back.value.isna().tolist() == [False, True, False, False, False] and back.value[0] == 1.25
+    assert back.day.isna().tolist() == [False, True, False, True, False]
+    assert pd.Timestamp(back.day[0]) == pd.Timestamp("2026-01-02")
+    with pytest.raises(ExportError, match="long.xlsx: row 2 cannot be written"):
+        exports.write_xlsx(
+            frame.assign(customer_id=["C1", "x" * 40_000, "C3", "C4", "C5"]), tmp_path / "long.xlsx", "s"
+        )
