@@ -247,6 +247,24 @@ def test_the_training_table_is_built_once_for_the_same_data_and_margin(small_wor
     pd.testing.assert_frame_equal(other_margin, build(data, 0.4))
 
 
+def test_todays_features_are_built_once_for_the_same_customers_whatever_their_order(small_world, tmp_path):
+    """Notebooks 30 and 40 ask for the features of the same customers, in another order: one build, the
+    frame a call without a store gives; other customers or another day are another build."""
+    import datetime as dt
+
+    data, store = world_data(small_world), ArmStore(tmp_path / CACHE)
+    ids = data.frame("customers").customer_id.to_numpy()
+    day = dt.date.fromisoformat(small_world.parameters["end"])
+    cold = nbo.customer_features(data, day, ids, store=store)
+    warm = nbo.customer_features(data, day, ids[::-1], store=store)
+    pd.testing.assert_frame_equal(warm, cold, check_exact=True)
+    pd.testing.assert_frame_equal(cold, nbo.customer_features(data, day, ids), check_exact=True)
+    assert len(list(store.folder.glob("features-*.pickle"))) == 1
+    nbo.customer_features(data, day, ids[1:], store=store)
+    nbo.customer_features(data, day - dt.timedelta(days=7), ids, store=store)
+    assert len(list(store.folder.glob("features-*.pickle"))) == 3
+
+
 def test_a_changed_data_file_builds_the_table_again(small_world, tmp_path):
     copy = tmp_path / "world"
     shutil.copytree(small_world.path, copy)

@@ -10,6 +10,7 @@ incremental margin after the contact cost, or no contact.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -77,14 +78,23 @@ def arms(data: Dataset) -> pd.DataFrame:
 
 
 def customer_features(
-    data: Dataset, day: dt.date, customer_ids: ArrayLike, customers: pd.DataFrame | None = None
+    data: Dataset,
+    day: dt.date,
+    customer_ids: ArrayLike,
+    customers: pd.DataFrame | None = None,
+    store: Store | None = None,
 ) -> pd.DataFrame:
     """Pre-treatment features of ``customer_ids`` as of ``day`` (indexed by customer_id): purchase
     history and BG/NBD outputs when a transaction log exists (recency and tenure in weeks, orders,
     repeat days, revenue and mean order in EUR, P(alive), expected purchases over 12 weeks), plus
     the customers table's numeric, yes/no and few-valued text columns (one-hot; pass ``customers``
-    to reuse a frame already read). Missing values stay NaN (the tree learners handle them)."""
-    out = pd.DataFrame(index=pd.Index(pd.unique(np.asarray(customer_ids)), name="customer_id"))
+    to reuse a frame already read). Missing values stay NaN (the tree learners handle them). With a
+    ``store``, built once for these customers and day (notebooks 30 and 40 score the same)."""
+    ids = pd.Index(pd.unique(np.asarray(customer_ids)), name="customer_id")
+    if store is not None:
+        key = hashlib.sha256(pd.util.hash_pandas_object(ids.sort_values(), index=False).to_numpy().tobytes())
+        return store.table(data, "features", f"{day}\0{key.hexdigest()}", lambda: customer_features(data, day, ids))
+    out = pd.DataFrame(index=ids)
     if data.has("transactions"):
         summary = execute(customer_summary(data.table("transactions"), day)).set_index("customer_id")
         history = pd.DataFrame(
@@ -379,7 +389,7 @@ def arm_values(
     margin per arm before the contact cost (customers x arms, EUR), with the arm table."""
     history = training_table(data, margin_rate, store)
     models = fit_arms(history, seed, ("converted",), store)
-    today = customer_features(data, as_of, customer_ids)
+    today = customer_features(data, as_of, customer_ids, store=store)
     uplift_by_arm = score_customers(models, today, feature_columns(history), "converted")
     arm_table = arms(data)
     return expected_margin(uplift_by_arm, today, arm_table, margin_rate, history_basket(history), discounts), arm_table

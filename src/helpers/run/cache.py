@@ -2,7 +2,7 @@
 everything it depends on (its input rows, its parameters, the versions of the libraries and the source
 of the modules that compute it), written whole (renamed into place) and read back only if the digest
 stored with it checks; a damaged file is computed again and replaced. The world's checked copy
-(``checked_data``) is keyed and written the same way; the training table, arm models and off-policy
+(``checked_data``) is keyed and written the same way; the training table, arm models, features and off-policy
 scores notebooks 30 and 40 share go through ``ArmStore``, in the ``CACHE`` folder beside the data
 (``notebook.arm_store``). A folder of stored results keeps at most ``CACHE_LIMIT`` bytes (``prune``)."""
 
