@@ -245,3 +245,21 @@ def test_the_newsletter_skips_issues_past_a_customers_own_maximum():
     )
     assert 3 not in weeks and 4 not in weeks
     assert _most_in_30_days(calendar[calendar.customer_id == 1].day) == 1
+
+
+def test_the_usual_gap_is_each_customers_expanding_median_of_gaps():
+    """Against pandas' own per-customer expanding median: customers of one day, of many, with equal gaps."""
+    from helpers.decide.triggers import _usual_gap
+
+    rng = np.random.default_rng(3)
+    orders = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 300, 4000),
+            "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, 4000), unit="D"),
+        }
+    )
+    days = order_days(pd.concat([orders, pd.DataFrame({"customer_id": [999], "day": [pd.Timestamp("2024-05-01")]})]))
+    gap = days.groupby("customer_id").day.diff().dt.days
+    expected = gap.groupby(days.customer_id).expanding().median().reset_index(level=0, drop=True).sort_index()
+    pd.testing.assert_series_equal(_usual_gap(days), expected, check_exact=True, check_names=False)
+    assert np.isnan(_usual_gap(days).iloc[-1]), "a customer of one day has no usual gap"

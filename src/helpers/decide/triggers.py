@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from pandas.api.indexers import BaseIndexer
 
 from helpers.data.contract import CHANNELS
 from helpers.errors import DecisionInputError
@@ -171,9 +172,24 @@ def order_days(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def _usual_gap(days: pd.DataFrame) -> pd.Series:
-    """Median gap (days) between a customer's distinct order days up to each day (NaN before the second)."""
+    """Median gap (days) between a customer's distinct order days up to each day (NaN before the second);
+    ``days`` sorted by customer, as ``order_days`` gives them."""
     gap = days.groupby("customer_id").day.diff().dt.days
-    return gap.groupby(days.customer_id).expanding().median().reset_index(level=0, drop=True).sort_index()
+    return gap.rolling(_SinceFirstDay(first=_first_rows(days.customer_id)), min_periods=1).median()
+
+
+def _first_rows(customer_id: pd.Series) -> np.ndarray:
+    """Per row of rows sorted by customer, the position of its customer's first row."""
+    positions = np.arange(len(customer_id))
+    return np.maximum.accumulate(np.where(customer_id.ne(customer_id.shift()).to_numpy(), positions, 0))
+
+
+class _SinceFirstDay(BaseIndexer):
+    """Each row's window: from its customer's first row (``first``) to itself. The bounds pandas'
+    groupby().expanding() builds group by group in Python (12 s at 1M customers), in one array."""
+
+    def get_window_bounds(self, num_values=0, min_periods=None, center=None, closed=None, step=None):
+        return self.first.astype(np.int64), np.arange(1, num_values + 1, dtype=np.int64)
 
 
 def event_days(
