@@ -35,7 +35,9 @@ def log_likelihood(params: Sequence[float], x: ArrayLike, t_x: ArrayLike, T: Arr
     return log_likelihood_by_x(params, x, t_x, T, unique_x, inverse)
 
 
-def log_likelihood_by_x(params, x, t_x, T, unique_x, inverse) -> np.ndarray:
+def log_likelihood_by_x(
+    params: Sequence[float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray, unique_x: np.ndarray, inverse: np.ndarray
+) -> np.ndarray:
     """``log_likelihood`` given the distinct x and each row's index among them (``np.unique``'s, to
     compute once for many evaluations), the terms that depend on x alone computed once per distinct x."""
     from scipy.special import betaln, gammaln
