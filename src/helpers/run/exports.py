@@ -85,9 +85,8 @@ def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
         table = book.add_worksheet(sheet[:31] if not part else f"{sheet[:25]} ({part + 1})")
         table.write_row(0, 0, header, bold)
         for row, values in enumerate(cells.iloc[start : start + per_sheet].itertuples(index=False, name=None), 1):
-            if table.write_row(
-                row, 0, values
-            ):  # xlsxwriter's codes: -1 beyond the sheet, -2 text over 32,767 characters
+            refused = table.write_row(row, 0, values)  # xlsxwriter: -1 beyond the sheet, -2 text over 32,767 characters
+            if refused:
                 raise ExportError(f"{path.name}: row {start + row} cannot be written to xlsx as it is: {values}.")
     book.close()
     with zipfile.ZipFile(buffer) as made, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as fixed:
