@@ -100,3 +100,18 @@ def test_segment_transitions_follow_a_customer_who_stops_buying():
     moves = segmentation.segment_transitions(tx, dt.date(2023, 12, 31), dt.date(2024, 12, 31))
     assert moves.to_numpy().sum() == 1, "only customers known at the earlier date are followed"
     assert moves.loc["champions", "can't lose"] == 1
+
+
+def test_the_silhouette_equals_scikit_learns_with_singletons_and_duplicate_points():
+    from sklearn.metrics import silhouette_score
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    rng = np.random.default_rng(3)
+    points = np.vstack([rng.normal(size=(300, 4)), np.zeros((5, 4))])  # five identical points
+    for labels in (
+        rng.integers(0, 4, size=305),
+        np.r_[np.zeros(300, int), [1, 1, 2, 2, 3]],
+        np.r_[rng.integers(0, 3, 304), 7],
+    ):
+        ours = segmentation.silhouette(euclidean_distances(points), labels)
+        assert abs(ours - silhouette_score(points, labels)) < 1e-12

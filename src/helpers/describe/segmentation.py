@@ -153,23 +153,41 @@ def choose_k(
     matrix: np.ndarray, seed: int | np.random.Generator, k_values: Iterable[int] = range(2, 9), sample: int = 4000
 ) -> pd.DataFrame:
     """For each k: k-means inertia and the silhouette score on a random sample of at most
-    ``sample`` customers (higher is better). Columns: k, silhouette, inertia."""
+    ``sample`` customers (higher is better). Columns: k, silhouette, inertia. The sample's distances
+    are computed once for every k."""
     from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics.pairwise import euclidean_distances
 
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(matrix), size=min(sample, len(matrix)), replace=False)
+    distances = euclidean_distances(matrix[rows])
     out = []
     for k in k_values:
         model = KMeans(n_clusters=k, n_init=4, random_state=int(rng.integers(2**31))).fit(matrix)
         out.append(
             {
                 "k": k,
-                "silhouette": round(float(silhouette_score(matrix[rows], model.labels_[rows])), 4),
+                "silhouette": round(silhouette(distances, model.labels_[rows]), 4),
                 "inertia": round(float(model.inertia_), 1),
             }
         )
     return pd.DataFrame(out)
+
+
+def silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette of points with pairwise ``distances`` (n x n) and cluster ``labels``, as
+    scikit-learn defines it: (b - a) / max(a, b) with a the mean distance to the rest of the point's
+    cluster and b the smallest mean distance to another cluster; 0 for a point alone in its cluster."""
+    codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)[1:]
+    points = np.arange(len(codes))
+    sums = distances @ np.eye(len(sizes))[codes]  # n x clusters: each point's distances summed by cluster
+    own = sums[points, codes] / np.maximum(sizes[codes] - 1, 1)
+    means = sums / sizes
+    means[points, codes] = np.inf
+    nearest = means.min(axis=1)
+    widest = np.maximum(own, nearest)
+    scores = np.divide(nearest - own, widest, out=np.zeros_like(own), where=(widest > 0) & (sizes[codes] > 1))
+    return float(scores.mean())
 
 
 def cluster_customers(matrix: np.ndarray, k: int, seed: int | np.random.Generator, revenue: pd.Series) -> np.ndarray:
