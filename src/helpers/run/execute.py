@@ -95,9 +95,9 @@ def execute_notebook(
     Raises papermill's PapermillExecutionError when a cell fails."""
     import papermill as pm
 
-    from helpers.run.kernel import LocalKernel
+    from helpers.run.kernel import LocalKernel, killed_on_ctrl_c
 
-    with Heartbeat(label or source.stem, section_headings(source), progress, every) as heartbeat:
+    with killed_on_ctrl_c(), Heartbeat(label or source.stem, section_headings(source), progress, every) as heartbeat:
         pm.execute_notebook(
             str(source),
             str(target),

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,30 @@ from traitlets import default
 # Haswell kernels (any x86-64 CPU with AVX2), so stored outputs are the same on every such machine.
 # (numpy only warns, with an ImportWarning hidden by default, of names a machine or build lacks.)
 SAME_MATH_EVERYWHERE = {"NPY_DISABLE_CPU_FEATURES": "AVX512_SPR AVX512_ICL X86_V4", "OPENBLAS_CORETYPE": "Haswell"}
+_CTRL_C = threading.Event()  # set by ``killed_on_ctrl_c``'s handler
+
+
+@contextmanager
+def killed_on_ctrl_c() -> Iterator[None]:
+    """While the block runs, a Ctrl-C (SIGINT) still raises KeyboardInterrupt, and the kernels are then
+    killed at shutdown instead of asked to stop: a shutdown request in the middle of a cell closes the
+    kernel's sockets while the cell runs on, and the kernel then prints a ZMQError traceback that
+    means nothing to the user. Outside the main thread, or when SIGINT is ignored, nothing changes."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+
+    def on_ctrl_c(signum: int, frame: Any) -> None:
+        _CTRL_C.set()
+        previous(signum, frame)
+
+    _CTRL_C.clear()
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class LocalKernel(AsyncKernelManager):
@@ -29,7 +57,8 @@ class LocalKernel(AsyncKernelManager):
     on the request is still killed after the manager's shutdown wait. The kernel starts with
     ``SAME_MATH_EVERYWHERE`` in its environment. Its sockets lie in a private temporary folder,
     removed at shutdown: jupyter_client's default, ``kernel-ipc-N`` in the working directory (the
-    repository), with N the first free number, made two runs at once take the same socket."""
+    repository), with N the first free number, made two runs at once take the same socket. After a
+    Ctrl-C under ``killed_on_ctrl_c`` the kernel and its worker processes are killed at once."""
 
     @default("transport")
     def _transport_default(self) -> str:
@@ -48,6 +77,9 @@ class LocalKernel(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         kw["env"] = {**kw.get("env", os.environ), **SAME_MATH_EVERYWHERE}
         await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        await super().shutdown_kernel(now=now or _CTRL_C.is_set(), restart=restart)
 
     async def _async_interrupt_kernel(self) -> None:
         if not self.shutting_down:  # an explicit interrupt (a cell's timeout) still signals
