@@ -131,6 +131,20 @@ def test_stored_scores_are_those_computed_and_leave_the_generator_where_computin
     assert len(computed) == 4 and len(list(store.folder.glob("scores-*.pickle"))) == 3
 
 
+def test_stored_response_models_predict_as_fitted_ones_and_leave_the_generator_where_fitting_does(table, tmp_path):
+    """``nbo.fit_response_models`` with a store: fitted once, then read; the same predictions and the same
+    draws after it as without a store; another generator state is another key."""
+    store, runs = ArmStore(tmp_path / CACHE), []
+    for kept in (None, store, store):
+        rng = np.random.default_rng(5)
+        runs.append((_predictions(nbo.fit_response_models(table, rng, kept), table), rng.random(3)))
+    assert len(list(store.folder.glob("response-models-*.pickle"))) == 1, "the third read the second's"
+    for predictions, after in runs[1:]:
+        assert _same(predictions, runs[0][0]) and np.array_equal(after, runs[0][1])
+    nbo.fit_response_models(table, np.random.default_rng(6), store)
+    assert len(list(store.folder.glob("response-models-*.pickle"))) == 2
+
+
 def test_a_damaged_file_is_refitted_and_replaced(table, tmp_path, fits):
     store = ArmStore(tmp_path / CACHE)
     cold = _predictions(nbo.fit_arms(table, 5, ("converted",), store), table)

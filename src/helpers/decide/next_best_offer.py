@@ -22,7 +22,7 @@ from helpers.data.contract import PERSONAL_COLUMNS
 from helpers.data.dataset import Dataset
 from helpers.errors import ModelInputError
 from helpers.features import customer_summary, execute, money_sum
-from helpers.models import bg_nbd, parallel, uplift
+from helpers.models import bg_nbd, off_policy, parallel, uplift
 
 NO_CONTACT = "no contact"
 OUTCOME_COLUMNS = ("campaign_id", "customer_id", "arm", "w", "converted", "margin", "window_revenue")
@@ -350,11 +350,15 @@ def due_in_weeks(data: Dataset, as_of: dt.date, customer_ids: ArrayLike) -> pd.S
     return due.reindex(pd.Index(customer_ids, name="customer_id"))
 
 
-def fit_response_models(table: pd.DataFrame, seed: int | np.random.Generator) -> dict[str, object]:
+def fit_response_models(
+    table: pd.DataFrame, seed: int | np.random.Generator, store: off_policy.Store | None = None
+) -> dict[str, object]:
     """The classic response model a team would build without a control group: per arm, the chance
     of buying if contacted, learned on treated customers only (it rewards sure things), at most
-    ``MAX_TRAINING_ROWS`` per arm."""
+    ``MAX_TRAINING_ROWS`` per arm. ``store``: fitted at most once for the same table and draws."""
     rng = np.random.default_rng(seed)
+    if store is not None:
+        return store.drawn("response-models", [table], rng, lambda: fit_response_models(table, rng))
     columns = feature_columns(table)
     learner_seed = int(rng.integers(2**31))
     treated = {
