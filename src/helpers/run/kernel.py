@@ -78,7 +78,7 @@ class LocalKernel(AsyncKernelManager):
         kw["env"] = {**kw.get("env", os.environ), **SAME_MATH_EVERYWHERE}
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
-    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:  # type: ignore[override]  # async, as AsyncKernelManager's own
         await super().shutdown_kernel(now=now or _CTRL_C.is_set(), restart=restart)
 
     async def _async_interrupt_kernel(self) -> None:
