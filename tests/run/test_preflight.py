@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from helpers.run import playbook as recipes, runs
+from helpers.run import lanes, playbook as recipes
 from helpers.run.cli import main
 from helpers.run.execute import notebooks
 from helpers.run.notebook import DATA_PARAMETERS
@@ -44,7 +44,7 @@ def _no_notebook_runs(monkeypatch):
     def executed(*args, **kwargs):
         raise AssertionError("a notebook was executed")
 
-    monkeypatch.setattr(runs, "execute_notebook", executed)
+    monkeypatch.setattr(lanes, "execute_notebook", executed)
 
 
 def test_reactivation_on_a_transactions_only_folder_is_refused_before_any_notebook_runs(

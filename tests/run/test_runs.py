@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 import yaml
 
@@ -139,13 +140,13 @@ def test_ctrl_c_before_a_notebook_starts_leaves_an_interrupted_mark(tmp_path, ca
 
     monkeypatch.setattr("helpers.run.cli._say", interrupt)
     recipe = _recipe(tmp_path, "10_customer_knowledge", "20_segment_customers")
-    assert main(["run", recipe, "--out", str(tmp_path / "runs"), "--no-pdf"]) == INTERRUPTED_STATUS
+    assert main(["run", recipe, "--out", str(tmp_path / "runs"), "--no-pdf", "--jobs", "1"]) == INTERRUPTED_STATUS
     assert "interrupted while running 10_customer_knowledge (0 of 2 notebooks finished); see " in _one_line_error(
         capsys, "run"
     )
     (run_dir,) = (tmp_path / "runs").iterdir()
     mark = yaml.safe_load((run_dir / "INTERRUPTED").read_text())
-    assert mark["finished"] == [] and mark["running"] == "10_customer_knowledge"
+    assert mark["finished"] == [] and mark["running"] == ["10_customer_knowledge"]
     assert mark["not_started"] == ["20_segment_customers"] and mark["interrupted_utc"].endswith("+00:00")
     assert not (run_dir / "manifest.json").exists()
 
@@ -170,8 +171,9 @@ def _wait_until_setup_cell_runs(runs: Path, stem: str, child: subprocess.Popen, 
     raise AssertionError(f"{stem}'s setup cell did not start within {deadline:.0f} s")
 
 
-def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
-    """A real Ctrl-C (SIGINT) while the second notebook loads its data, as a terminal sends it."""
+def _interrupt_a_run(tmp_path: Path, jobs: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run notebooks 10 and 20 ``jobs`` at a time in a child process and send it a real Ctrl-C
+    (SIGINT, as a terminal sends it) while 20 loads its data; the ended child and its run folder."""
     command = [
         sys.executable,
         "-m",
@@ -181,6 +183,8 @@ def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
         "--out",
         str(tmp_path / "runs"),
         "--no-pdf",
+        "--jobs",
+        jobs,
         *SMALL,
     ]
     child = subprocess.Popen(
@@ -193,14 +197,40 @@ def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
     _wait_until_setup_cell_runs(tmp_path / "runs", "20_segment_customers", child)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    return subprocess.CompletedProcess(command, child.returncode, "", err), run_dir
+
+
+def _kernels() -> set[int]:
+    found = psutil.process_iter(["cmdline"])
+    return {p.pid for p in found if "ipykernel_launcher" in " ".join(p.info["cmdline"] or [])}
+
+
+def test_sigint_in_two_lanes_stops_both_notebooks_and_leaves_no_kernel(tmp_path):
+    before = _kernels()
+    child, run_dir = _interrupt_a_run(tmp_path, "2")
+    assert child.returncode == INTERRUPTED_STATUS
+    assert "Traceback" not in child.stderr and "interrupted while running " in child.stderr.splitlines()[-1]
+    mark = yaml.safe_load((run_dir / "INTERRUPTED").read_text())
+    assert "20_segment_customers" in mark["running"] and not mark["not_started"]
+    assert sorted(mark["finished"] + mark["running"]) == ["10_customer_knowledge", "20_segment_customers"]
+    for stem in mark["running"]:
+        nb = nbformat.read(run_dir / f"{stem}.ipynb", as_version=4)
+        assert nb.metadata.papermill["interrupted"] and nb.cells[-1].metadata.papermill["status"] == "pending"
+    time.sleep(1)  # a killed process may take a moment to leave the process table
+    assert not _kernels() - before, "a notebook kernel outlived the interrupted run"
+
+
+def test_sigint_during_a_notebook_marks_what_ran_and_exits_130(tmp_path):
+    child, run_dir = _interrupt_a_run(tmp_path, "1")
+    err = child.stderr
     assert child.returncode == INTERRUPTED_STATUS
     assert err.splitlines()[-1].startswith(
         "playbook run: interrupted while running 20_segment_customers (1 of 2 notebooks finished); see "
     )
     assert "Traceback" not in err, "the kernel, asked to stop mid-cell, printed a traceback (ZMQError)"
-    (run_dir,) = (tmp_path / "runs").iterdir()
     mark = yaml.safe_load((run_dir / "INTERRUPTED").read_text())
-    assert mark["finished"] == ["10_customer_knowledge"] and mark["running"] == "20_segment_customers"
+    assert mark["finished"] == ["10_customer_knowledge"] and mark["running"] == ["20_segment_customers"]
     assert (run_dir / "10_customer_knowledge" / "metrics.json").exists() and not (run_dir / "manifest.json").exists()
     nb = nbformat.read(run_dir / "20_segment_customers.ipynb", as_version=4)
     statuses = [c.metadata.papermill["status"] for c in nb.cells]

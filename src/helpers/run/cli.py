@@ -53,6 +53,13 @@ def _stopped_by_ctrl_c(exc: PlaybooksError) -> bool:
     return runs is not None and isinstance(exc, runs.RunInterrupted)
 
 
+def _positive(text: str) -> int:
+    """An integer of at least 1 (``--jobs``), or argparse's error naming the value."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     """The command line: list, describe, run, reproduce and refresh, with their options."""
     parser = argparse.ArgumentParser(
@@ -82,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", type=Path, help="parent folder of the run (default reports/<playbook>/)"
     )
     execute.add_argument("--no-pdf", action="store_true", help="skip report.pdf (no Chromium needed)")
+    execute.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_positive,
+        help="notebooks run at once (default: 2 on 2 cores or more, 1 above 250,000 customers); same outputs",
+    )
     again = commands.add_parser("reproduce", help="rerun a run from its manifest.json and compare every output hash")
     again.add_argument("manifest", type=Path)
     again.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the rerun (default: beside the run)")
@@ -135,7 +148,7 @@ def _run_command(args: argparse.Namespace) -> None:
         )
         from helpers.run.runs import run
 
-        run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say)
+        run(book, args.out, pdf=not args.no_pdf, command=command, progress=_say, jobs=args.jobs)
     elif args.command == "refresh":
         for path in [stored_notebook(name) for name in args.notebooks] or notebooks():
             _say(f"refreshing {path.name}")

@@ -5,6 +5,7 @@ not (a process started from a large parent starts at the parent's size)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -16,10 +17,12 @@ class PeakMemory:
     """Peak resident memory (bytes) of the processes this process starts while the block runs and
     their descendants: a notebook's kernel and whatever it starts (a Spark JVM). Sampled every
     ``interval`` seconds as the sum over the process tree, and never below a process's own
-    high-water mark (Linux ``VmHWM``), so a kernel's peak between two samples is not missed."""
+    high-water mark (Linux ``VmHWM``), so a kernel's peak between two samples is not missed. Given
+    ``root`` (the pid of one process, None while it is not running), only that process and its
+    descendants count: one notebook's kernel while others run beside it."""
 
-    def __init__(self, interval: float = 0.5):
-        self.interval, self.peak = interval, 0
+    def __init__(self, interval: float = 0.5, root: Callable[[], int | None] | None = None):
+        self.interval, self.peak, self._root = interval, 0, root
         self._before: set[int] = set()
         self._cmdline = psutil.Process().cmdline()
         self._stop = threading.Event()
@@ -40,9 +43,19 @@ class PeakMemory:
             if self._stop.wait(self.interval):
                 return
 
+    def _processes(self) -> list[psutil.Process]:
+        if self._root is None:
+            return psutil.Process().children(recursive=True)
+        pid = self._root()
+        try:
+            root = psutil.Process(pid) if pid else None
+            return [root, *root.children(recursive=True)] if root else []
+        except GONE:
+            return []
+
     def _sample(self) -> None:
         total = 0
-        for process in psutil.Process().children(recursive=True):
+        for process in self._processes():
             if process.pid in self._before:
                 continue
             try:

@@ -17,8 +17,7 @@ import json
 import logging
 import os
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,13 +26,12 @@ import yaml
 
 from helpers.data.dataset import Dataset
 from helpers.errors import Failure
-from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, REPORTS_DIR, relative_to_repo
+from helpers.paths import REPO_ROOT, REPORTS_DIR, relative_to_repo
 from helpers.run import report
 from helpers.run.appendices import checked_quality
 from helpers.run.checked_data import load_once, shown_path, write_checked
-from helpers.run.execute import coalesce_streams, execute_notebook
 from helpers.run.exports import write_exports
-from helpers.run.memory import PeakMemory
+from helpers.run.lanes import CHECKED_DATA, Progress, RunFailed, execute, lanes
 from helpers.run.notebook import KEY_PACKAGES
 from helpers.run.playbook import DATA_KEYS, FILE_PARAMETERS, Playbook, PlaybookError, Step, check
 from helpers.run.preflight import preflight_check
@@ -49,7 +47,6 @@ from helpers.run.provenance import (
 )
 
 INTERRUPTED = "INTERRUPTED"
-CHECKED_DATA = "data"  # the run folder's checked copy of an analyst's data
 
 
 class _DataParametersOnPurpose(logging.Filter):
@@ -63,29 +60,8 @@ class _DataParametersOnPurpose(logging.Filter):
 logging.getLogger("papermill").addFilter(_DataParametersOnPurpose())
 
 
-class RunFailed(Failure):
-    """A notebook failed, or a run could not be reproduced; the message names the notebook or file."""
-
-
 class RunInterrupted(Failure):
     """Ctrl-C stopped a run; the message names the run folder and its INTERRUPTED file."""
-
-
-def _clean_notebook(path: Path) -> None:
-    """Drop what papermill records about time and paths and the random id it gives the cell it
-    injects, and join split prints, so two runs differ only in the run folder."""
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata["papermill"] = {
-        k: v for k, v in nb.metadata.get("papermill", {}).items() if k in ("parameters", "default_parameters")
-    }
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.id = "injected-parameters"
-        if cell.cell_type == "code":
-            cell.outputs = coalesce_streams(cell.outputs)
-    nbformat.write(nb, path)
 
 
 def _check_out(parent: Path) -> None:
@@ -115,55 +91,17 @@ def _new_run_dir(parent: Path) -> Path:
     raise RunFailed(f"no free run folder under {parent}")
 
 
-def execute(playbook: Playbook, run_dir: Path, progress: Callable[[str], None] = print) -> Iterator[str]:
-    """Execute the notebooks in order into ``run_dir``, yielding each one's stem once it is done;
-    stop at the first failure, naming the notebook, the cell and the error, keeping the partly
-    executed notebook. Reports each notebook's wall time and peak memory through ``progress``."""
-    from papermill.exceptions import PapermillExecutionError
-
-    for number, step in enumerate(playbook.steps, 1):
-        target = run_dir / f"{step.notebook}.ipynb"
-        started = time.perf_counter()
-        progress(f"[{number}/{len(playbook.steps)}] {step.notebook} ...")
-        parameters = {**playbook.parameters_for(step), "output_dir": str(run_dir / step.notebook)}
-        if parameters.get("data_dir") and parameters["data_dir"] == playbook.shared.get("data_dir"):
-            parameters.update(data_dir=str(run_dir / CHECKED_DATA), mapping="")  # checked once, by run()
-        try:
-            with PeakMemory() as memory:
-                execute_notebook(
-                    NOTEBOOKS_DIR / f"{step.notebook}.ipynb",
-                    target,
-                    parameters,
-                    progress,
-                    f"[{number}/{len(playbook.steps)}] {step.notebook}",
-                )
-        except PapermillExecutionError as exc:
-            error = " ".join(exc.evalue.split())  # one line, whatever the notebook raised
-            raise RunFailed(
-                f"{step.notebook} failed at cell {exc.exec_count}: {exc.ename}: {error} "
-                f"(the partly executed notebook is kept at {relative_to_repo(target)})"
-            ) from exc
-        _clean_notebook(target)
-        if not (run_dir / step.notebook / "metrics.json").exists():
-            raise RunFailed(
-                f"{step.notebook} ran but wrote no metrics.json to {relative_to_repo(run_dir / step.notebook)}."
-            )
-        yield step.notebook
-        progress(
-            f"[{number}/{len(playbook.steps)}] {step.notebook} done in {time.perf_counter() - started:.1f} s, "
-            f"peak memory {memory.peak // 2**20:,} MB"
-        )
-
-
 def run(
     playbook: Playbook,
     out: Path | None = None,
     pdf: bool = True,
     command: str = "",
     progress: Callable[[str], None] = print,
+    jobs: int | None = None,
 ) -> Path:
     """Run ``playbook`` into a new folder under ``out`` (default ``reports/<playbook>/``): notebooks,
-    metrics, report.html, report.pdf and manifest.json. Returns the run folder. Ctrl-C leaves an
+    metrics, report.html, report.pdf and manifest.json, ``jobs`` notebooks at a time (default
+    ``lanes.lanes``; the outputs are the same for any). Returns the run folder. Ctrl-C leaves an
     INTERRUPTED file instead of the manifest and raises RunInterrupted."""
     parent = Path(out) if out else REPORTS_DIR / playbook.name
     _check_out(parent)
@@ -180,16 +118,17 @@ def run(
     data = load_once(own, playbook.shared.get("mapping", ""), progress) if own else None
     playbook = replace(playbook, report={**playbook.report, "currency": _currency(playbook, data)})
     run_dir = _new_run_dir(parent)
-    progress(f"{playbook.name}: {playbook.question}\nrun folder: {relative_to_repo(run_dir)}")
+    jobs = jobs or lanes(playbook, data)
+    at_a_time = f"; {jobs} notebooks at a time" if jobs > 1 else ""
+    progress(f"{playbook.name}: {playbook.question}\nrun folder: {relative_to_repo(run_dir)}{at_a_time}")
     if data is not None:
         write_checked(data, run_dir / CHECKED_DATA, shown_path(own))
-    finished: list[str] = []
+    where = Progress()
     try:
-        for stem in execute(playbook, run_dir, progress):
-            finished.append(stem)
+        execute(playbook, run_dir, where, progress, jobs)
         _write_report_and_manifest(playbook, run_dir, pdf, command, flight.notes)
     except KeyboardInterrupt:
-        raise _interrupted(playbook, run_dir, finished, command) from None
+        raise _interrupted(playbook, run_dir, where, command) from None
     progress(f"report: {relative_to_repo(run_dir / 'report.html')}" + (" and report.pdf" if pdf else ""))
     return run_dir
 
@@ -258,28 +197,29 @@ def _write_report_and_manifest(
     write_manifest(playbook, run_dir, command, data, git, installed)
 
 
-def _interrupted(playbook: Playbook, run_dir: Path, finished: list[str], command: str) -> RunInterrupted:
-    """Record in ``run_dir/INTERRUPTED`` what a Ctrl-C left: the notebooks finished, the one
-    running (its unrun cells marked pending), the time; the error to raise."""
-    unfinished = [s.notebook for s in playbook.steps if s.notebook not in finished]
-    running = unfinished[0] if unfinished else "the report and manifest"
-    if unfinished and (run_dir / f"{running}.ipynb").exists():
-        _mark_unrun_cells(run_dir / f"{running}.ipynb")
+def _interrupted(playbook: Playbook, run_dir: Path, where: Progress, command: str) -> RunInterrupted:
+    """Record in ``run_dir/INTERRUPTED`` what a Ctrl-C left: the notebooks finished, those running
+    (their unrun cells marked pending), those not started, the time; the error to raise."""
+    finished, running = where.finished, where.stopped
+    for stem in running:
+        if (run_dir / f"{stem}.ipynb").exists():  # papermill saves it as it starts
+            _mark_unrun_cells(run_dir / f"{stem}.ipynb")
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record = {
         "interrupted_utc": when,
         "command": command or f"playbook run {playbook.name}",
         "finished": finished,
         "running": running,
-        "not_started": unfinished[1:],
+        "not_started": [s.notebook for s in playbook.steps if s.notebook not in (*finished, *running)],
     }
     (run_dir / INTERRUPTED).write_text(
         "# Ctrl-C stopped this run: it has no manifest and cannot be reproduced; run the command again.\n"
         + yaml.safe_dump(record, sort_keys=False, width=1000),
         encoding="utf-8",
     )
+    doing = " and ".join(running) or "the report and manifest"
     return RunInterrupted(
-        f"interrupted while running {running} ({len(finished)} of {len(playbook.steps)} "
+        f"interrupted while running {doing} ({len(finished)} of {len(playbook.steps)} "
         f"notebooks finished); see {relative_to_repo(run_dir / INTERRUPTED)}"
     )
 
