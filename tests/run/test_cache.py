@@ -3,6 +3,7 @@ or parameters, a damaged file refitted and replaced, the cache beside the data a
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -289,3 +290,26 @@ def test_a_changed_data_file_builds_the_table_again(small_world, tmp_path):
     assert store.table(data, "training", "y", lambda: pd.DataFrame({"a": [3]})).a.tolist() == [3]
     (copy / "campaigns.parquet").write_bytes((copy / "campaigns.parquet").read_bytes() + b"\0")
     assert store.table(data, "training", "x", lambda: pd.DataFrame({"a": [2]})).a.tolist() == [2]
+
+
+def _slow_count(path, counter) -> str:
+    """``reuse`` of a computation that records each run in ``counter`` and takes long enough for a second
+    process to ask meanwhile."""
+
+    def compute() -> str:
+        with open(counter, "a") as file:
+            file.write(f"{os.getpid()}\n")
+        time.sleep(0.5)
+        return "fitted"
+
+    return reuse(path, compute)
+
+
+def test_two_processes_asking_at_once_compute_once_and_both_get_it(tmp_path):
+    path, counter = tmp_path / "model.pickle", tmp_path / "computed"
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.starmap(_slow_count, [(path, counter)] * 2)
+    assert results == ["fitted", "fitted"]
+    assert len(counter.read_text().splitlines()) == 1, "the second process computed it again instead of waiting"
+    _aged(path, 30, 10)
+    assert prune(tmp_path, limit=0) == [path], "the lock files are never pruned"

@@ -8,6 +8,7 @@ scores notebooks 30 and 40 share go through ``ArmStore``, in the ``CACHE`` folde
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -15,7 +16,8 @@ import os
 import pickle
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -34,6 +36,7 @@ FITTING_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")  # their version
 TABLE_PACKAGES = (*FITTING_PACKAGES, "duckdb", "ibis-framework", "pyarrow")  # and the tables ``ArmStore.table`` keeps
 FITTING_CODE = ("helpers.decide.next_best_offer", "helpers.models.uplift", "helpers.models.effects")  # their source too
 DRAWN_CODE = (*FITTING_CODE, "helpers.models.off_policy")  # the source that keys ``ArmStore.drawn``'s results
+LOCKS = ".locks"  # in a cache folder: the lock files of ``alone`` (never pruned)
 CACHE_LIMIT = 2**30  # bytes a cache folder keeps (arm models, checked copies); beyond it the least recently used go
 IN_USE = 3600  # seconds: an entry used this recently is never pruned (a running notebook may be reading it)
 T = TypeVar("T")
@@ -89,12 +92,30 @@ def _remove(path: Path) -> None:
 
 def reuse(path: Path, compute: Callable[[], T]) -> T:
     """The object stored at ``path`` if its digest checks, else ``compute()``, stored there (whole) for the
-    next caller: a missing or damaged file costs one computation, never a wrong result."""
+    next caller: a missing or damaged file costs one computation, never a wrong result. Two processes
+    asking at once compute it once: the second waits for the first's (``alone``)."""
     value = stored(path)
     if value is None:
-        value = compute()
-        keep(path, value)
+        with alone(path):
+            value = stored(path)  # stored by another process while this one waited
+            if value is None:
+                value = compute()
+                keep(path, value)
     return value  # type: ignore[return-value]  # what compute() gave for this key, stored or now
+
+
+@contextmanager
+def alone(entry: Path) -> Iterator[None]:
+    """While the block runs, no other process runs a block ``alone`` with the same ``entry``: an exclusive
+    ``flock`` on ``<folder>/.locks/<entry>.lock``, released however the process ends. Two notebooks side by
+    side (``lanes``) then fit a model once, one waiting for the other's file instead of fitting it too.
+    Nested blocks follow the computations' own calls (a key's computation only asks for keys below it),
+    so no two processes wait on each other. The empty lock file stays, as ``helpers.world``'s does."""
+    locks = entry.parent / LOCKS
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{entry.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def stored(path: Path) -> object | None:
@@ -150,7 +171,7 @@ def prune(folder: Path, limit: int = CACHE_LIMIT, keep: Path | None = None) -> l
     for used, size, entry in sorted(entries):
         if total <= limit:
             break
-        if entry == keep or now - used < IN_USE or entry.name.endswith(".partial"):
+        if entry == keep or now - used < IN_USE or entry.name.endswith(".partial") or entry.name == LOCKS:
             continue
         try:
             _remove(entry)
@@ -191,10 +212,14 @@ class ArmStore:
             key = digest([rows[id(arm_fit.positions)], settings.encode()], FITTING_PACKAGES, code)
             paths.append(self.folder / f"arm-{key}.pickle")
         models = [stored(path) for path in paths]
-        missing = [i for i, model in enumerate(models) if model is None]
-        for i, model in zip(missing, fit([fits[i] for i in missing]), strict=True):
-            keep(paths[i], model)
-            models[i] = model
+        if any(model is None for model in models):
+            batch = hashlib.sha256("".join(path.name for path in paths).encode()).hexdigest()
+            with alone(self.folder / f"arms-{batch}"):  # the same arms asked by a notebook beside this one
+                models = [m if m is not None else stored(p) for m, p in zip(models, paths, strict=True)]
+                missing = [i for i, model in enumerate(models) if model is None]
+                for i, model in zip(missing, fit([fits[i] for i in missing]), strict=True):
+                    keep(paths[i], model)
+                    models[i] = model
         return models  # type: ignore[return-value]  # each stored by this method, or just fitted
 
     def drawn(
@@ -209,10 +234,7 @@ class ArmStore:
         code = [Path(_source(module)) for module in DRAWN_CODE]
         key = digest([*parts, state.encode(), _math_path().encode()], FITTING_PACKAGES, code)
         path = self.folder / f"{name}-{key}.pickle"
-        kept = stored(path)
-        if kept is None:
-            kept = (compute(), rng.bit_generator.state)
-            keep(path, kept)
+        kept = reuse(path, lambda: (compute(), rng.bit_generator.state))
         result, rng.bit_generator.state = cast(tuple[T, dict], kept)  # the pair this method stores
         return result
 
