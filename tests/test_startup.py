@@ -124,3 +124,24 @@ def test_set_theme_is_seaborns_whitegrid_theme(restored_theme):
     assert {key for key in ours if ours[key] != seaborns[key]} == OWN_SETTINGS | {"image.cmap"}
     assert our_codes == seaborn_codes
     assert our_codes["k"] != mpl.colors.BASE_COLORS["k"]  # the comparison sees the colour codes change
+
+
+def test_the_runner_reads_and_checks_notebooks_without_compiling_rfc3987_grammars():
+    """The CLI's modules load nbformat, whose jsonschema would compile rfc3987_syntax's Lark grammars
+    (1.1 s a command); a notebook still validates, and a malformed one is still refused."""
+    probe = (
+        "import sys\n"
+        "import helpers.run.cli, helpers.run.runs, helpers.run.preflight\n"
+        "import nbformat\n"
+        "nb = nbformat.read('notebooks/10_customer_knowledge.ipynb', as_version=4)\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'nonsense'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('refused')\n"
+        "print(sorted(m for m in ('rfc3987_syntax', 'lark') if sys.modules.get(m)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["refused", "[]"]

@@ -5,9 +5,17 @@ Every public name is imported from its module on first use (PEP 562), so a noteb
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from helpers._lazy import lazy_exports
+
+# nbformat, which every run, refresh and preflight reads notebooks with, imports jsonschema, which
+# imports rfc3987_syntax where installed (jupyterlab pulls it in): it compiles some 35 Lark grammars
+# at import, 1.1 s of every `playbook` command on this machine, for the "iri" string format that no
+# notebook schema uses (python-jsonschema/jsonschema#1428). Marked absent, jsonschema leaves out that
+# one format check; a process that loaded it already keeps it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import it and fail"
 
 if TYPE_CHECKING:
     from helpers.run.appendices import checked_quality
