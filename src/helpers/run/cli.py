@@ -60,21 +60,8 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _parser() -> argparse.ArgumentParser:
-    """The command line: list, describe, run, reproduce and refresh, with their options."""
-    parser = argparse.ArgumentParser(
-        prog="playbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="the playbooks and the question each answers")
-    describe = commands.add_parser("describe", help="a playbook's data, notebooks and parameters")
-    describe.add_argument("name")
-    check = commands.add_parser(
-        "check", help="a data folder's quality report and the playbooks and notebooks it supports"
-    )
-    check.add_argument("--data", metavar="DIR", required=True, help="folder of your own exports")
-    check.add_argument("--mapping", metavar="FILE", default="", help="mapping YAML (default: DIR/mapping.yml)")
-    execute = commands.add_parser("run", help="run a playbook into reports/<playbook>/<run-id>/")
+def _run_options(execute: argparse.ArgumentParser) -> None:
+    """``playbook run``'s arguments."""
     execute.add_argument("name", help="a playbook name (see `playbook list`) or a .yml file")
     execute.add_argument("--data", metavar="DIR", help="folder of your own exports instead of the synthetic world")
     execute.add_argument(
@@ -95,6 +82,23 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         help="notebooks run at once (default: 2 on 2 cores or more, 1 above 250,000 customers); same outputs",
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: list, describe, run, reproduce and refresh, with their options."""
+    parser = argparse.ArgumentParser(
+        prog="playbook", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the playbooks and the question each answers")
+    describe = commands.add_parser("describe", help="a playbook's data, notebooks and parameters")
+    describe.add_argument("name")
+    check = commands.add_parser(
+        "check", help="a data folder's quality report and the playbooks and notebooks it supports"
+    )
+    check.add_argument("--data", metavar="DIR", required=True, help="folder of your own exports")
+    check.add_argument("--mapping", metavar="FILE", default="", help="mapping YAML (default: DIR/mapping.yml)")
+    _run_options(commands.add_parser("run", help="run a playbook into reports/<playbook>/<run-id>/"))
     again = commands.add_parser("reproduce", help="rerun a run from its manifest.json and compare every output hash")
     again.add_argument("manifest", type=Path)
     again.add_argument("--out", metavar="DIR", type=Path, help="parent folder of the rerun (default: beside the run)")
