@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.world import play as play_module
 from helpers.world.play import UnplayablePlanError, _baseline
 
 
@@ -76,3 +77,23 @@ def test_the_kept_counterfactual_gives_what_a_fresh_world_gives(small_world):
     base, _ = _baseline(small_world, 6, 5)
     with pytest.raises(ValueError, match="read-only"):
         base.happens[0, 0] = True
+
+
+@pytest.mark.parametrize(("cap", "used", "width"), [(111, 29, 32), (70, 23, 24), (70, 3, 8), (6, 2, 6), (200, 29, 200)])
+def test_the_baseline_keeps_the_slots_a_purchase_fills_in_whole_blocks_of_eight(cap, used, width):
+    happens = np.zeros((5, cap), bool)
+    happens[2, :used] = True
+    assert play_module._stored_width(happens) == width
+
+
+def test_a_row_sum_over_the_kept_slots_is_the_sum_over_the_whole_cap_to_the_last_bit():
+    """The dropped slots hold zeros: numpy's eight running sums, then the tail, add the same numbers in
+    the same order (what ``_stored_width`` relies on, checked on this machine's numpy)."""
+    rng = np.random.default_rng(5)
+    for cap in (9, 70, 111, 128):
+        value = rng.gamma(2.0, 30.0, (4000, cap))
+        happens = np.arange(cap) < rng.integers(0, min(cap, 30), 4000)[:, None]
+        width = play_module._stored_width(happens)
+        whole = np.where(happens, value, 0.0).sum(axis=1)
+        kept = np.where(happens[:, :width], value[:, :width], 0.0).sum(axis=1)
+        assert np.array_equal(whole, kept), cap

@@ -170,8 +170,11 @@ def _baseline(world: World, weeks: int, seed: int) -> tuple[_Baseline, np.random
         happens = (times <= clock[-1]) & (np.arange(cap) <= first_drop[:, None]) & alive[:, None]
         day = np.zeros((n, cap), np.int16)  # only read where a purchase happens
         day[happens] = np.minimum(np.searchsorted(clock, times[happens], side="right") - 1, n_days - 1)
-        value = rng.gamma(spec["spend"]["p"], 1.0 / nu[:, None], (n, cap))
-        thin_u = rng.random((n, cap))
+        del times, drops
+        width = _stored_width(happens)
+        value = rng.gamma(spec["spend"]["p"], 1.0 / nu[:, None], (n, cap))[:, :width].copy()
+        thin_u = rng.random((n, cap))[:, :width].copy()
+        happens, day = happens[:, :width].copy(), day[:, :width].copy()
         for shared in (happens, day, value, thin_u):
             shared.flags.writeable = False
         return _Baseline(
@@ -180,6 +183,21 @@ def _baseline(world: World, weeks: int, seed: int) -> tuple[_Baseline, np.random
 
     base, rng = world.kept("baseline", (weeks, seed), draw)
     return base, copy.deepcopy(rng)
+
+
+CONTACTS_AT_ONCE = 1_000_000  # contacts whose windows are compared with the purchases in one step (x slots: bytes)
+SUM_BLOCK = 128  # numpy sums a row of at most this many numbers in one pass of eight running sums
+
+
+def _stored_width(happens: np.ndarray) -> int:
+    """Columns of the purchase arrays worth keeping: a customer's purchases are the first of the cap's
+    slots (times rise, a drop-out ends them), so slots no customer fills are dropped (1M customers: 29
+    purchases at most, a cap of 111). The width is a multiple of 8, at least 8, and nothing is dropped
+    beyond ``SUM_BLOCK`` slots: a row's sum then adds the same numbers in the same order, the dropped
+    slots being zeros that the eight running sums or the tail would have added."""
+    cap = happens.shape[1]
+    used = int(happens.sum(axis=1).max()) if len(happens) else 0
+    return cap if cap > SUM_BLOCK else min(cap, max(8, -(-used // 8) * 8))
 
 
 def future_purchases(world: World, weeks: int, seed: int) -> pd.DataFrame:
@@ -290,27 +308,26 @@ def _played_revenue(
     they do: per customer revenue without and with the plan (EUR) joined to their contacts, cost,
     opt-outs and intrusive contacts; those per customer row; per contact the expected incremental
     revenue (EUR) and whether it made the customer opt out."""
-    row, d0, d1, tau, p0, discount = c.row, c.d0, c.d1, c.tau, c.p0, c.discount
+    row, d0, tau, p0, discount = c.row, c.d0, c.tau, c.p0, c.discount
     happens, day, value, alive = base.happens, base.day, base.value, base.alive
     u_resp, u_opt = rng.random(len(row)), rng.random(len(row))
     extra_value = rng.gamma(spec["spend"]["p"], 1.0 / base.nu[row])
-    in_window = happens[row] & (day[row] >= d0[:, None]) & (day[row] < d1[:, None])
-    bought = in_window.any(axis=1)
-    gain = alive[row] & ~bought & (tau > 0) & (u_resp < tau / np.maximum(1 - p0, 1e-12))
-    loss = bought & (tau < 0) & (u_resp < -tau / np.maximum(p0, 1e-12))
+    gain = np.zeros(len(row), bool)
+    treated_happens, price = happens.copy(), np.ones_like(value)
+    for part in (slice(i, i + CONTACTS_AT_ONCE) for i in range(0, len(row), CONTACTS_AT_ONCE)):
+        r, days = row[part], day[row[part]]
+        in_window = happens[r] & (days >= d0[part, None]) & (days < c.d1[part, None])
+        bought, t, u = in_window.any(axis=1), tau[part], u_resp[part]
+        gain[part] = alive[r] & ~bought & (t > 0) & (u < t / np.maximum(1 - p0[part], 1e-12))
+        loss = bought & (t < 0) & (u < -t / np.maximum(p0[part], 1e-12))
+        np.logical_and.at(treated_happens, r[loss], ~in_window[loss])
+        paid = ~loss & (discount[part] > 0)
+        np.multiply.at(price, r[paid], np.where(in_window[paid], 1 - discount[part][paid, None], 1.0))
+        # Each intrusive contact thins the customer's later purchases by intrusion_loss.
+        hit = c.intrusive[part]
+        thin = base.thin_u[r[hit]] < spec["response"]["intrusion_loss"]
+        np.logical_and.at(treated_happens, r[hit], ~((days[hit] >= d0[part][hit, None]) & thin))
     opted_out = u_opt < c.hazard
-    treated_happens = happens.copy()
-    np.logical_and.at(treated_happens, row[loss], ~in_window[loss])
-    price = np.ones_like(value)
-    paid = ~loss & (discount > 0)
-    np.multiply.at(price, row[paid], np.where(in_window[paid], 1 - discount[paid, None], 1.0))
-    # Each intrusive contact thins the customer's later purchases by intrusion_loss.
-    later = day[row[c.intrusive]] >= d0[c.intrusive, None]
-    np.logical_and.at(
-        treated_happens,
-        row[c.intrusive],
-        ~(later & (base.thin_u[row[c.intrusive]] < spec["response"]["intrusion_loss"])),
-    )
     treated_rev = np.where(treated_happens, value * price, 0.0).sum(axis=1)
     np.add.at(treated_rev, row[gain], extra_value[gain] * (1 - discount[gain]))
     expected = _expected_incremental_revenue(base, c)
