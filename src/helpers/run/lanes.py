@@ -57,7 +57,7 @@ def _cores() -> int:
 
 
 @dataclass
-class Progress:
+class Executed:
     """Where a run's notebooks are: the ones finished, in the order they finished, and the ones that
     had started when the run stopped (a failure, a Ctrl-C)."""
 
@@ -66,11 +66,11 @@ class Progress:
 
 
 def execute(
-    playbook: Playbook, run_dir: Path, where: Progress, progress: Callable[[str], None] = print, jobs: int = 1
+    playbook: Playbook, run_dir: Path, executed: Executed, progress: Callable[[str], None] = print, jobs: int = 1
 ) -> None:
     """Execute the notebooks into ``run_dir``, ``jobs`` at a time in the playbook's order, recording
-    in ``where`` each one finished. At the first failure no other notebook starts, those running are
-    stopped (recorded in ``where.stopped``) and RunFailed names the notebook, the cell and the error,
+    in ``executed`` each one finished. At the first failure no other notebook starts, those running are
+    stopped (recorded in ``executed.stopped``) and RunFailed names the notebook, the cell and the error,
     keeping the partly executed notebook; a Ctrl-C stops them the same way and raises KeyboardInterrupt.
     Reports each notebook's wall time and peak memory, and the lanes' together, through ``progress``."""
     from helpers.run.kernel import kill_running_kernels, killed_on_ctrl_c, threads_each
@@ -86,9 +86,9 @@ def execute(
                 done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)  # a Ctrl-C lands within 0.5 s
                 for future in sorted(done, key=list(pending).index):  # in the playbook's order
                     future.result()
-                    where.finished.append(pending.pop(future))
+                    executed.finished.append(pending.pop(future))
         except BaseException:
-            where.stopped = [stem for future, stem in pending.items() if not future.cancel()]  # started ones
+            executed.stopped = [stem for future, stem in pending.items() if not future.cancel()]  # started ones
             kill_running_kernels()
             raise
     if jobs > 1:

@@ -31,7 +31,7 @@ from helpers.run import report
 from helpers.run.appendices import checked_quality
 from helpers.run.checked_data import load_once, shown_path, write_checked
 from helpers.run.exports import write_exports
-from helpers.run.lanes import CHECKED_DATA, Progress, RunFailed, execute, lanes
+from helpers.run.lanes import CHECKED_DATA, Executed, RunFailed, execute, lanes
 from helpers.run.notebook import KEY_PACKAGES
 from helpers.run.playbook import DATA_KEYS, FILE_PARAMETERS, Playbook, PlaybookError, Step, check
 from helpers.run.preflight import preflight_check
@@ -123,12 +123,12 @@ def run(
     progress(f"{playbook.name}: {playbook.question}\nrun folder: {relative_to_repo(run_dir)}{at_a_time}")
     if data is not None:
         write_checked(data, run_dir / CHECKED_DATA, shown_path(own))
-    where = Progress()
+    executed = Executed()
     try:
-        execute(playbook, run_dir, where, progress, jobs)
+        execute(playbook, run_dir, executed, progress, jobs)
         _write_report_and_manifest(playbook, run_dir, pdf, command, flight.notes)
     except KeyboardInterrupt:
-        raise _interrupted(playbook, run_dir, where, command) from None
+        raise _interrupted(playbook, run_dir, executed, command) from None
     progress(f"report: {relative_to_repo(run_dir / 'report.html')}" + (" and report.pdf" if pdf else ""))
     return run_dir
 
@@ -197,10 +197,10 @@ def _write_report_and_manifest(
     write_manifest(playbook, run_dir, command, data, git, installed)
 
 
-def _interrupted(playbook: Playbook, run_dir: Path, where: Progress, command: str) -> RunInterrupted:
+def _interrupted(playbook: Playbook, run_dir: Path, executed: Executed, command: str) -> RunInterrupted:
     """Record in ``run_dir/INTERRUPTED`` what a Ctrl-C left: the notebooks finished, those running
     (their unrun cells marked pending), those not started, the time; the error to raise."""
-    finished, running = where.finished, where.stopped
+    finished, running = executed.finished, executed.stopped
     for stem in running:
         if (run_dir / f"{stem}.ipynb").exists():  # papermill saves it as it starts
             _mark_unrun_cells(run_dir / f"{stem}.ipynb")
