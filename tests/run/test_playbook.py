@@ -11,6 +11,7 @@ import sys
 import time
 
 import nbformat
+import psutil
 import pytest
 
 from helpers.paths import REPORTS_DIR
@@ -334,3 +335,22 @@ def test_peak_memory_does_not_count_a_fork_before_it_runs_its_program():
             os._exit(0)
         os.waitpid(pid, 0)
     assert len(held) and memory.peak == 0
+
+
+def test_a_notebook_failing_beside_another_stops_both_and_leaves_no_kernel(tmp_path, capsys):
+    """Two at a time: 40 fails while 30 runs beside it; 30's kernel is killed, nothing else starts."""
+    values = tmp_path / "values.csv"
+    values.write_text("customer_id,value\nC1,3.5\n")
+    recipe = (
+        f"notebooks:\n  - {{notebook: 40_plan_channel_mix, parameters: {{values_file: {values}}}}}\n"
+        "  - 30_next_best_offer\n"
+    )
+    kernels = {p.pid for p in psutil.process_iter(["cmdline"]) if "ipykernel_launcher" in str(p.info["cmdline"])}
+    runs = tmp_path / "runs"
+    assert main(["run", _yaml(tmp_path, recipe), "--out", str(runs), "--no-pdf", "--jobs", "2", *SMALL]) == 1
+    assert re.search(r"40_plan_channel_mix failed at cell \d+: PlanInputError", capsys.readouterr().err)
+    assert not list(runs.glob("*/manifest.json"))
+    assert not list(runs.glob("*/30_next_best_offer/metrics.json")), "30 was left to finish (40 fails early)"
+    time.sleep(1)  # a killed process may take a moment to leave the process table
+    left = {p.pid for p in psutil.process_iter(["cmdline"]) if "ipykernel_launcher" in str(p.info["cmdline"])}
+    assert not left - kernels, "a kernel outlived the failed run"
