@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.world import play as play_module
-from helpers.world.play import UnplayablePlanError, _baseline
+from helpers.world import baseline as slots
+from helpers.world.baseline import baseline
+from helpers.world.play import UnplayablePlanError
 
 
 def _plan(world, channel, offer, n=None):
@@ -74,26 +75,46 @@ def test_the_kept_counterfactual_gives_what_a_fresh_world_gives(small_world):
     fresh = load_world(small_world.path).play(plan, 6, seed=5)
     assert again.summary == fresh.summary
     pd.testing.assert_frame_equal(again.customers, fresh.customers)
-    base, _ = _baseline(small_world, 6, 5)
+    base, _ = baseline(small_world, 6, 5)
     with pytest.raises(ValueError, match="read-only"):
         base.happens[0, 0] = True
 
 
-@pytest.mark.parametrize(("cap", "used", "width"), [(111, 29, 32), (70, 23, 24), (70, 3, 8), (6, 2, 6), (200, 29, 200)])
+WIDTHS = [(111, 29, 32), (70, 23, 24), (70, 3, 8), (6, 2, 6), (200, 29, 32), (200, 97, 200), (300, 72, 72)]
+
+
+@pytest.mark.parametrize(("cap", "used", "width"), WIDTHS)
 def test_the_baseline_keeps_the_slots_a_purchase_fills_in_whole_blocks_of_eight(cap, used, width):
     happens = np.zeros((5, cap), bool)
     happens[2, :used] = True
-    assert play_module._stored_width(happens) == width
+    assert slots._stored_width(happens) == width
 
 
 def test_a_row_sum_over_the_kept_slots_is_the_sum_over_the_whole_cap_to_the_last_bit():
     """The dropped slots hold zeros: numpy's eight running sums, then the tail, add the same numbers in
     the same order (what ``_stored_width`` relies on, checked on this machine's numpy)."""
     rng = np.random.default_rng(5)
-    for cap in (9, 70, 111, 128):
+    for cap in (9, 70, 111, 128, 200, 300):
         value = rng.gamma(2.0, 30.0, (4000, cap))
         happens = np.arange(cap) < rng.integers(0, min(cap, 30), 4000)[:, None]
-        width = play_module._stored_width(happens)
+        width = slots._stored_width(happens)
         whole = np.where(happens, value, 0.0).sum(axis=1)
         kept = np.where(happens[:, :width], value[:, :width], 0.0).sum(axis=1)
         assert np.array_equal(whole, kept), cap
+
+
+def test_purchase_slots_drawn_in_steps_are_the_numbers_of_one_draw(monkeypatch):
+    """Each of the four draws over every customer, taken a block of customers at a time, gives the same
+    numbers: the steps bound the memory, never the counterfactual."""
+    rng = np.random.default_rng(8)
+    n, n_days = 1000, 182
+    clock = np.concatenate([[0.0], np.cumsum(rng.uniform(0.5, 1.5, n_days) / 7)])
+    lam, p_drop = rng.gamma(2.0, 0.2, n), rng.uniform(0.01, 0.3, n)
+    alive, nu = rng.random(n) < 0.8, rng.gamma(5.0, 0.1, n)
+    drawn = {}
+    for step in (10**9, 37):
+        monkeypatch.setattr(slots, "ROWS_AT_ONCE", step)
+        drawn[step] = slots._purchase_slots(np.random.default_rng(3), 120, clock, lam, p_drop, alive, nu, 3.0)
+    for once, in_steps in zip(drawn[10**9], drawn[37], strict=True):
+        assert once.dtype == in_steps.dtype and np.array_equal(once, in_steps)
+    assert drawn[37][0].any() and drawn[37][0].shape[1] < 120  # purchases happen; unused slots are dropped

@@ -23,7 +23,8 @@ from helpers.models.effects import difference_in_means
 from helpers.models.experiments import cuped
 from helpers.models.likelihood import Fit
 from helpers.world import World
-from helpers.world.play import PlayResult, future_purchases
+from helpers.world.baseline import future_purchases
+from helpers.world.play import PlayResult
 
 THRESHOLD_FIELDS = {"days_since_purchase": "days", "p_alive_below": "threshold"}  # event -> the field compared
 

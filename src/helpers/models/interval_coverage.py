@@ -16,7 +16,7 @@ from helpers import engine, features
 from helpers.models import bg_nbd, gamma_gamma
 from helpers.models.clv_intervals import ValueIntervals, value_intervals
 from helpers.world import World
-from helpers.world.play import future_purchases
+from helpers.world.baseline import future_purchases
 
 WEEKS = 52
 MONTHS = 12  # 52 weeks: clv_intervals' months are 52/12 weeks

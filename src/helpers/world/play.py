@@ -9,7 +9,6 @@ purchase rate for the rest of the horizon (``response.intrusion_loss``).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ import pandas as pd
 
 from helpers.data.consents import CONFLICTING_CHOICES, resolve_consents
 from helpers.errors import WorldInputError
-from helpers.world.calendar import operational_clock, seasonal_intensity
+from helpers.world.baseline import Baseline, baseline
 from helpers.world.consents import STATUS, ConsentState, contact_allowed
 from helpers.world.response import baseline_chance
 from helpers.world.truth import effect_column
@@ -115,105 +114,7 @@ def playable_plan(world: World, plan: pd.DataFrame) -> pd.DataFrame:
     return plan
 
 
-@dataclass
-class _Baseline:
-    """The counterfactual over the horizon: per customer (rows of ``truth``, buyers only) up to
-    ``cap`` purchases, which ``happens``, on which ``day`` (0 = the day after the history), at
-    which ``value`` (EUR); ``thin_u`` decides which later purchases an intrusive contact removes."""
-
-    truth: pd.DataFrame
-    n_days: int
-    clock: np.ndarray
-    lam: np.ndarray
-    mean_order: np.ndarray
-    alive: np.ndarray
-    nu: np.ndarray
-    happens: np.ndarray
-    day: np.ndarray
-    value: np.ndarray
-    thin_u: np.ndarray
-
-
-def _baseline(world: World, weeks: int, seed: int) -> tuple[_Baseline, np.random.Generator]:
-    """Baseline purchases over ``weeks`` weeks: Poisson in operational time with drop-out after each
-    purchase, drawn per customer up to a generous cap, then truncated. Draws come first from a
-    generator seeded with ``seed``, returned positioned after them, so a plan's own draws never
-    change the counterfactual. Kept on the world for the latest (weeks, seed): every play and
-    ``future_purchases`` with them share it."""
-
-    def draw() -> tuple[_Baseline, np.random.Generator]:
-        rng = np.random.default_rng(seed)
-        spec = world.spec
-        truth = world.truth()
-        truth = truth[~truth.is_prospect].reset_index(drop=True)
-        n = len(truth)
-        end = pd.Timestamp(world.parameters["end"]).date()
-        n_days = weeks * 7
-        clock = np.concatenate(
-            [
-                [0.0],
-                operational_clock(
-                    seasonal_intensity(end + pd.Timedelta(days=1), n_days, spec["purchases"]["seasonality"])
-                ),
-            ]
-        )
-        lam = truth.purchase_rate_per_week.to_numpy()
-        p_drop = truth.dropout_probability.to_numpy()
-        alive = truth.alive_at_end.to_numpy()
-        nu = truth.spend_nu.to_numpy()
-        cap = int(max(4, np.ceil(np.max(lam * clock[-1] * 3 + 10)) if n else 4))
-        times = rng.standard_exponential((n, cap))
-        times /= np.maximum(lam, 1e-12)[:, None]
-        np.cumsum(times, axis=1, out=times)
-        drops = rng.random((n, cap)) < p_drop[:, None]
-        first_drop = np.where(drops.any(axis=1), drops.argmax(axis=1), cap)  # purchases after it never happen
-        happens = (times <= clock[-1]) & (np.arange(cap) <= first_drop[:, None]) & alive[:, None]
-        day = np.zeros((n, cap), np.int16)  # only read where a purchase happens
-        day[happens] = np.minimum(np.searchsorted(clock, times[happens], side="right") - 1, n_days - 1)
-        del times, drops
-        width = _stored_width(happens)
-        value = rng.gamma(spec["spend"]["p"], 1.0 / nu[:, None], (n, cap))[:, :width].copy()
-        thin_u = rng.random((n, cap))[:, :width].copy()
-        happens, day = happens[:, :width].copy(), day[:, :width].copy()
-        for shared in (happens, day, value, thin_u):
-            shared.flags.writeable = False
-        return _Baseline(
-            truth, n_days, clock, lam, truth.mean_order_value.to_numpy(), alive, nu, happens, day, value, thin_u
-        ), rng
-
-    base, rng = world.kept("baseline", (weeks, seed), draw)
-    return base, copy.deepcopy(rng)
-
-
 CONTACTS_AT_ONCE = 1_000_000  # contacts whose windows are compared with the purchases in one step (x slots: bytes)
-SUM_BLOCK = 128  # numpy sums a row of at most this many numbers in one pass of eight running sums
-
-
-def _stored_width(happens: np.ndarray) -> int:
-    """Columns of the purchase arrays worth keeping: a customer's purchases are the first of the cap's
-    slots (times rise, a drop-out ends them), so slots no customer fills are dropped (1M customers: 29
-    purchases at most, a cap of 111). The width is a multiple of 8, at least 8, and nothing is dropped
-    beyond ``SUM_BLOCK`` slots: a row's sum then adds the same numbers in the same order, the dropped
-    slots being zeros that the eight running sums or the tail would have added."""
-    cap = happens.shape[1]
-    used = int(happens.sum(axis=1).max()) if len(happens) else 0
-    return cap if cap > SUM_BLOCK else min(cap, max(8, -(-used // 8) * 8))
-
-
-def future_purchases(world: World, weeks: int, seed: int) -> pd.DataFrame:
-    """The purchases customers would make over ``weeks`` weeks after the history with no plan:
-    customer_id, day (date), value (EUR). The same as the counterfactual of ``play`` with this
-    seed, so rules triggered on these days can be played on the same draws."""
-    base, _ = _baseline(world, weeks, seed)
-    rows, slots = np.nonzero(base.happens)
-    first = pd.Timestamp(world.parameters["end"]) + pd.Timedelta(days=1)
-    return pd.DataFrame(
-        {
-            "customer_id": base.truth.customer_id.to_numpy()[rows],
-            "day": first + pd.to_timedelta(base.day[rows, slots].astype(np.int64), unit="D"),
-            "value": base.value[rows, slots].round(2),
-        }
-    ).sort_values(["customer_id", "day"], ignore_index=True)
 
 
 def play(world: World, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
@@ -227,7 +128,7 @@ def play(world: World, plan: pd.DataFrame, weeks: int, seed: int) -> PlayResult:
     plan = playable_plan(world, plan)
     if (plan.week < 0).any() or (plan.week >= weeks).any():
         raise UnplayablePlanError(f"plan weeks must lie in 0..{weeks - 1}.")
-    base, rng = _baseline(world, weeks, seed)
+    base, rng = baseline(world, weeks, seed)
     row = pd.Index(base.truth.customer_id).get_indexer(plan.customer_id)
     plan = plan.assign(row=row).sort_values(["row", "week"], kind="stable").reset_index(drop=True)
     contact = _planned_contacts(world.spec, base, plan)
@@ -271,7 +172,7 @@ class _PlannedContacts:
     hazard: np.ndarray
 
 
-def _planned_contacts(spec: dict, base: _Baseline, plan: pd.DataFrame) -> _PlannedContacts:
+def _planned_contacts(spec: dict, base: Baseline, plan: pd.DataFrame) -> _PlannedContacts:
     """What the truth says of each contact of ``plan`` (with its ``row`` column), before any draw."""
     resp = spec["response"]
     row, wk = plan.row.to_numpy(), plan.week.to_numpy()
@@ -302,7 +203,7 @@ def _planned_contacts(spec: dict, base: _Baseline, plan: pd.DataFrame) -> _Plann
 
 
 def _played_revenue(
-    rng: np.random.Generator, spec: dict, base: _Baseline, c: _PlannedContacts
+    rng: np.random.Generator, spec: dict, base: Baseline, c: _PlannedContacts
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
     """The plan's draws (response, opt-out, the value of a gained order, in this order) and what
     they do: per customer revenue without and with the plan (EUR) joined to their contacts, cost,
@@ -357,7 +258,7 @@ def _played_revenue(
     return out, per, expected, opted_out
 
 
-def _expected_incremental_revenue(base: _Baseline, c: _PlannedContacts) -> np.ndarray:
+def _expected_incremental_revenue(base: Baseline, c: _PlannedContacts) -> np.ndarray:
     """Per contact, the incremental revenue (EUR) expected before any draw: the effect's extra
     orders at the discounted price, less the discount given on the orders the customer would have
     placed in the window anyway (those a sleeping-dog effect removes excepted)."""
