@@ -11,7 +11,7 @@ from helpers.run.cli import main
 
 @pytest.fixture
 def two_cores(monkeypatch):
-    monkeypatch.setattr(lanes.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(lanes, "workers", lambda: 2)
 
 
 def test_two_notebooks_at_once_on_two_cores_one_above_the_side_by_side_limit(two_cores, monkeypatch):
@@ -20,7 +20,7 @@ def test_two_notebooks_at_once_on_two_cores_one_above_the_side_by_side_limit(two
     assert lanes.lanes(playbook.with_settings(tour, ["n_customers=1000000"])) == 1
     limit = lanes.SIDE_BY_SIDE_CUSTOMERS
     assert lanes.lanes(playbook.with_settings(tour, [f"n_customers={limit}", "n_prospects=1"])) == 1
-    monkeypatch.setattr(lanes.os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(lanes, "workers", lambda: 1)
     assert lanes.lanes(tour) == 1
 
 

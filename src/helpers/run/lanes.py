@@ -11,7 +11,6 @@ one notebook's memory, so a large data set runs in one lane (``lanes``).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import nbformat
 
 from helpers.data.dataset import Dataset
 from helpers.errors import Failure
+from helpers.models.parallel import workers
 from helpers.paths import NOTEBOOKS_DIR, relative_to_repo
 from helpers.run.execute import coalesce_streams, execute_notebook
 from helpers.run.memory import PeakMemory
@@ -31,7 +31,7 @@ from helpers.run.playbook import Playbook, Step
 
 CHECKED_DATA = "data"  # the run folder's checked copy of an analyst's data
 SIDE_BY_SIDE_CUSTOMERS = 250_000  # above this many customers a notebook's kernel needs gigabytes: one lane
-MAX_LANES = 2  # the default's ceiling: beyond two, notebooks wait on the shared caches more than they gain
+MAX_LANES = 2  # the default's ceiling: measured on two cores only (beyond, try --jobs)
 
 
 class RunFailed(Failure):
@@ -49,11 +49,7 @@ def lanes(playbook: Playbook, data: Dataset | None = None) -> int:
     else:
         asked = [playbook.parameters_for(step) for step in playbook.steps]
         customers = max(int(p.get("n_customers", 0)) + int(p.get("n_prospects", 0)) for p in asked)
-    return 1 if customers > SIDE_BY_SIDE_CUSTOMERS else max(1, min(MAX_LANES, _cores()))
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0))
+    return 1 if customers > SIDE_BY_SIDE_CUSTOMERS else max(1, min(MAX_LANES, workers()))
 
 
 @dataclass
@@ -75,7 +71,7 @@ def execute(
     Reports each notebook's wall time and peak memory, and the lanes' together, through ``progress``."""
     from helpers.run.kernel import kill_running_kernels, killed_on_ctrl_c, threads_each
 
-    threads = threads_each(max(1, _cores() // jobs)) if jobs > 1 else nullcontext()
+    threads = threads_each(max(1, workers() // jobs)) if jobs > 1 else nullcontext()
     with killed_on_ctrl_c(), threads, PeakMemory() as memory, ThreadPoolExecutor(jobs, "notebook") as pool:
         pending = {
             pool.submit(_execute_step, playbook, step, number, run_dir, progress): step.notebook

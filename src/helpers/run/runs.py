@@ -217,7 +217,8 @@ def _interrupted(playbook: Playbook, run_dir: Path, executed: Executed, command:
         + yaml.safe_dump(record, sort_keys=False, width=1000),
         encoding="utf-8",
     )
-    doing = " and ".join(running) or "the report and manifest"
+    everything = len(finished) == len(playbook.steps)
+    doing = " and ".join(running) or ("the report and manifest" if everything else "the next notebook's start")
     return RunInterrupted(
         f"interrupted while running {doing} ({len(finished)} of {len(playbook.steps)} "
         f"notebooks finished); see {relative_to_repo(run_dir / INTERRUPTED)}"
